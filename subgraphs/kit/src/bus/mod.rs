@@ -1,0 +1,139 @@
+//! The event bus: durable events between subgraphs, and ephemeral per-topic pub/sub for
+//! subscriptions. `Local` runs in-process (the embedded default); `Redis` lets separate processes
+//! and replicas share one bus (Redis Streams for events, Redis pub/sub for topics).
+//!
+//! Producers never publish directly: they write to their outbox (see [`outbox`]) in the same
+//! transaction as the change, and the relay publishes. Consumers go through [`inbox`], which makes
+//! a redelivered event a no-op.
+
+pub mod inbox;
+mod local;
+pub mod outbox;
+mod redis;
+mod topics;
+
+use chrono::{DateTime, Utc};
+use futures::stream::BoxStream;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub use local::LocalBus;
+pub use redis::RedisBus;
+
+/// A domain event, as it travels between subgraphs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// UUIDv7: unique, and ordered by creation time.
+    pub id: Uuid,
+    /// The event's name, e.g. `AccountRegistered`.
+    pub kind: String,
+    pub payload: serde_json::Value,
+    pub occurred_at: DateTime<Utc>,
+}
+
+impl Event {
+    pub fn new(kind: impl Into<String>, payload: serde_json::Value) -> Self {
+        Self { id: Uuid::now_v7(), kind: kind.into(), payload, occurred_at: Utc::now() }
+    }
+}
+
+/// One event handed to a consumer. Call [`Delivery::ack`] once it is applied; an event never
+/// acked is delivered again (after a restart, on Redis).
+pub struct Delivery {
+    pub event: Event,
+    ack: Ack,
+}
+
+enum Ack {
+    Local,
+    Redis { bus: RedisBus, group: String, entry_id: String },
+}
+
+impl Delivery {
+    pub async fn ack(self) -> anyhow::Result<()> {
+        match self.ack {
+            Ack::Local => Ok(()),
+            Ack::Redis { bus, group, entry_id } => bus.ack(&group, &entry_id).await,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub enum Bus {
+    Local(LocalBus),
+    Redis(RedisBus),
+}
+
+impl std::fmt::Debug for Bus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.kind())
+    }
+}
+
+impl Bus {
+    /// The Redis bus when a URL is given, the in-process bus otherwise.
+    pub async fn connect(redis_url: Option<&str>) -> anyhow::Result<Self> {
+        Ok(match redis_url {
+            Some(url) => Bus::Redis(RedisBus::connect(url).await?),
+            None => Bus::Local(LocalBus::default()),
+        })
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Bus::Local(_) => "local",
+            Bus::Redis(_) => "redis",
+        }
+    }
+
+    /// Publishes an event to every consumer group. Only the outbox relay should call this.
+    pub async fn publish(&self, event: &Event) -> anyhow::Result<()> {
+        match self {
+            Bus::Local(b) => b.publish(event),
+            Bus::Redis(b) => b.publish(event).await,
+        }
+    }
+
+    /// The events for consumer group `group`: each event reaches each group once (at least once).
+    pub async fn events(&self, group: &str) -> anyhow::Result<BoxStream<'static, Delivery>> {
+        match self {
+            Bus::Local(b) => Ok(b.events(group)),
+            Bus::Redis(b) => b.events(group).await,
+        }
+    }
+
+    /// Sends an ephemeral message to whoever listens on `topic` now (subscriptions).
+    pub async fn publish_topic(&self, topic: &str, message: &str) -> anyhow::Result<()> {
+        match self {
+            Bus::Local(b) => {
+                b.topics.deliver(topic, message);
+                Ok(())
+            }
+            Bus::Redis(b) => b.publish_topic(topic, message).await,
+        }
+    }
+
+    /// Listens on `topic`. Dropping the stream releases everything it held.
+    pub fn subscribe_topic(&self, topic: &str) -> BoxStream<'static, String> {
+        match self {
+            Bus::Local(b) => b.topics.subscribe(topic),
+            Bus::Redis(b) => b.topics.subscribe(topic),
+        }
+    }
+
+    /// Checks that the bus answers (for `/ready`).
+    pub async fn ping(&self) -> anyhow::Result<()> {
+        match self {
+            Bus::Local(_) => Ok(()),
+            Bus::Redis(b) => b.ping().await,
+        }
+    }
+
+    /// How many topics have live subscribers in this process (leak checks in tests, metrics).
+    pub fn live_topics(&self) -> usize {
+        match self {
+            Bus::Local(b) => b.topics.live(),
+            Bus::Redis(b) => b.topics.live(),
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! The Redis bus. Events go to one Redis Stream read through a consumer group per subgraph, so
+//! each subgraph gets each event once even with several replicas, and an event not acked (the
+//! consumer crashed mid-way) is read again on restart. Topics use Redis pub/sub through a single
+//! pattern subscription per process, fanned out locally by [`TopicHub`].
+
+use std::time::Duration;
+
+use futures::{StreamExt, stream::BoxStream};
+use redis::{
+    AsyncCommands, Client,
+    aio::ConnectionManager,
+    streams::{StreamReadOptions, StreamReadReply},
+};
+
+use super::{Ack, Delivery, Event, topics::TopicHub};
+
+const STREAM: &str = "tessera:events";
+/// The stream is trimmed to about this many entries; consumers are expected to keep up.
+const STREAM_MAX_LEN: usize = 100_000;
+const TOPIC_PREFIX: &str = "tessera:topic:";
+
+#[derive(Clone)]
+pub struct RedisBus {
+    client: Client,
+    conn: ConnectionManager,
+    /// Names this process in consumer groups, so its pending entries are its own to re-read.
+    consumer: String,
+    pub(super) topics: TopicHub,
+}
+
+impl RedisBus {
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        let client = Client::open(url).map_err(|e| anyhow::anyhow!("invalid Redis URL: {e}"))?;
+        let conn = tokio::time::timeout(Duration::from_secs(10), client.get_connection_manager())
+            .await
+            .map_err(|_| anyhow::anyhow!("timed out connecting to Redis"))?
+            .map_err(|e| anyhow::anyhow!("cannot connect to Redis: {e}"))?;
+        let bus = Self {
+            client,
+            conn,
+            consumer: format!("{}-{}", hostname(), uuid::Uuid::now_v7()),
+            topics: TopicHub::default(),
+        };
+        tokio::spawn(bus.clone().relay_topics());
+        Ok(bus)
+    }
+
+    pub(super) async fn publish(&self, event: &Event) -> anyhow::Result<()> {
+        let json = serde_json::to_string(event)?;
+        let mut conn = self.conn.clone();
+        let _: String = redis::cmd("XADD")
+            .arg(STREAM)
+            .arg("MAXLEN")
+            .arg("~")
+            .arg(STREAM_MAX_LEN)
+            .arg("*")
+            .arg("event")
+            .arg(json)
+            .query_async(&mut conn)
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn events(&self, group: &str) -> anyhow::Result<BoxStream<'static, Delivery>> {
+        let mut conn = self.conn.clone();
+        // Start a new group at the beginning of the retained stream: inboxes drop what was done.
+        let created: redis::RedisResult<String> =
+            redis::cmd("XGROUP").arg("CREATE").arg(STREAM).arg(group).arg("0").arg("MKSTREAM").query_async(&mut conn).await;
+        if let Err(e) = created
+            && e.code() != Some("BUSYGROUP")
+        {
+            return Err(e.into());
+        }
+        let (tx, rx) = tokio::sync::mpsc::channel(64);
+        tokio::spawn(self.clone().read_group(group.to_owned(), tx));
+        Ok(tokio_stream::wrappers::ReceiverStream::new(rx).boxed())
+    }
+
+    /// Reads the group until the receiving side is dropped. First this consumer's own pending
+    /// entries (delivered before a crash, never acked), then new ones.
+    async fn read_group(self, group: String, tx: tokio::sync::mpsc::Sender<Delivery>) {
+        let mut backoff = Duration::from_millis(100);
+        let mut cursor = "0".to_owned();
+        while !tx.is_closed() {
+            // A blocking read gets a connection of its own: on the shared multiplexed one it
+            // would hold up every other command.
+            let mut conn = match self.client.get_multiplexed_async_connection().await {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(error = %e, "event consumer cannot reach Redis; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                    continue;
+                }
+            };
+            loop {
+                if tx.is_closed() {
+                    return;
+                }
+                let opts = StreamReadOptions::default().group(&group, &self.consumer).count(64).block(2000);
+                let reply: redis::RedisResult<StreamReadReply> = conn.xread_options(&[STREAM], &[cursor.as_str()], &opts).await;
+                let reply = match reply {
+                    Ok(r) => r,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "event consumer lost Redis; reconnecting");
+                        tokio::time::sleep(backoff).await;
+                        break;
+                    }
+                };
+                backoff = Duration::from_millis(100);
+                let entries: Vec<_> = reply.keys.into_iter().flat_map(|k| k.ids).collect();
+                if cursor != ">" {
+                    // Paging through our own pending entries; once none are left, read new ones.
+                    cursor = entries.last().map_or_else(|| ">".to_owned(), |e| e.id.clone());
+                }
+                for entry in entries {
+                    let Some(json) = entry.get::<String>("event") else { continue };
+                    let event: Event = match serde_json::from_str(&json) {
+                        Ok(e) => e,
+                        Err(e) => {
+                            tracing::error!(error = %e, entry = entry.id, "dropping an unreadable event");
+                            let _ = self.ack(&group, &entry.id).await;
+                            continue;
+                        }
+                    };
+                    let ack = Ack::Redis { bus: self.clone(), group: group.clone(), entry_id: entry.id.clone() };
+                    if tx.send(Delivery { event, ack }).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    pub(super) async fn ack(&self, group: &str, entry_id: &str) -> anyhow::Result<()> {
+        let mut conn = self.conn.clone();
+        let _: i64 = conn.xack(STREAM, group, &[entry_id]).await?;
+        Ok(())
+    }
+
+    pub(super) async fn publish_topic(&self, topic: &str, message: &str) -> anyhow::Result<()> {
+        let mut conn = self.conn.clone();
+        let _: i64 = conn.publish(format!("{TOPIC_PREFIX}{topic}"), message).await?;
+        Ok(())
+    }
+
+    /// One pattern subscription for the whole process, re-established whenever Redis comes back.
+    async fn relay_topics(self) {
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            match self.client.get_async_pubsub().await {
+                Ok(mut pubsub) => {
+                    if let Err(e) = pubsub.psubscribe(format!("{TOPIC_PREFIX}*")).await {
+                        tracing::warn!(error = %e, "cannot subscribe to Redis topics; retrying");
+                    } else {
+                        backoff = Duration::from_millis(100);
+                        let mut messages = pubsub.into_on_message();
+                        while let Some(msg) = messages.next().await {
+                            let channel = msg.get_channel_name();
+                            let Some(topic) = channel.strip_prefix(TOPIC_PREFIX) else { continue };
+                            if let Ok(payload) = msg.get_payload::<String>() {
+                                self.topics.deliver(topic, &payload);
+                            }
+                        }
+                        tracing::warn!("Redis topic subscription closed; reconnecting");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot reach Redis for topics; retrying"),
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(5));
+        }
+    }
+
+    pub(super) async fn ping(&self) -> anyhow::Result<()> {
+        let mut conn = self.conn.clone();
+        let _: String = redis::cmd("PING").query_async(&mut conn).await?;
+        Ok(())
+    }
+}
+
+fn hostname() -> String {
+    std::env::var("HOSTNAME").unwrap_or_else(|_| "tessera".into())
+}

@@ -1,0 +1,305 @@
+//! Typed, layered configuration: defaults, then an optional YAML file, then `TESSERA_*`
+//! environment variables (nested keys joined by `__`, e.g. `TESSERA_AUTH__DATABASE_URL`).
+//!
+//! Every struct denies unknown fields, so a typo stops start-up with a message naming the key
+//! and where it came from, instead of being silently ignored.
+
+use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf};
+
+use figment::{
+    Figment,
+    providers::{Env, Format, Yaml},
+};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Deserializer};
+
+/// The five subgraphs, in start order. Auth comes first: everyone verifies tokens against its JWKS.
+pub const SUBGRAPHS: [&str; 5] = ["auth", "users", "products", "orders", "notifications"];
+
+/// The whole configuration of a Tessera process.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Directory for the SQLite files and the development mail sink.
+    pub data_dir: PathBuf,
+    /// Log format: `pretty` for people, `json` for log collectors.
+    pub log_format: LogFormat,
+    /// Redis URL. When set, the bus (events and pub/sub) runs on Redis instead of in-process.
+    pub redis_url: Option<SecretUrl>,
+    /// Largest accepted request body, in bytes.
+    pub body_limit_bytes: usize,
+    /// How long graceful shutdown waits for in-flight requests, in seconds.
+    pub shutdown_grace_seconds: u64,
+    /// How access tokens are verified.
+    pub jwt: JwtConfig,
+    /// The gateway router.
+    pub router: RouterConfig,
+    /// The auth subgraph.
+    pub auth: SubgraphConfig,
+    /// The users subgraph.
+    pub users: SubgraphConfig,
+    /// The products subgraph.
+    pub products: SubgraphConfig,
+    /// The orders subgraph.
+    pub orders: SubgraphConfig,
+    /// The notifications subgraph.
+    pub notifications: SubgraphConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./data"),
+            log_format: LogFormat::Pretty,
+            redis_url: None,
+            body_limit_bytes: 1024 * 1024,
+            shutdown_grace_seconds: 10,
+            jwt: JwtConfig::default(),
+            router: RouterConfig::default(),
+            auth: SubgraphConfig::on_port(4001),
+            users: SubgraphConfig::on_port(4002),
+            products: SubgraphConfig::on_port(4003),
+            orders: SubgraphConfig::on_port(4004),
+            notifications: SubgraphConfig::on_port(4005),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JwtConfig {
+    /// Expected `iss` claim.
+    pub issuer: String,
+    /// Expected `aud` claim.
+    pub audience: String,
+    /// Where the public keys are fetched. Defaults to the auth subgraph's `/.well-known/jwks.json`.
+    pub jwks_url: Option<url::Url>,
+    /// Clock skew tolerated on `exp` and `nbf`, in seconds.
+    pub leeway_seconds: u64,
+    /// Least time between two JWKS refetches triggered by an unknown `kid`, in seconds.
+    /// Stops a flood of forged `kid`s from turning into a flood of JWKS requests.
+    pub refetch_interval_seconds: u64,
+}
+
+impl Default for JwtConfig {
+    fn default() -> Self {
+        Self {
+            issuer: "tessera".into(),
+            audience: "tessera".into(),
+            jwks_url: None,
+            leeway_seconds: 5,
+            refetch_interval_seconds: 10,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RouterConfig {
+    /// Address the router listens on.
+    pub listen: SocketAddr,
+    /// Subgraph URLs by name. A subgraph missing here is reached at its own `listen` address.
+    pub subgraph_urls: BTreeMap<String, url::Url>,
+}
+
+impl Default for RouterConfig {
+    fn default() -> Self {
+        Self { listen: SocketAddr::from(([127, 0, 0, 1], 4000)), subgraph_urls: BTreeMap::new() }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SubgraphConfig {
+    /// Address the subgraph listens on.
+    pub listen: SocketAddr,
+    /// PostgreSQL URL. When unset, a SQLite file `<data_dir>/<name>.db` is used.
+    pub database_url: Option<SecretUrl>,
+    /// Most database connections this subgraph opens.
+    pub pool_size: u32,
+}
+
+impl SubgraphConfig {
+    fn on_port(port: u16) -> Self {
+        Self { listen: SocketAddr::from(([127, 0, 0, 1], port)), ..Self::default() }
+    }
+}
+
+impl Default for SubgraphConfig {
+    fn default() -> Self {
+        Self { listen: SocketAddr::from(([127, 0, 0, 1], 0)), database_url: None, pool_size: 8 }
+    }
+}
+
+/// A URL that may hold a password. It is checked at load time, and never printed.
+#[derive(Clone)]
+pub struct SecretUrl(SecretString);
+
+impl SecretUrl {
+    pub fn parse(raw: &str) -> Result<Self, url::ParseError> {
+        url::Url::parse(raw)?;
+        Ok(Self(SecretString::from(raw.to_owned())))
+    }
+
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+
+    pub fn scheme(&self) -> String {
+        url::Url::parse(self.expose()).map(|u| u.scheme().to_owned()).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for SecretUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SecretUrl({}://[redacted])", self.scheme())
+    }
+}
+
+impl<'de> Deserialize<'de> for SecretUrl {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        Self::parse(&raw).map_err(|e| serde::de::Error::custom(format!("not a valid URL ({e})")))
+    }
+}
+
+impl Config {
+    /// Loads the configuration. `file` is an optional YAML file; `component` is the one
+    /// component a `tessera serve` process runs, which lets the container-style plain
+    /// `DATABASE_URL` apply to it.
+    pub fn load(file: Option<&std::path::Path>, component: Option<&str>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::new();
+        if let Some(file) = file {
+            if !file.exists() {
+                return Err(ConfigError(format!("configuration file {} does not exist", file.display())));
+            }
+            figment = figment.merge(Yaml::file(file));
+        }
+        figment = figment
+            .merge(Env::prefixed("TESSERA_").split("__").ignore(&["config"]))
+            .merge(Env::raw().only(&["redis_url"]));
+        if let Some(name) = component.filter(|c| SUBGRAPHS.contains(c)) {
+            let key = format!("{name}.database_url");
+            figment = figment.merge(Env::raw().only(&["database_url"]).map(move |_| key.clone().into()));
+        }
+        Self::from_figment(figment)
+    }
+
+    /// Extracts and checks a configuration from any figment (tests build their own).
+    pub fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+        let config: Config = figment.extract().map_err(|e| {
+            // figment's message names the key path and the provider (file or variable).
+            ConfigError(e.into_iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))
+        })?;
+        Ok(config)
+    }
+
+    /// The configuration of one subgraph by name.
+    pub fn subgraph(&self, name: &str) -> &SubgraphConfig {
+        match name {
+            "auth" => &self.auth,
+            "users" => &self.users,
+            "products" => &self.products,
+            "orders" => &self.orders,
+            "notifications" => &self.notifications,
+            other => panic!("unknown subgraph {other}: the names are {SUBGRAPHS:?}"),
+        }
+    }
+
+    pub fn subgraph_mut(&mut self, name: &str) -> &mut SubgraphConfig {
+        match name {
+            "auth" => &mut self.auth,
+            "users" => &mut self.users,
+            "products" => &mut self.products,
+            "orders" => &mut self.orders,
+            "notifications" => &mut self.notifications,
+            other => panic!("unknown subgraph {other}: the names are {SUBGRAPHS:?}"),
+        }
+    }
+
+    /// The JWKS URL: configured, or the auth subgraph's own.
+    pub fn jwks_url(&self) -> url::Url {
+        self.jwt.jwks_url.clone().unwrap_or_else(|| {
+            url::Url::parse(&format!("http://{}/.well-known/jwks.json", self.auth.listen))
+                .expect("a socket address makes a valid URL")
+        })
+    }
+}
+
+/// A configuration that cannot be used. The message names the key and its source.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(pub String);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::providers::Yaml;
+
+    fn from_yaml(yaml: &str) -> Result<Config, ConfigError> {
+        Config::from_figment(Figment::new().merge(Yaml::string(yaml)))
+    }
+
+    #[test]
+    fn defaults_put_the_router_on_4000_and_subgraphs_on_4001_to_4005() {
+        let c = from_yaml("").expect("defaults are valid");
+        assert_eq!(c.router.listen.port(), 4000);
+        let ports: Vec<u16> = SUBGRAPHS.iter().map(|s| c.subgraph(s).listen.port()).collect();
+        assert_eq!(ports, [4001, 4002, 4003, 4004, 4005]);
+        assert_eq!(c.jwks_url().as_str(), "http://127.0.0.1:4001/.well-known/jwks.json");
+    }
+
+    #[test]
+    fn an_unknown_key_fails_with_a_message_naming_it() {
+        let err = from_yaml("auth:\n  databse_url: postgres://x@localhost/db\n").expect_err("typo must fail");
+        assert!(err.to_string().contains("databse_url"), "{err}");
+    }
+
+    #[test]
+    fn a_malformed_url_fails_with_a_message_naming_the_key() {
+        let err = from_yaml("users:\n  database_url: 'not a url'\n").expect_err("bad URL must fail");
+        let msg = err.to_string();
+        assert!(msg.contains("database_url") && msg.contains("not a valid URL"), "{msg}");
+    }
+
+    #[test]
+    fn environment_variables_override_the_file_and_are_named_in_errors() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("tessera.yaml", "log_format: json\n")?;
+            jail.set_env("TESSERA_ORDERS__POOL_SIZE", "3");
+            let c = Config::load(Some(std::path::Path::new("tessera.yaml")), None).expect("valid");
+            assert_eq!(c.log_format, LogFormat::Json);
+            assert_eq!(c.orders.pool_size, 3);
+
+            jail.set_env("TESSERA_ORDERS__POOL_SIZE", "lots");
+            let err = Config::load(None, None).expect_err("not a number");
+            assert!(err.to_string().contains("pool_size"), "{err}");
+            assert!(err.to_string().contains("TESSERA_ORDERS__POOL_SIZE"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn plain_database_url_applies_to_the_served_subgraph_only() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("DATABASE_URL", "postgres://u:pw@127.0.0.1/orders");
+            let c = Config::load(None, Some("orders")).expect("valid");
+            assert!(c.orders.database_url.is_some());
+            assert!(c.auth.database_url.is_none());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_database_password_never_prints() {
+        let c = from_yaml("auth:\n  database_url: postgres://u:supersecret@localhost/auth\n").expect("valid");
+        assert!(!format!("{c:?}").contains("supersecret"));
+    }
+}

@@ -1,0 +1,66 @@
+//! Who is calling: the verified claims in the GraphQL context, and the guards that enforce
+//! `@authenticated` and `@requiresScopes` inside subgraphs (the router enforces them first; a
+//! request that bypasses the router must gain nothing).
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Guard};
+
+use crate::error::ApiError;
+use crate::jwt::Claims;
+
+/// The caller of one request or websocket connection.
+#[derive(Debug, Clone, Default)]
+pub enum Viewer {
+    #[default]
+    Anonymous,
+    User(Arc<Claims>),
+}
+
+impl Viewer {
+    pub fn claims(&self) -> Option<&Claims> {
+        match self {
+            Viewer::Anonymous => None,
+            Viewer::User(c) => Some(c),
+        }
+    }
+}
+
+/// The caller of the current resolver.
+pub fn viewer<'a>(ctx: &'a Context<'_>) -> &'a Viewer {
+    static ANONYMOUS: Viewer = Viewer::Anonymous;
+    ctx.data_opt::<Viewer>().unwrap_or(&ANONYMOUS)
+}
+
+/// The caller's claims, or `UNAUTHENTICATED`.
+pub fn require_user<'a>(ctx: &'a Context<'_>) -> Result<&'a Claims, ApiError> {
+    viewer(ctx).claims().ok_or_else(|| ApiError::unauthenticated("Sign in to do this: send a valid access token."))
+}
+
+/// Marks a field or type `@authenticated` in the exported SDL. Pair it with [`Authenticated`].
+/// The kit's SDL export imports it from the federation spec (see [`crate::sdl`]).
+#[async_graphql::TypeDirective(location = "FieldDefinition", location = "Object")]
+pub fn authenticated() {}
+
+/// Guard for `@authenticated` fields.
+pub struct Authenticated;
+
+impl Guard for Authenticated {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        require_user(ctx).map(|_| ()).map_err(Into::into)
+    }
+}
+
+/// Guard for `@requiresScopes(scopes: [[...]])`: the caller needs every listed scope.
+/// Pair with the field's `requires_scopes` attribute so the SDL says the same.
+pub struct RequireScopes(pub &'static [&'static str]);
+
+impl Guard for RequireScopes {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        let claims = require_user(ctx)?;
+        match self.0.iter().find(|s| !claims.has_scope(s)) {
+            None => Ok(()),
+            Some(missing) => Err(ApiError::forbidden(format!("This needs the `{missing}` role, which your account does not have.")).into()),
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! Access tokens: EdDSA (Ed25519) JWTs with a `kid` header (DESIGN.md, Tokens).
+//! [`sign`] is for the auth subgraph (and tests); everyone else only verifies, against the JWKS.
+
+mod sign;
+mod verify;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub use sign::{SigningKey, jwks_document};
+pub use verify::{JwtVerifier, TokenError};
+
+/// The claims of a Tessera access token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    pub iss: String,
+    pub aud: String,
+    /// The user id.
+    pub sub: Uuid,
+    /// The session id: revoking the session revokes every token it issued.
+    pub sid: Uuid,
+    pub roles: Vec<String>,
+    /// Space-separated scopes. Roles appear here too, which is what `@requiresScopes` checks.
+    pub scope: String,
+    pub iat: i64,
+    pub exp: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+    pub jti: Uuid,
+}
+
+impl Claims {
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scope.split_whitespace().any(|s| s == scope)
+    }
+}

@@ -1,0 +1,130 @@
+//! Verifying access tokens against the auth subgraph's JWKS.
+//!
+//! Keys are cached. An unknown `kid` triggers a refetch (a key may just have rotated in), but at
+//! most once per `refetch_interval`, so forged `kid`s cannot make us hammer the JWKS endpoint.
+//! Only EdDSA is accepted: the algorithm is checked before any key is looked up, which shuts out
+//! `alg: none` and the HS256-with-the-public-key confusion.
+
+use std::{
+    collections::HashMap,
+    sync::RwLock,
+    time::{Duration, Instant},
+};
+
+use jsonwebtoken::{Algorithm, DecodingKey, Validation, errors::ErrorKind, jwk::JwkSet};
+
+use super::Claims;
+use crate::config::JwtConfig;
+
+/// Why a token was refused. Every variant means `UNAUTHENTICATED` to the client; the variants
+/// exist for logs and for `validateToken`'s reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("the token is not a well-formed JWT")]
+    Malformed,
+    #[error("the token's algorithm is not accepted")]
+    Algorithm,
+    #[error("the token was signed with an unknown key")]
+    UnknownKey,
+    #[error("the token has expired")]
+    Expired,
+    #[error("the token is not valid yet")]
+    NotYetValid,
+    #[error("the token is for another audience")]
+    Audience,
+    #[error("the token is from another issuer")]
+    Issuer,
+    #[error("the token's signature or claims are invalid")]
+    Invalid,
+    #[error("the signing keys cannot be fetched right now")]
+    KeysUnavailable,
+    #[error("the token's session has been revoked")]
+    Revoked,
+}
+
+pub struct JwtVerifier {
+    jwks_url: url::Url,
+    validation: Validation,
+    refetch_interval: Duration,
+    http: reqwest::Client,
+    keys: RwLock<HashMap<String, DecodingKey>>,
+    last_fetch: tokio::sync::Mutex<Option<Instant>>,
+}
+
+impl std::fmt::Debug for JwtVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtVerifier").field("jwks_url", &self.jwks_url.as_str()).finish_non_exhaustive()
+    }
+}
+
+impl JwtVerifier {
+    pub fn new(config: &JwtConfig, jwks_url: url::Url) -> Self {
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.algorithms = vec![Algorithm::EdDSA];
+        validation.set_issuer(&[&config.issuer]);
+        validation.set_audience(&[&config.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
+        validation.leeway = config.leeway_seconds;
+        Self {
+            jwks_url,
+            validation,
+            refetch_interval: Duration::from_secs(config.refetch_interval_seconds),
+            http: reqwest::Client::builder().timeout(Duration::from_secs(5)).build().expect("HTTP client builds"),
+            keys: RwLock::new(HashMap::new()),
+            last_fetch: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// Verifies signature, algorithm, `iss`, `aud`, `exp` and `nbf`, and returns the claims.
+    pub async fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
+        if header.alg != Algorithm::EdDSA {
+            return Err(TokenError::Algorithm);
+        }
+        let kid = header.kid.ok_or(TokenError::UnknownKey)?;
+        let key = match self.key(&kid) {
+            Some(key) => key,
+            None => {
+                self.refetch().await?;
+                self.key(&kid).ok_or(TokenError::UnknownKey)?
+            }
+        };
+        jsonwebtoken::decode::<Claims>(token, &key, &self.validation).map(|data| data.claims).map_err(|e| match e.kind() {
+            ErrorKind::ExpiredSignature => TokenError::Expired,
+            ErrorKind::ImmatureSignature => TokenError::NotYetValid,
+            ErrorKind::InvalidAudience => TokenError::Audience,
+            ErrorKind::InvalidIssuer => TokenError::Issuer,
+            ErrorKind::InvalidAlgorithm => TokenError::Algorithm,
+            ErrorKind::InvalidToken | ErrorKind::Base64(_) | ErrorKind::Json(_) | ErrorKind::Utf8(_) => TokenError::Malformed,
+            _ => TokenError::Invalid,
+        })
+    }
+
+    fn key(&self, kid: &str) -> Option<DecodingKey> {
+        self.keys.read().expect("key cache lock poisoned").get(kid).cloned()
+    }
+
+    /// Refetches the JWKS unless that was done less than `refetch_interval` ago.
+    async fn refetch(&self) -> Result<(), TokenError> {
+        let mut last = self.last_fetch.lock().await;
+        if last.is_some_and(|t| t.elapsed() < self.refetch_interval) {
+            return Ok(());
+        }
+        *last = Some(Instant::now());
+        let set: JwkSet = async { self.http.get(self.jwks_url.clone()).send().await?.error_for_status()?.json().await }
+            .await
+            .map_err(|e: reqwest::Error| {
+                tracing::warn!(error = %e, url = %self.jwks_url, "cannot fetch JWKS");
+                TokenError::KeysUnavailable
+            })?;
+        let keys: HashMap<String, DecodingKey> = set
+            .keys
+            .iter()
+            .filter_map(|jwk| Some((jwk.common.key_id.clone()?, DecodingKey::from_jwk(jwk).ok()?)))
+            .collect();
+        tracing::debug!(keys = keys.len(), "JWKS refreshed");
+        *self.keys.write().expect("key cache lock poisoned") = keys;
+        Ok(())
+    }
+}

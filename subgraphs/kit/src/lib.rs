@@ -1,0 +1,20 @@
+//! The code every Tessera subgraph shares, written once: configuration, the database and bus
+//! enums, the outbox and inbox, JWT verification, identity guards, SDL export, error codes,
+//! telemetry and the axum wiring. See DESIGN.md for the decisions behind each.
+
+pub mod bus;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod identity;
+pub mod jwt;
+pub mod sdl;
+pub mod server;
+pub mod subgraph;
+pub mod telemetry;
+
+pub use error::{ApiError, ErrorCode};
+pub use subgraph::{Runtime, SubgraphSpec};
+
+/// Re-exported so subgraphs and tests name one version.
+pub use tokio_util::sync::CancellationToken;

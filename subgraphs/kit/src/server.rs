@@ -1,0 +1,250 @@
+//! The axum wiring every subgraph shares: `/graphql` (POST, GET, websocket), `/health`, `/ready`,
+//! a body size limit, request ids, and serving with graceful shutdown.
+
+use std::{sync::Arc, time::Duration};
+
+use async_graphql::{
+    Data, ObjectType, ParseRequestError, Schema, SchemaBuilder, SubscriptionType,
+    http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource},
+};
+use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
+use axum::{
+    Json, Router,
+    extract::{FromRequest, FromRequestParts, Request, State, WebSocketUpgrade},
+    http::{HeaderMap, StatusCode, header},
+    response::{Html, IntoResponse, Response},
+    routing::get,
+};
+use tokio_util::sync::CancellationToken;
+use tower_http::limit::RequestBodyLimitLayer;
+
+use crate::{
+    bus::Bus,
+    db::Db,
+    error::ErrorCode,
+    identity::Viewer,
+    jwt::{JwtVerifier, TokenError},
+    telemetry,
+};
+
+/// Depth and complexity caps for every subgraph schema: a malicious query is refused by
+/// validation, before any resolver runs.
+pub fn harden<Q, M, S>(builder: SchemaBuilder<Q, M, S>) -> SchemaBuilder<Q, M, S> {
+    builder.limit_depth(32).limit_complexity(10_000).limit_recursive_depth(32).limit_directives(50)
+}
+
+struct AppState<Q, M, S> {
+    schema: Schema<Q, M, S>,
+    verifier: Arc<JwtVerifier>,
+    db: Db,
+    bus: Bus,
+}
+
+/// What a subgraph's `app()` hands to [`graphql_app`].
+pub struct AppParts<Q, M, S> {
+    pub schema: Schema<Q, M, S>,
+    pub verifier: Arc<JwtVerifier>,
+    pub db: Db,
+    pub bus: Bus,
+    pub body_limit_bytes: usize,
+}
+
+/// The standard subgraph app. Merge extra routes (e.g. auth's JWKS) into the result.
+pub fn graphql_app<Q, M, S>(parts: AppParts<Q, M, S>) -> Router
+where
+    Q: ObjectType + 'static,
+    M: ObjectType + 'static,
+    S: SubscriptionType + 'static,
+{
+    let limit = parts.body_limit_bytes;
+    let state = Arc::new(AppState { schema: parts.schema, verifier: parts.verifier, db: parts.db, bus: parts.bus });
+    let router = Router::new()
+        .route("/graphql", get(graphql_get::<Q, M, S>).post(graphql_post::<Q, M, S>))
+        .route("/health", get(|| async { "ok" }))
+        .route("/ready", get(ready::<Q, M, S>))
+        .with_state(state)
+        .layer(RequestBodyLimitLayer::new(limit));
+    telemetry::with_request_ids(router)
+}
+
+/// A GraphQL error response with a stable code, for failures before execution.
+pub fn error_response(status: StatusCode, code: ErrorCode, message: &str) -> Response {
+    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] });
+    (status, Json(body)).into_response()
+}
+
+fn token_refused(e: TokenError) -> Response {
+    let mut res = error_response(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, &format!("{e}. Sign in again."));
+    res.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+    res
+}
+
+/// The token in a header value or connection payload, with or without the `Bearer ` prefix.
+pub fn bearer(value: &str) -> &str {
+    let v = value.trim();
+    v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")).unwrap_or(v).trim()
+}
+
+/// No token means anonymous; a bad token is an error, never a silent downgrade to anonymous.
+async fn viewer_from(verifier: &JwtVerifier, token: Option<&str>) -> Result<Viewer, TokenError> {
+    match token.map(bearer).filter(|t| !t.is_empty()) {
+        None => Ok(Viewer::Anonymous),
+        Some(token) => verifier.verify(token).await.map(|c| Viewer::User(Arc::new(c))),
+    }
+}
+
+/// Turns request-parsing failures into GraphQL errors instead of async-graphql's debug text.
+pub struct Rejection(ParseRequestError);
+
+impl From<ParseRequestError> for Rejection {
+    fn from(e: ParseRequestError) -> Self {
+        Self(e)
+    }
+}
+
+impl IntoResponse for Rejection {
+    fn into_response(self) -> Response {
+        match self.0 {
+            ParseRequestError::PayloadTooLarge => {
+                error_response(StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::BadUserInput, "The request body is too large.")
+            }
+            ParseRequestError::UnsupportedBatch => error_response(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadUserInput,
+                "Batched requests are not supported: send one operation per request.",
+            ),
+            other => error_response(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadUserInput,
+                &format!("The request is not a valid GraphQL request: {other}."),
+            ),
+        }
+    }
+}
+
+async fn graphql_post<Q, M, S>(
+    State(state): State<Arc<AppState<Q, M, S>>>,
+    headers: HeaderMap,
+    request: Result<GraphQLRequest<Rejection>, Rejection>,
+) -> Response
+where
+    Q: ObjectType + 'static,
+    M: ObjectType + 'static,
+    S: SubscriptionType + 'static,
+{
+    let request = match request {
+        Ok(r) => r.into_inner(),
+        Err(rejection) => return rejection.into_response(),
+    };
+    let token = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let viewer = match viewer_from(&state.verifier, token).await {
+        Ok(v) => v,
+        Err(e) => return token_refused(e),
+    };
+    GraphQLResponse::from(state.schema.execute(request.data(viewer)).await).into_response()
+}
+
+async fn graphql_get<Q, M, S>(State(state): State<Arc<AppState<Q, M, S>>>, request: Request) -> Response
+where
+    Q: ObjectType + 'static,
+    M: ObjectType + 'static,
+    S: SubscriptionType + 'static,
+{
+    let (mut parts, body) = request.into_parts();
+    if parts.headers.get(header::UPGRADE).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket")) {
+        let (Ok(upgrade), Ok(protocol)) = (
+            WebSocketUpgrade::from_request_parts(&mut parts, &()).await,
+            GraphQLProtocol::from_request_parts(&mut parts, &()).await,
+        ) else {
+            return error_response(StatusCode::BAD_REQUEST, ErrorCode::BadUserInput, "Unsupported websocket subprotocol.");
+        };
+        let schema = state.schema.clone();
+        let verifier = state.verifier.clone();
+        return upgrade
+            .protocols(ALL_WEBSOCKET_PROTOCOLS)
+            .on_upgrade(move |socket| {
+                GraphQLWebSocket::new(socket, schema, protocol)
+                    .on_connection_init(move |payload| async move {
+                        // The token rides in `connection_init`: `Authorization` or `authorization`.
+                        let token = ["Authorization", "authorization"].iter().find_map(|k| payload.get(*k)?.as_str());
+                        let viewer = viewer_from(&verifier, token).await.map_err(|e| async_graphql::Error::new(e.to_string()))?;
+                        let mut data = Data::default();
+                        data.insert(viewer);
+                        Ok(data)
+                    })
+                    .serve()
+            })
+            .into_response();
+    }
+    if parts.uri.query().is_none_or(str::is_empty) {
+        return Html(GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql").finish()).into_response();
+    }
+    let token = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let request = match GraphQLRequest::<Rejection>::from_request(Request::from_parts(parts, body), &()).await {
+        Ok(r) => r.into_inner(),
+        Err(rejection) => return rejection.into_response(),
+    };
+    // GET must not change anything (GraphQL over HTTP): only queries run here.
+    if let Ok(doc) = async_graphql::parser::parse_query(&request.query)
+        && doc.operations.iter().any(|(_, op)| op.node.ty != async_graphql::parser::types::OperationType::Query)
+    {
+        let mut res = error_response(StatusCode::METHOD_NOT_ALLOWED, ErrorCode::BadUserInput, "Only queries may be sent with GET; use POST.");
+        res.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("POST"));
+        return res;
+    }
+    let viewer = match viewer_from(&state.verifier, token.as_deref()).await {
+        Ok(v) => v,
+        Err(e) => return token_refused(e),
+    };
+    GraphQLResponse::from(state.schema.execute(request.data(viewer)).await).into_response()
+}
+
+async fn ready<Q, M, S>(State(state): State<Arc<AppState<Q, M, S>>>) -> Response {
+    let db = state.db.ping().await.map_err(|e| e.to_string());
+    let bus = state.bus.ping().await.map_err(|e| e.to_string());
+    let status = if db.is_ok() && bus.is_ok() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    if let Err(e) = &db {
+        tracing::warn!(error = %e, "database not ready");
+    }
+    if let Err(e) = &bus {
+        tracing::warn!(error = %e, "bus not ready");
+    }
+    let body = serde_json::json!({
+        "database": { "backend": state.db.backend(), "ok": db.is_ok() },
+        "bus": { "backend": state.bus.kind(), "ok": bus.is_ok() },
+    });
+    (status, Json(body)).into_response()
+}
+
+/// Serves `app` until `stop` is cancelled, then lets in-flight requests finish for up to `grace`.
+pub async fn serve(listener: tokio::net::TcpListener, app: Router, stop: CancellationToken, grace: Duration) -> anyhow::Result<()> {
+    let shutdown = stop.clone();
+    let server = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(async move { shutdown.cancelled().await });
+    let mut server = tokio::spawn(async move { server.await });
+    tokio::select! {
+        joined = &mut server => return Ok(joined??),
+        () = stop.cancelled() => {}
+    }
+    match tokio::time::timeout(grace, server).await {
+        Ok(joined) => joined??,
+        Err(_) => tracing::warn!("in-flight requests still running after the grace period; stopping anyway"),
+    }
+    Ok(())
+}
+
+/// The standard app for a subgraph running in `rt`.
+pub fn subgraph_app<Q, M, S>(rt: &crate::Runtime, schema: Schema<Q, M, S>) -> Router
+where
+    Q: ObjectType + 'static,
+    M: ObjectType + 'static,
+    S: SubscriptionType + 'static,
+{
+    graphql_app(AppParts {
+        schema,
+        verifier: rt.verifier.clone(),
+        db: rt.db.clone(),
+        bus: rt.bus.clone(),
+        body_limit_bytes: rt.config.body_limit_bytes,
+    })
+}

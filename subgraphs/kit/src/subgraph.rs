@@ -1,0 +1,71 @@
+//! What it takes to run a subgraph, the same way for all five: a [`Runtime`] (database, bus,
+//! verifier, outbox relay, stop signal) and a [`SubgraphSpec`] that turns it into an axum app.
+//! `tessera dev`, `tessera serve` and the testkit all start subgraphs through here.
+
+use std::{path::Path, sync::Arc};
+
+use futures::future::BoxFuture;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    bus::{Bus, outbox::Relay},
+    config::Config,
+    db::{Db, Migrations},
+    jwt::JwtVerifier,
+};
+
+/// A subgraph, described for whoever starts it.
+#[derive(Clone, Copy)]
+pub struct SubgraphSpec {
+    pub name: &'static str,
+    pub migrations: &'static Migrations,
+    /// Builds the app: registers the subgraph's event consumers (before returning) and returns
+    /// its routes. Does not start the relay: [`Runtime::spawn_relay`] does, once every
+    /// subgraph in the process has registered its consumers.
+    pub app: fn(Runtime) -> BoxFuture<'static, anyhow::Result<axum::Router>>,
+    /// The federation SDL, built without a database.
+    pub sdl: fn() -> String,
+}
+
+/// Everything a running subgraph holds. Cheap to clone.
+#[derive(Clone)]
+pub struct Runtime {
+    pub name: &'static str,
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub bus: Bus,
+    pub verifier: Arc<JwtVerifier>,
+    pub relay: Relay,
+    /// Cancelled when the process shuts down; background tasks watch it.
+    pub stop: CancellationToken,
+}
+
+impl Runtime {
+    /// Opens the subgraph's database (PostgreSQL if it has a `database_url`, else
+    /// `<data_dir>/<name>.db`) and applies its migrations.
+    pub async fn open(spec: &SubgraphSpec, config: Arc<Config>, bus: Bus, stop: CancellationToken) -> anyhow::Result<Self> {
+        let sub = config.subgraph(spec.name);
+        let db = match &sub.database_url {
+            Some(url) => Db::connect_url(url.expose(), sub.pool_size).await?,
+            None => Db::sqlite_file(&config.data_dir.join(format!("{}.db", spec.name)), sub.pool_size).await?,
+        };
+        Self::with_db(spec, config, db, bus, stop).await
+    }
+
+    /// Like [`Runtime::open`] with a database the caller made (tests: a fresh one per test).
+    pub async fn with_db(spec: &SubgraphSpec, config: Arc<Config>, db: Db, bus: Bus, stop: CancellationToken) -> anyhow::Result<Self> {
+        db.migrate(spec.migrations).await.map_err(|e| anyhow::anyhow!("migrating {}: {e:#}", spec.name))?;
+        let verifier = Arc::new(JwtVerifier::new(&config.jwt, config.jwks_url()));
+        let relay = Relay::new(db.clone(), bus.clone());
+        Ok(Self { name: spec.name, config, db, bus, verifier, relay, stop })
+    }
+
+    /// Starts publishing the outbox; on stop it flushes what is pending once more.
+    pub fn spawn_relay(&self) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(self.relay.clone().run(self.stop.clone()))
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.config.data_dir
+    }
+}

@@ -26,6 +26,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Redis URL. When set, the bus (events and pub/sub) runs on Redis instead of in-process.
     pub redis_url: Option<SecretUrl>,
+    /// Prefix of every Redis key the bus uses, so deployments can share one Redis.
+    pub redis_namespace: String,
     /// Largest accepted request body, in bytes.
     pub body_limit_bytes: usize,
     /// How long graceful shutdown waits for in-flight requests, in seconds.
@@ -52,6 +54,7 @@ impl Default for Config {
             data_dir: PathBuf::from("./data"),
             log_format: LogFormat::Pretty,
             redis_url: None,
+            redis_namespace: "tessera".into(),
             body_limit_bytes: 1024 * 1024,
             shutdown_grace_seconds: 10,
             jwt: JwtConfig::default(),

@@ -8,6 +8,7 @@ pub mod db;
 pub mod error;
 pub mod identity;
 pub mod jwt;
+pub mod mask;
 pub mod sdl;
 pub mod server;
 pub mod subgraph;

@@ -27,10 +27,15 @@ use crate::{
     telemetry,
 };
 
-/// Depth and complexity caps for every subgraph schema: a malicious query is refused by
-/// validation, before any resolver runs.
+/// Depth and complexity caps for every subgraph schema (a malicious query is refused by
+/// validation, before any resolver runs), and masking of uncoded errors.
 pub fn harden<Q, M, S>(builder: SchemaBuilder<Q, M, S>) -> SchemaBuilder<Q, M, S> {
-    builder.limit_depth(32).limit_complexity(10_000).limit_recursive_depth(32).limit_directives(50)
+    builder
+        .limit_depth(32)
+        .limit_complexity(10_000)
+        .limit_recursive_depth(32)
+        .limit_directives(50)
+        .extension(crate::mask::MaskInternalErrors)
 }
 
 struct AppState<Q, M, S> {

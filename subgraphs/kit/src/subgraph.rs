@@ -27,6 +27,16 @@ pub struct SubgraphSpec {
     pub sdl: fn() -> String,
 }
 
+/// The subgraph's database as configured: PostgreSQL if it has a `database_url`, else the
+/// SQLite file `<data_dir>/<name>.db`.
+pub async fn open_db(name: &str, config: &Config) -> anyhow::Result<Db> {
+    let sub = config.subgraph(name);
+    match &sub.database_url {
+        Some(url) => Db::connect_url(url.expose(), sub.pool_size).await,
+        None => Db::sqlite_file(&config.data_dir.join(format!("{name}.db")), sub.pool_size).await,
+    }
+}
+
 /// Everything a running subgraph holds. Cheap to clone.
 #[derive(Clone)]
 pub struct Runtime {
@@ -41,14 +51,9 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    /// Opens the subgraph's database (PostgreSQL if it has a `database_url`, else
-    /// `<data_dir>/<name>.db`) and applies its migrations.
+    /// Opens the subgraph's database (see [`open_db`]) and applies its migrations.
     pub async fn open(spec: &SubgraphSpec, config: Arc<Config>, bus: Bus, stop: CancellationToken) -> anyhow::Result<Self> {
-        let sub = config.subgraph(spec.name);
-        let db = match &sub.database_url {
-            Some(url) => Db::connect_url(url.expose(), sub.pool_size).await?,
-            None => Db::sqlite_file(&config.data_dir.join(format!("{}.db", spec.name)), sub.pool_size).await?,
-        };
+        let db = open_db(spec.name, &config).await?;
         Self::with_db(spec, config, db, bus, stop).await
     }
 
@@ -60,9 +65,11 @@ impl Runtime {
         Ok(Self { name: spec.name, config, db, bus, verifier, relay, stop })
     }
 
-    /// Starts publishing the outbox; on stop it flushes what is pending once more.
-    pub fn spawn_relay(&self) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(self.relay.clone().run(self.stop.clone()))
+    /// Starts publishing the outbox until `stop`, then flushes what is pending once more.
+    /// Give it a token cancelled after the servers have drained, so rows committed by the last
+    /// in-flight requests still go out.
+    pub fn spawn_relay(&self, stop: CancellationToken) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(self.relay.clone().run(stop))
     }
 
     pub fn data_dir(&self) -> &Path {

@@ -1,1 +1,36 @@
-//! placeholder
+//! The users subgraph: profiles and preferences, joined to auth's part of the `User` entity by the
+//! router. This crate holds the foundation (the profile table, the `AccountRegistered` consumer,
+//! `me`); profile editing, preferences and the account lifecycle arrive with the users issue.
+
+pub mod consumer;
+pub mod error;
+pub mod graphql;
+pub mod store;
+
+use async_graphql::{EmptyMutation, EmptySubscription, Schema, SchemaBuilder};
+use tessera_kit::{Runtime, SubgraphSpec, bus::inbox, db::Migrations, sdl::federation_sdl, server};
+
+pub static MIGRATIONS: Migrations =
+    Migrations { sqlite: sqlx::migrate!("../../migrations/users/sqlite"), postgres: sqlx::migrate!("../../migrations/users/postgres") };
+
+pub const SPEC: SubgraphSpec = SubgraphSpec {
+    name: "users",
+    migrations: &MIGRATIONS,
+    app: |rt| Box::pin(app(rt)),
+    sdl: || federation_sdl(&schema_builder().finish()),
+};
+
+pub type UsersSchema = Schema<graphql::Query, EmptyMutation, EmptySubscription>;
+
+pub fn schema_builder() -> SchemaBuilder<graphql::Query, EmptyMutation, EmptySubscription> {
+    server::harden(Schema::build(graphql::Query, EmptyMutation, EmptySubscription).enable_federation())
+}
+
+pub fn schema(rt: Runtime) -> UsersSchema {
+    schema_builder().data(rt).finish()
+}
+
+pub async fn app(rt: Runtime) -> anyhow::Result<axum::Router> {
+    inbox::spawn_consumer(&rt.bus, rt.db.clone(), "users", consumer::Events, rt.stop.clone()).await?;
+    Ok(server::subgraph_app(&rt, schema(rt.clone())))
+}

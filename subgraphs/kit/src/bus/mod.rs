@@ -71,10 +71,10 @@ impl std::fmt::Debug for Bus {
 }
 
 impl Bus {
-    /// The Redis bus when a URL is given, the in-process bus otherwise.
-    pub async fn connect(redis_url: Option<&str>) -> anyhow::Result<Self> {
+    /// The Redis bus when a URL is given (keys under `namespace`), the in-process bus otherwise.
+    pub async fn connect(redis_url: Option<&str>, namespace: &str) -> anyhow::Result<Self> {
         Ok(match redis_url {
-            Some(url) => Bus::Redis(RedisBus::connect(url).await?),
+            Some(url) => Bus::Redis(RedisBus::connect(url, namespace).await?),
             None => Bus::Local(LocalBus::default()),
         })
     }

@@ -14,22 +14,26 @@ use redis::{
 
 use super::{Ack, Delivery, Event, topics::TopicHub};
 
-const STREAM: &str = "tessera:events";
 /// The stream is trimmed to about this many entries; consumers are expected to keep up.
 const STREAM_MAX_LEN: usize = 100_000;
-const TOPIC_PREFIX: &str = "tessera:topic:";
 
 #[derive(Clone)]
 pub struct RedisBus {
     client: Client,
     conn: ConnectionManager,
+    /// `<namespace>:events`, the one stream every event goes through.
+    stream: String,
+    /// `<namespace>:topic:`, prefixed to every pub/sub channel.
+    topic_prefix: String,
     /// Names this process in consumer groups, so its pending entries are its own to re-read.
     consumer: String,
     pub(super) topics: TopicHub,
 }
 
 impl RedisBus {
-    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+    /// Connects to Redis. `namespace` prefixes every key, so deployments (or parallel tests)
+    /// sharing one Redis do not see each other's events.
+    pub async fn connect(url: &str, namespace: &str) -> anyhow::Result<Self> {
         let client = Client::open(url).map_err(|e| anyhow::anyhow!("invalid Redis URL: {e}"))?;
         let conn = tokio::time::timeout(Duration::from_secs(10), client.get_connection_manager())
             .await
@@ -38,6 +42,8 @@ impl RedisBus {
         let bus = Self {
             client,
             conn,
+            stream: format!("{namespace}:events"),
+            topic_prefix: format!("{namespace}:topic:"),
             consumer: format!("{}-{}", hostname(), uuid::Uuid::now_v7()),
             topics: TopicHub::default(),
         };
@@ -49,7 +55,7 @@ impl RedisBus {
         let json = serde_json::to_string(event)?;
         let mut conn = self.conn.clone();
         let _: String = redis::cmd("XADD")
-            .arg(STREAM)
+            .arg(&self.stream)
             .arg("MAXLEN")
             .arg("~")
             .arg(STREAM_MAX_LEN)
@@ -65,7 +71,7 @@ impl RedisBus {
         let mut conn = self.conn.clone();
         // Start a new group at the beginning of the retained stream: inboxes drop what was done.
         let created: redis::RedisResult<String> =
-            redis::cmd("XGROUP").arg("CREATE").arg(STREAM).arg(group).arg("0").arg("MKSTREAM").query_async(&mut conn).await;
+            redis::cmd("XGROUP").arg("CREATE").arg(&self.stream).arg(group).arg("0").arg("MKSTREAM").query_async(&mut conn).await;
         if let Err(e) = created
             && e.code() != Some("BUSYGROUP")
         {
@@ -98,7 +104,7 @@ impl RedisBus {
                     return;
                 }
                 let opts = StreamReadOptions::default().group(&group, &self.consumer).count(64).block(2000);
-                let reply: redis::RedisResult<StreamReadReply> = conn.xread_options(&[STREAM], &[cursor.as_str()], &opts).await;
+                let reply: redis::RedisResult<StreamReadReply> = conn.xread_options(&[self.stream.as_str()], &[cursor.as_str()], &opts).await;
                 let reply = match reply {
                     Ok(r) => r,
                     Err(e) => {
@@ -134,13 +140,13 @@ impl RedisBus {
 
     pub(super) async fn ack(&self, group: &str, entry_id: &str) -> anyhow::Result<()> {
         let mut conn = self.conn.clone();
-        let _: i64 = conn.xack(STREAM, group, &[entry_id]).await?;
+        let _: i64 = conn.xack(&self.stream, group, &[entry_id]).await?;
         Ok(())
     }
 
     pub(super) async fn publish_topic(&self, topic: &str, message: &str) -> anyhow::Result<()> {
         let mut conn = self.conn.clone();
-        let _: i64 = conn.publish(format!("{TOPIC_PREFIX}{topic}"), message).await?;
+        let _: i64 = conn.publish(format!("{}{topic}", self.topic_prefix), message).await?;
         Ok(())
     }
 
@@ -150,14 +156,14 @@ impl RedisBus {
         loop {
             match self.client.get_async_pubsub().await {
                 Ok(mut pubsub) => {
-                    if let Err(e) = pubsub.psubscribe(format!("{TOPIC_PREFIX}*")).await {
+                    if let Err(e) = pubsub.psubscribe(format!("{}*", self.topic_prefix)).await {
                         tracing::warn!(error = %e, "cannot subscribe to Redis topics; retrying");
                     } else {
                         backoff = Duration::from_millis(100);
                         let mut messages = pubsub.into_on_message();
                         while let Some(msg) = messages.next().await {
                             let channel = msg.get_channel_name();
-                            let Some(topic) = channel.strip_prefix(TOPIC_PREFIX) else { continue };
+                            let Some(topic) = channel.strip_prefix(self.topic_prefix.as_str()) else { continue };
                             if let Ok(payload) = msg.get_payload::<String>() {
                                 self.topics.deliver(topic, &payload);
                             }

@@ -1,0 +1,174 @@
+//! The command line.
+
+use std::{path::PathBuf, process::ExitCode, sync::Arc};
+
+use clap::{Parser, Subcommand, ValueEnum};
+use tessera_kit::{CancellationToken, config::Config, telemetry};
+
+use crate::{compose, launch};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tessera",
+    version,
+    about = "Tessera: a federated GraphQL platform for identity and commerce.",
+    long_about = "Tessera: a federated GraphQL platform for identity and commerce.\n\n\
+        With no command it runs the whole stack on embedded defaults (`tessera dev`): the router on \
+        :4000, the five subgraphs on :4001-4005, SQLite files under ./data and an in-process bus.\n\n\
+        Configuration: defaults, then the YAML file given with --config, then TESSERA_* environment \
+        variables (nested keys joined by `__`, e.g. TESSERA_AUTH__DATABASE_URL). REDIS_URL selects the \
+        Redis bus; under `serve`, DATABASE_URL is the served subgraph's PostgreSQL URL."
+)]
+pub struct Cli {
+    /// A YAML configuration file.
+    #[arg(long, short, global = true, env = "TESSERA_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the router and all five subgraphs in one process (the default). Ctrl-C stops it
+    /// gracefully: in-flight requests finish and pending events are published.
+    Dev,
+    /// Run one component, for containers: the router or a single subgraph.
+    Serve {
+        /// Which component to run.
+        component: Component,
+    },
+    /// Apply database migrations (they also run on every start).
+    Migrate {
+        /// One subgraph; all five when omitted.
+        subgraph: Option<SubgraphName>,
+    },
+    /// Write each subgraph's federation SDL to schema/<name>.graphql.
+    /// (Composing schema/supergraph.graphql arrives with the router.)
+    Compose {
+        /// Write nothing; exit non-zero if the committed files differ from a fresh export.
+        #[arg(long)]
+        check: bool,
+        /// The directory to write to.
+        #[arg(long, default_value = "schema")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Component {
+    Router,
+    Auth,
+    Users,
+    Products,
+    Orders,
+    Notifications,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SubgraphName {
+    Auth,
+    Users,
+    Products,
+    Orders,
+    Notifications,
+}
+
+impl Component {
+    pub fn name(self) -> &'static str {
+        match self {
+            Component::Router => "router",
+            Component::Auth => "auth",
+            Component::Users => "users",
+            Component::Products => "products",
+            Component::Orders => "orders",
+            Component::Notifications => "notifications",
+        }
+    }
+}
+
+impl SubgraphName {
+    pub fn name(self) -> &'static str {
+        match self {
+            SubgraphName::Auth => "auth",
+            SubgraphName::Users => "users",
+            SubgraphName::Products => "products",
+            SubgraphName::Orders => "orders",
+            SubgraphName::Notifications => "notifications",
+        }
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Runtime::new().expect("the tokio runtime starts");
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tessera: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let component = match &cli.command {
+        Some(Command::Serve { component }) => Some(component.name()),
+        _ => None,
+    };
+    let config = Config::load(cli.config.as_deref(), component)?;
+    telemetry::init(config.log_format);
+    match cli.command.unwrap_or(Command::Dev) {
+        Command::Dev => {
+            let stop = CancellationToken::new();
+            let running = launch::dev(config, stop.clone()).await?;
+            println!("{}", running.banner());
+            shutdown_on_signal(stop).await;
+            running.wait().await
+        }
+        Command::Serve { component } => {
+            let stop = CancellationToken::new();
+            let running = launch::serve(component.name(), config, stop.clone()).await?;
+            tracing::info!(component = component.name(), addr = %running.addr, "listening");
+            shutdown_on_signal(stop).await;
+            running.wait().await
+        }
+        Command::Migrate { subgraph } => {
+            let names: Vec<&str> = match subgraph {
+                Some(s) => vec![s.name()],
+                None => crate::SUBGRAPHS.iter().map(|s| s.name).collect(),
+            };
+            let config = Arc::new(config);
+            for name in names {
+                let spec = crate::subgraph(name).expect("the CLI only offers known subgraphs");
+                let db = tessera_kit::subgraph::open_db(name, &config).await?;
+                db.migrate(spec.migrations).await?;
+                println!("{name}: migrations applied ({})", db.backend());
+            }
+            Ok(())
+        }
+        Command::Compose { check, out } => compose::run(&out, check),
+    }
+}
+
+/// Waits for Ctrl-C or SIGTERM (what container runtimes send), then cancels `stop`.
+async fn shutdown_on_signal(stop: CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        () = term => {}
+        () = stop.cancelled() => {}
+    }
+    tracing::info!("shutting down: finishing in-flight requests and flushing the outbox");
+    stop.cancel();
+}

@@ -1,0 +1,56 @@
+//! The orders subgraph's resolvers.
+
+use async_graphql::{Context, ID, Object, SimpleObject};
+use tessera_kit::{
+    ApiError, Runtime,
+    identity::{Authenticated, authenticated, require_user},
+};
+use uuid::Uuid;
+
+use crate::{error::OrdersError, store};
+
+pub struct Query;
+
+#[Object]
+impl Query {
+    /// One of the caller's orders. Someone else's order answers null, exactly like a missing one,
+    /// so ids cannot be probed. Admins see every order.
+    #[graphql(directive = authenticated::apply(), guard = "Authenticated")]
+    async fn order(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Order>> {
+        let claims = require_user(ctx)?;
+        let id = Uuid::parse_str(&id).map_err(|_| ApiError::bad_input("id", "An order id is a UUID."))?;
+        let rt = ctx.data_unchecked::<Runtime>();
+        let order = store::order(&rt.db, id).await.map_err(OrdersError::from)?;
+        Ok(order.filter(|o| o.user_id == claims.sub || claims.has_scope("admin")).map(Order::from))
+    }
+}
+
+/// A reference to the `User` entity, resolved by the subgraphs that own it.
+#[derive(SimpleObject)]
+#[graphql(unresolvable)]
+pub struct User {
+    pub id: ID,
+}
+
+#[derive(SimpleObject)]
+pub struct Order {
+    pub id: ID,
+    pub status: String,
+    pub total_cents: i64,
+    pub currency: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub user: User,
+}
+
+impl From<store::Order> for Order {
+    fn from(o: store::Order) -> Self {
+        Self {
+            id: ID(o.id.to_string()),
+            status: o.status,
+            total_cents: o.total_cents,
+            currency: o.currency,
+            created_at: o.created_at,
+            user: User { id: ID(o.user_id.to_string()) },
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! The orders subgraph's SQL, and nothing else.
+
+use chrono::{DateTime, Utc};
+use tessera_kit::{db::Db, on_db};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Order {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub status: String,
+    pub total_cents: i64,
+    pub currency: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn order(db: &Db, id: Uuid) -> Result<Option<Order>, sqlx::Error> {
+    on_db!(db, |pool| sqlx::query_as(
+        "SELECT id, user_id, status, total_cents, currency, created_at FROM orders WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await)
+}

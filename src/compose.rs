@@ -27,7 +27,10 @@ pub fn run(out: &Path, check: bool) -> anyhow::Result<()> {
         }
     }
     if !drifted.is_empty() {
-        anyhow::bail!("these files differ from a fresh export: {}. Run `cargo run -- compose` and commit them.", drifted.join(", "));
+        anyhow::bail!(
+            "these files differ from a fresh export: {}. Run `cargo run -- compose` and commit them.",
+            drifted.join(", ")
+        );
     }
     Ok(())
 }

@@ -66,7 +66,11 @@ pub async fn dev(mut config: Config, stop: CancellationToken) -> anyhow::Result<
 
     let mut runtimes = Vec::new();
     for spec in SUBGRAPHS {
-        runtimes.push(Runtime::open(&spec, config.clone(), bus.clone(), stop.clone()).await.with_context(|| format!("starting {}", spec.name))?);
+        runtimes.push(
+            Runtime::open(&spec, config.clone(), bus.clone(), stop.clone())
+                .await
+                .with_context(|| format!("starting {}", spec.name))?,
+        );
     }
     let mut apps = Vec::new();
     for (spec, rt) in SUBGRAPHS.iter().zip(&runtimes) {
@@ -106,7 +110,16 @@ pub async fn serve(component: &str, config: Config, stop: CancellationToken) -> 
         let addr = listener.local_addr()?;
         let app = tessera_router::app(subgraph_urls(&config), config.body_limit_bytes);
         let servers = vec![tokio::spawn(server::serve(listener, app, stop, grace))];
-        return Ok(Running { router: Some(addr), subgraphs: vec![], addr, bus: "none", config, servers, relays: vec![], relay_stop });
+        return Ok(Running {
+            router: Some(addr),
+            subgraphs: vec![],
+            addr,
+            bus: "none",
+            config,
+            servers,
+            relays: vec![],
+            relay_stop,
+        });
     }
     let spec = crate::subgraph(component).with_context(|| format!("unknown component {component}"))?;
     let listener = bind(spec.name, config.subgraph(spec.name).listen).await?;
@@ -116,7 +129,16 @@ pub async fn serve(component: &str, config: Config, stop: CancellationToken) -> 
     let app = (spec.app)(rt.clone()).await?;
     let relays = vec![rt.spawn_relay(relay_stop.clone())];
     let servers = vec![tokio::spawn(server::serve(listener, app, stop, grace))];
-    Ok(Running { router: None, subgraphs: vec![(spec.name, addr)], addr, bus: bus.kind(), config, servers, relays, relay_stop })
+    Ok(Running {
+        router: None,
+        subgraphs: vec![(spec.name, addr)],
+        addr,
+        bus: bus.kind(),
+        config,
+        servers,
+        relays,
+        relay_stop,
+    })
 }
 
 impl Running {
@@ -147,7 +169,10 @@ impl Running {
         let bus = if self.bus == "redis" { "Redis bus" } else { "in-process bus" };
         let mut out = format!("\nTessera is up ({storage}, {bus}).\n\n");
         if let Some(router) = self.router {
-            out += &format!("  {:<15} http://{router}/health  (GraphQL and GraphiQL land here with the router issue)\n", "router");
+            out += &format!(
+                "  {:<15} http://{router}/health  (GraphQL and GraphiQL land here with the router issue)\n",
+                "router"
+            );
         }
         for (name, addr) in &self.subgraphs {
             out += &format!("  {name:<15} http://{addr}/graphql  (GraphiQL in a browser)\n");

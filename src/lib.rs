@@ -8,8 +8,13 @@ pub mod launch;
 use tessera_kit::SubgraphSpec;
 
 /// The five subgraphs, in start order (auth first: everyone verifies against its JWKS).
-pub const SUBGRAPHS: [SubgraphSpec; 5] =
-    [tessera_auth::SPEC, tessera_users::SPEC, tessera_products::SPEC, tessera_orders::SPEC, tessera_notifications::SPEC];
+pub const SUBGRAPHS: [SubgraphSpec; 5] = [
+    tessera_auth::SPEC,
+    tessera_users::SPEC,
+    tessera_products::SPEC,
+    tessera_orders::SPEC,
+    tessera_notifications::SPEC,
+];
 
 /// A subgraph by name.
 pub fn subgraph(name: &str) -> Option<SubgraphSpec> {

@@ -3,7 +3,10 @@
 
 use std::sync::{Arc, RwLock};
 
-use tessera_kit::{db::Db, jwt::{Claims, SigningKey, jwks_document}};
+use tessera_kit::{
+    db::Db,
+    jwt::{Claims, SigningKey, jwks_document},
+};
 
 use crate::store;
 

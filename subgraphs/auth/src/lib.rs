@@ -13,8 +13,10 @@ use tessera_kit::{Runtime, SubgraphSpec, db::Migrations, sdl::federation_sdl, se
 
 pub use keys::KeyRing;
 
-pub static MIGRATIONS: Migrations =
-    Migrations { sqlite: sqlx::migrate!("../../migrations/auth/sqlite"), postgres: sqlx::migrate!("../../migrations/auth/postgres") };
+pub static MIGRATIONS: Migrations = Migrations {
+    sqlite: sqlx::migrate!("../../migrations/auth/sqlite"),
+    postgres: sqlx::migrate!("../../migrations/auth/postgres"),
+};
 
 pub const SPEC: SubgraphSpec = SubgraphSpec {
     name: "auth",

@@ -197,10 +197,9 @@ impl Config {
 
     /// Extracts and checks a configuration from any figment (tests build their own).
     pub fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
-        let config: Config = figment.extract().map_err(|e| {
-            // figment's message names the key path and the provider (file or variable).
-            ConfigError(e.into_iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))
-        })?;
+        let config: Config = figment
+            .extract()
+            .map_err(|e| ConfigError(e.into_iter().map(|e| describe(&e)).collect::<Vec<_>>().join("; ")))?;
         Ok(config)
     }
 
@@ -234,6 +233,28 @@ impl Config {
                 .expect("a socket address makes a valid URL")
         })
     }
+}
+
+/// One problem, as a person fixes it: the key (lower case, dotted), what is wrong, and where the
+/// value came from: the file, or the exact environment variable.
+fn describe(e: &figment::Error) -> String {
+    let key = e.path.join(".").to_lowercase();
+    let origin = match &e.metadata {
+        Some(md) => match &md.source {
+            Some(figment::Source::File(path)) => format!(" (in {})", path.display()),
+            // figment names env keys by path; name the variable a person actually sets.
+            _ if md.name.contains("TESSERA_") && !e.path.is_empty() => {
+                format!(" (from the environment variable TESSERA_{})", e.path.join("__").to_uppercase())
+            }
+            _ if md.name.contains("environment") && !e.path.is_empty() => {
+                format!(" (from the environment variable {})", e.path.join("__").to_uppercase())
+            }
+            _ => format!(" (from {})", md.name),
+        },
+        None => String::new(),
+    };
+    let key = if key.is_empty() { String::new() } else { format!("`{key}`: ") };
+    format!("{key}{}{origin}", e.kind)
 }
 
 /// A configuration that cannot be used. The message names the key and its source.

@@ -138,7 +138,8 @@ mod tests {
 
     #[test]
     fn a_bad_input_error_names_its_field() {
-        let err: async_graphql::Error = ApiError::bad_input("email", "Enter an email address like name@example.com.").into();
+        let err: async_graphql::Error =
+            ApiError::bad_input("email", "Enter an email address like name@example.com.").into();
         let ext = serde_json::to_value(err.extensions).expect("extensions serialize");
         assert_eq!(ext["code"], "BAD_USER_INPUT");
         assert_eq!(ext["field"], "email");

@@ -37,8 +37,10 @@ pub fn require_user<'a>(ctx: &'a Context<'_>) -> Result<&'a Claims, ApiError> {
     viewer(ctx).claims().ok_or_else(|| ApiError::unauthenticated("Sign in to do this: send a valid access token."))
 }
 
-/// Marks a field or type `@authenticated` in the exported SDL. Pair it with [`Authenticated`].
-/// The kit's SDL export imports it from the federation spec (see [`crate::sdl`]).
+// Marks a field or type `@authenticated` in the exported SDL. Pair it with [`Authenticated`].
+// The kit's SDL export imports it from the federation spec (see `crate::sdl`). A plain comment,
+// not a doc comment: a doc comment would be exported as the description of a definition that
+// the export removes.
 #[async_graphql::TypeDirective(location = "FieldDefinition", location = "Object")]
 pub fn authenticated() {}
 
@@ -60,7 +62,10 @@ impl Guard for RequireScopes {
         let claims = require_user(ctx)?;
         match self.0.iter().find(|s| !claims.has_scope(s)) {
             None => Ok(()),
-            Some(missing) => Err(ApiError::forbidden(format!("This needs the `{missing}` role, which your account does not have.")).into()),
+            Some(missing) => {
+                Err(ApiError::forbidden(format!("This needs the `{missing}` role, which your account does not have."))
+                    .into())
+            }
         }
     }
 }

@@ -10,11 +10,13 @@ use async_graphql::{
 use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
 use axum::{
     Json, Router,
+    extract::ws::{CloseFrame, Message},
     extract::{FromRequest, FromRequestParts, Request, State, WebSocketUpgrade},
     http::{HeaderMap, StatusCode, header},
     response::{Html, IntoResponse, Response},
     routing::get,
 };
+use futures::{SinkExt, StreamExt};
 use tokio_util::sync::CancellationToken;
 use tower_http::limit::RequestBodyLimitLayer;
 
@@ -33,7 +35,7 @@ pub fn harden<Q, M, S>(builder: SchemaBuilder<Q, M, S>) -> SchemaBuilder<Q, M, S
     builder
         .limit_depth(32)
         .limit_complexity(10_000)
-        .limit_recursive_depth(32)
+        .limit_recursive_depth(64)
         .limit_directives(50)
         .extension(crate::mask::MaskInternalErrors)
 }
@@ -79,7 +81,7 @@ pub fn error_response(status: StatusCode, code: ErrorCode, message: &str) -> Res
 }
 
 fn token_refused(e: TokenError) -> Response {
-    let mut res = error_response(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, &format!("{e}. Sign in again."));
+    let mut res = error_response(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, &format!("{e} Sign in again."));
     res.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
     res
 }
@@ -161,18 +163,35 @@ where
             WebSocketUpgrade::from_request_parts(&mut parts, &()).await,
             GraphQLProtocol::from_request_parts(&mut parts, &()).await,
         ) else {
-            return error_response(StatusCode::BAD_REQUEST, ErrorCode::BadUserInput, "Unsupported websocket subprotocol.");
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadUserInput,
+                "Unsupported websocket subprotocol.",
+            );
         };
         let schema = state.schema.clone();
         let verifier = state.verifier.clone();
         return upgrade
             .protocols(ALL_WEBSOCKET_PROTOCOLS)
             .on_upgrade(move |socket| {
-                GraphQLWebSocket::new(socket, schema, protocol)
+                let (sink, stream) = socket.split();
+                // async-graphql closes a refused `connection_init` with 1002; graphql-transport-ws
+                // says 4403 Forbidden, and clients (graphql-ws) treat 4403 as "do not retry".
+                let sink = sink.with(|msg: Message| async move {
+                    Ok::<_, axum::Error>(match msg {
+                        Message::Close(Some(frame)) if frame.code == 1002 => {
+                            Message::Close(Some(CloseFrame { code: 4403, reason: frame.reason }))
+                        }
+                        other => other,
+                    })
+                });
+                GraphQLWebSocket::new_with_pair(sink, stream, schema, protocol)
                     .on_connection_init(move |payload| async move {
                         // The token rides in `connection_init`: `Authorization` or `authorization`.
                         let token = ["Authorization", "authorization"].iter().find_map(|k| payload.get(*k)?.as_str());
-                        let viewer = viewer_from(&verifier, token).await.map_err(|e| async_graphql::Error::new(e.to_string()))?;
+                        let viewer = viewer_from(&verifier, token)
+                            .await
+                            .map_err(|e| async_graphql::Error::new(e.to_string()))?;
                         let mut data = Data::default();
                         data.insert(viewer);
                         Ok(data)
@@ -182,7 +201,8 @@ where
             .into_response();
     }
     if parts.uri.query().is_none_or(str::is_empty) {
-        return Html(GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql").finish()).into_response();
+        return Html(GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql").finish())
+            .into_response();
     }
     let token = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let request = match GraphQLRequest::<Rejection>::from_request(Request::from_parts(parts, body), &()).await {
@@ -193,7 +213,11 @@ where
     if let Ok(doc) = async_graphql::parser::parse_query(&request.query)
         && doc.operations.iter().any(|(_, op)| op.node.ty != async_graphql::parser::types::OperationType::Query)
     {
-        let mut res = error_response(StatusCode::METHOD_NOT_ALLOWED, ErrorCode::BadUserInput, "Only queries may be sent with GET; use POST.");
+        let mut res = error_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::BadUserInput,
+            "Only queries may be sent with GET; use POST.",
+        );
         res.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("POST"));
         return res;
     }
@@ -222,7 +246,12 @@ async fn ready<Q, M, S>(State(state): State<Arc<AppState<Q, M, S>>>) -> Response
 }
 
 /// Serves `app` until `stop` is cancelled, then lets in-flight requests finish for up to `grace`.
-pub async fn serve(listener: tokio::net::TcpListener, app: Router, stop: CancellationToken, grace: Duration) -> anyhow::Result<()> {
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    stop: CancellationToken,
+    grace: Duration,
+) -> anyhow::Result<()> {
     let shutdown = stop.clone();
     let server = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async move { shutdown.cancelled().await });

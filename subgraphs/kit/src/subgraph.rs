@@ -52,13 +52,24 @@ pub struct Runtime {
 
 impl Runtime {
     /// Opens the subgraph's database (see [`open_db`]) and applies its migrations.
-    pub async fn open(spec: &SubgraphSpec, config: Arc<Config>, bus: Bus, stop: CancellationToken) -> anyhow::Result<Self> {
+    pub async fn open(
+        spec: &SubgraphSpec,
+        config: Arc<Config>,
+        bus: Bus,
+        stop: CancellationToken,
+    ) -> anyhow::Result<Self> {
         let db = open_db(spec.name, &config).await?;
         Self::with_db(spec, config, db, bus, stop).await
     }
 
     /// Like [`Runtime::open`] with a database the caller made (tests: a fresh one per test).
-    pub async fn with_db(spec: &SubgraphSpec, config: Arc<Config>, db: Db, bus: Bus, stop: CancellationToken) -> anyhow::Result<Self> {
+    pub async fn with_db(
+        spec: &SubgraphSpec,
+        config: Arc<Config>,
+        db: Db,
+        bus: Bus,
+        stop: CancellationToken,
+    ) -> anyhow::Result<Self> {
         db.migrate(spec.migrations).await.map_err(|e| anyhow::anyhow!("migrating {}: {e:#}", spec.name))?;
         let verifier = Arc::new(JwtVerifier::new(&config.jwt, config.jwks_url()));
         let relay = Relay::new(db.clone(), bus.clone());

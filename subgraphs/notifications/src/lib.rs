@@ -24,7 +24,11 @@ pub const SPEC: SubgraphSpec = SubgraphSpec {
 pub type NotificationsSchema = Schema<graphql::Query, EmptyMutation, graphql::Subscription>;
 
 pub fn schema_builder() -> SchemaBuilder<graphql::Query, EmptyMutation, graphql::Subscription> {
-    server::harden(Schema::build(graphql::Query, EmptyMutation, graphql::Subscription).enable_federation())
+    server::harden(
+        Schema::build(graphql::Query, EmptyMutation, graphql::Subscription)
+            .enable_federation()
+            .enable_subscription_in_federation(),
+    )
 }
 
 pub fn schema(rt: Runtime) -> NotificationsSchema {

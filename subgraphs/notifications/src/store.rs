@@ -23,7 +23,8 @@ pub async fn unread_count(db: &Db, user_id: Uuid) -> Result<i64, sqlx::Error> {
 }
 
 pub async fn insert(db: &Db, n: &Notification) -> Result<(), sqlx::Error> {
-    on_db!(db, |pool| sqlx::query(
+    on_db!(db, |pool| {
+        sqlx::query(
         "INSERT INTO notifications (id, user_id, kind, title, body, read_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
     )
     .bind(n.id)
@@ -35,5 +36,6 @@ pub async fn insert(db: &Db, n: &Notification) -> Result<(), sqlx::Error> {
     .bind(n.created_at)
     .execute(pool)
     .await
-    .map(|_| ()))
+    .map(|_| ())
+    })
 }

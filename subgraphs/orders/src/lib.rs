@@ -9,8 +9,10 @@ pub mod store;
 use async_graphql::{EmptyMutation, EmptySubscription, Schema, SchemaBuilder};
 use tessera_kit::{Runtime, SubgraphSpec, db::Migrations, sdl::federation_sdl, server};
 
-pub static MIGRATIONS: Migrations =
-    Migrations { sqlite: sqlx::migrate!("../../migrations/orders/sqlite"), postgres: sqlx::migrate!("../../migrations/orders/postgres") };
+pub static MIGRATIONS: Migrations = Migrations {
+    sqlite: sqlx::migrate!("../../migrations/orders/sqlite"),
+    postgres: sqlx::migrate!("../../migrations/orders/postgres"),
+};
 
 pub const SPEC: SubgraphSpec = SubgraphSpec {
     name: "orders",

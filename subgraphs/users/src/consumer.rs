@@ -1,6 +1,9 @@
 //! The events the users subgraph applies.
 
-use tessera_kit::{bus::{Event, inbox::Handler}, db::Tx};
+use tessera_kit::{
+    bus::{Event, inbox::Handler},
+    db::Tx,
+};
 use uuid::Uuid;
 
 use crate::store;

@@ -10,8 +10,10 @@ pub mod store;
 use async_graphql::{EmptyMutation, EmptySubscription, Schema, SchemaBuilder};
 use tessera_kit::{Runtime, SubgraphSpec, bus::inbox, db::Migrations, sdl::federation_sdl, server};
 
-pub static MIGRATIONS: Migrations =
-    Migrations { sqlite: sqlx::migrate!("../../migrations/users/sqlite"), postgres: sqlx::migrate!("../../migrations/users/postgres") };
+pub static MIGRATIONS: Migrations = Migrations {
+    sqlite: sqlx::migrate!("../../migrations/users/sqlite"),
+    postgres: sqlx::migrate!("../../migrations/users/postgres"),
+};
 
 pub const SPEC: SubgraphSpec = SubgraphSpec {
     name: "users",

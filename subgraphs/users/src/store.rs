@@ -1,7 +1,10 @@
 //! The users subgraph's SQL, and nothing else.
 
 use chrono::{DateTime, Utc};
-use tessera_kit::{db::{Db, Tx}, on_db, on_tx};
+use tessera_kit::{
+    db::{Db, Tx},
+    on_db, on_tx,
+};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -26,10 +29,12 @@ pub async fn create_profile(tx: &mut Tx, user_id: Uuid, display_name: Option<&st
 }
 
 pub async fn profile(db: &Db, user_id: Uuid) -> Result<Option<Profile>, sqlx::Error> {
-    on_db!(db, |pool| sqlx::query_as("SELECT user_id, display_name, version, updated_at FROM profiles WHERE user_id = $1")
-        .bind(user_id)
-        .fetch_optional(pool)
-        .await)
+    on_db!(db, |pool| sqlx::query_as(
+        "SELECT user_id, display_name, version, updated_at FROM profiles WHERE user_id = $1"
+    )
+    .bind(user_id)
+    .fetch_optional(pool)
+    .await)
 }
 
 pub async fn profile_count(db: &Db) -> Result<i64, sqlx::Error> {

@@ -36,7 +36,13 @@ impl Query {
                 scopes: claims.scope.split_whitespace().map(str::to_owned).collect(),
                 expires_at: chrono::DateTime::from_timestamp(claims.exp, 0),
             },
-            Err(e) => TokenValidation { valid: false, reason: Some(e.to_string()), user_id: None, scopes: vec![], expires_at: None },
+            Err(e) => TokenValidation {
+                valid: false,
+                reason: Some(e.to_string()),
+                user_id: None,
+                scopes: vec![],
+                expires_at: None,
+            },
         }
     }
 

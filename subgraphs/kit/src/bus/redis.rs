@@ -68,18 +68,28 @@ impl RedisBus {
     }
 
     pub(super) async fn events(&self, group: &str) -> anyhow::Result<BoxStream<'static, Delivery>> {
-        let mut conn = self.conn.clone();
-        // Start a new group at the beginning of the retained stream: inboxes drop what was done.
-        let created: redis::RedisResult<String> =
-            redis::cmd("XGROUP").arg("CREATE").arg(&self.stream).arg(group).arg("0").arg("MKSTREAM").query_async(&mut conn).await;
-        if let Err(e) = created
-            && e.code() != Some("BUSYGROUP")
-        {
-            return Err(e.into());
-        }
+        self.create_group(group).await?;
         let (tx, rx) = tokio::sync::mpsc::channel(64);
         tokio::spawn(self.clone().read_group(group.to_owned(), tx));
         Ok(tokio_stream::wrappers::ReceiverStream::new(rx).boxed())
+    }
+
+    /// Creates the group (and the stream) if missing. A new group starts at the beginning of the
+    /// retained stream: inboxes drop what was already applied.
+    async fn create_group(&self, group: &str) -> redis::RedisResult<()> {
+        let mut conn = self.conn.clone();
+        let created: redis::RedisResult<String> = redis::cmd("XGROUP")
+            .arg("CREATE")
+            .arg(&self.stream)
+            .arg(group)
+            .arg("0")
+            .arg("MKSTREAM")
+            .query_async(&mut conn)
+            .await;
+        match created {
+            Err(e) if e.code() != Some("BUSYGROUP") => Err(e),
+            _ => Ok(()),
+        }
     }
 
     /// Reads the group until the receiving side is dropped. First this consumer's own pending
@@ -104,12 +114,25 @@ impl RedisBus {
                     return;
                 }
                 let opts = StreamReadOptions::default().group(&group, &self.consumer).count(64).block(2000);
-                let reply: redis::RedisResult<StreamReadReply> = conn.xread_options(&[self.stream.as_str()], &[cursor.as_str()], &opts).await;
+                let reply: redis::RedisResult<StreamReadReply> =
+                    conn.xread_options(&[self.stream.as_str()], &[cursor.as_str()], &opts).await;
                 let reply = match reply {
                     Ok(r) => r,
+                    Err(e) if e.code() == Some("NOGROUP") => {
+                        // Redis came back without our group (restarted without persistence, or
+                        // flushed): make it again and carry on.
+                        tracing::warn!(group, "event consumer group vanished; recreating it");
+                        if let Err(e) = self.create_group(&group).await {
+                            tracing::warn!(error = %e, "cannot recreate the consumer group");
+                            tokio::time::sleep(backoff).await;
+                        }
+                        cursor = "0".to_owned();
+                        continue;
+                    }
                     Err(e) => {
                         tracing::warn!(error = %e, "event consumer lost Redis; reconnecting");
                         tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(Duration::from_secs(5));
                         break;
                     }
                 };

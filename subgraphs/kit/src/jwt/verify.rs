@@ -20,25 +20,25 @@ use crate::config::JwtConfig;
 /// exist for logs and for `validateToken`'s reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {
-    #[error("the token is not a well-formed JWT")]
+    #[error("The access token is not a well-formed JWT.")]
     Malformed,
-    #[error("the token's algorithm is not accepted")]
+    #[error("The access token's signing algorithm is not accepted.")]
     Algorithm,
-    #[error("the token was signed with an unknown key")]
+    #[error("The access token was signed with an unknown key.")]
     UnknownKey,
-    #[error("the token has expired")]
+    #[error("The access token has expired.")]
     Expired,
-    #[error("the token is not valid yet")]
+    #[error("The access token is not valid yet.")]
     NotYetValid,
-    #[error("the token is for another audience")]
+    #[error("The access token is for another audience.")]
     Audience,
-    #[error("the token is from another issuer")]
+    #[error("The access token is from another issuer.")]
     Issuer,
-    #[error("the token's signature or claims are invalid")]
+    #[error("The access token's signature or claims are invalid.")]
     Invalid,
-    #[error("the signing keys cannot be fetched right now")]
+    #[error("The signing keys cannot be fetched right now; try again shortly.")]
     KeysUnavailable,
-    #[error("the token's session has been revoked")]
+    #[error("The access token's session has been revoked.")]
     Revoked,
 }
 
@@ -90,14 +90,18 @@ impl JwtVerifier {
                 self.key(&kid).ok_or(TokenError::UnknownKey)?
             }
         };
-        jsonwebtoken::decode::<Claims>(token, &key, &self.validation).map(|data| data.claims).map_err(|e| match e.kind() {
-            ErrorKind::ExpiredSignature => TokenError::Expired,
-            ErrorKind::ImmatureSignature => TokenError::NotYetValid,
-            ErrorKind::InvalidAudience => TokenError::Audience,
-            ErrorKind::InvalidIssuer => TokenError::Issuer,
-            ErrorKind::InvalidAlgorithm => TokenError::Algorithm,
-            ErrorKind::InvalidToken | ErrorKind::Base64(_) | ErrorKind::Json(_) | ErrorKind::Utf8(_) => TokenError::Malformed,
-            _ => TokenError::Invalid,
+        jsonwebtoken::decode::<Claims>(token, &key, &self.validation).map(|data| data.claims).map_err(|e| {
+            match e.kind() {
+                ErrorKind::ExpiredSignature => TokenError::Expired,
+                ErrorKind::ImmatureSignature => TokenError::NotYetValid,
+                ErrorKind::InvalidAudience => TokenError::Audience,
+                ErrorKind::InvalidIssuer => TokenError::Issuer,
+                ErrorKind::InvalidAlgorithm => TokenError::Algorithm,
+                ErrorKind::InvalidToken | ErrorKind::Base64(_) | ErrorKind::Json(_) | ErrorKind::Utf8(_) => {
+                    TokenError::Malformed
+                }
+                _ => TokenError::Invalid,
+            }
         })
     }
 

@@ -1,0 +1,116 @@
+//! The whole stack starts, answers its probes, and meets bad input with coded errors.
+
+use serde_json::json;
+use tessera::SUBGRAPHS;
+use tessera_testkit::{graphql, spawn_stack};
+
+#[tokio::test]
+async fn every_component_answers_health_and_the_router_is_ready() {
+    let stack = spawn_stack(&SUBGRAPHS).await;
+    let http = reqwest::Client::new();
+    for sub in &stack.subgraphs {
+        let res = http.get(sub.url("/health")).send().await.expect("answers");
+        assert_eq!(res.status(), 200, "{} /health", sub.name);
+        let ready: serde_json::Value =
+            http.get(sub.url("/ready")).send().await.expect("answers").json().await.expect("JSON");
+        assert_eq!(ready["database"]["ok"], true, "{} database", sub.name);
+        assert_eq!(ready["bus"]["ok"], true, "{} bus", sub.name);
+    }
+    assert_eq!(http.get(stack.router_url("/health")).send().await.expect("answers").status(), 200);
+    let res = http.get(stack.router_url("/ready")).send().await.expect("answers");
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.expect("JSON");
+    assert_eq!(body["subgraphs"].as_object().expect("per subgraph").len(), 5);
+}
+
+#[tokio::test]
+async fn the_router_is_not_ready_while_a_subgraph_is_unreachable() {
+    let stack = spawn_stack(&[tessera_auth::SPEC]).await;
+    // A second router: auth is real, "users" points at a port nobody listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("binds").local_addr().expect("bound");
+    let urls = [
+        ("auth".to_owned(), url::Url::parse(&stack.subgraph("auth").url("/")).expect("URL")),
+        ("users".to_owned(), url::Url::parse(&format!("http://{closed}/")).expect("URL")),
+    ];
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds");
+    let addr = listener.local_addr().expect("bound");
+    let app = tessera_router::app(tessera_router::Subgraphs(urls.into_iter().collect()), 1024);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let res = reqwest::get(format!("http://{addr}/ready")).await.expect("answers");
+    assert_eq!(res.status(), 503);
+    let body: serde_json::Value = res.json().await.expect("JSON");
+    assert_eq!(body, json!({ "subgraphs": { "auth": true, "users": false } }));
+}
+
+#[tokio::test]
+async fn malformed_json_gets_bad_user_input_not_a_server_error() {
+    let stack = spawn_stack(&[tessera_users::SPEC]).await;
+    let res = reqwest::Client::new()
+        .post(stack.subgraph("users").url("/graphql"))
+        .header("content-type", "application/json")
+        .body("{\"query\": ")
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(res.status(), 400);
+    let body: serde_json::Value = res.json().await.expect("JSON");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_refused_with_413() {
+    let stack = spawn_stack(&[tessera_users::SPEC]).await;
+    let huge = "x".repeat(stack.config.body_limit_bytes + 1);
+    let res = reqwest::Client::new()
+        .post(stack.subgraph("users").url("/graphql"))
+        .header("content-type", "application/json")
+        .body(json!({ "query": format!("{{ __typename }} # {huge}") }).to_string())
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(res.status(), 413);
+}
+
+#[tokio::test]
+async fn an_unknown_field_gets_a_validation_code() {
+    let stack = spawn_stack(&[tessera_users::SPEC]).await;
+    let (status, body) = graphql(&stack.subgraph("users").url("/graphql"), "{ nope }", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED");
+}
+
+#[tokio::test]
+async fn a_query_nested_too_deep_is_refused_before_it_runs() {
+    let stack = spawn_stack(&[tessera_users::SPEC]).await;
+    let depth = 40;
+    let deep = format!(
+        "{{ __schema {{ types {{ fields {{ type {{ {} name {} }} }} }} }} }}",
+        "ofType { ".repeat(depth),
+        "} ".repeat(depth)
+    );
+    let (_, body) = graphql(&stack.subgraph("users").url("/graphql"), &deep, None).await;
+    assert!(body["data"].is_null(), "{body}");
+    assert!(body["errors"][0]["message"].as_str().expect("a message").contains("nested too deep"), "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED");
+}
+
+#[tokio::test]
+async fn a_query_that_does_not_parse_gets_a_parse_code() {
+    let stack = spawn_stack(&[tessera_users::SPEC]).await;
+    let (status, body) = graphql(&stack.subgraph("users").url("/graphql"), "{ me { id }", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["errors"][0]["extensions"]["code"], "GRAPHQL_PARSE_FAILED", "{body}");
+}
+
+#[tokio::test]
+async fn get_runs_queries_but_refuses_mutations() {
+    let stack = spawn_stack(&[tessera_users::SPEC]).await;
+    let http = reqwest::Client::new();
+    let url = stack.subgraph("users").url("/graphql");
+    let ok = http.get(&url).query(&[("query", "{ __typename }")]).send().await.expect("answers");
+    assert_eq!(ok.status(), 200);
+    let body: serde_json::Value = ok.json().await.expect("JSON");
+    assert_eq!(body["data"]["__typename"], "Query");
+    let refused = http.get(&url).query(&[("query", "mutation { x }")]).send().await.expect("answers");
+    assert_eq!(refused.status(), 405);
+}

@@ -1,0 +1,100 @@
+//! Subscriptions straight on the notifications subgraph over graphql-transport-ws: auth rides in
+//! `connection_init`, and a subscriber sees only their own notifications.
+
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tessera_auth::KeyRing;
+use tessera_notifications::store::Notification;
+use tessera_testkit::{TestStack, claims_for, eventually, spawn_stack};
+use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
+use uuid::Uuid;
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(stack: &TestStack, init: Value) -> Socket {
+    let mut req =
+        format!("ws://{}/graphql", stack.subgraph("notifications").addr).into_client_request().expect("a request");
+    req.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_static("graphql-transport-ws"));
+    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.expect("connects");
+    ws.send(Message::text(json!({ "type": "connection_init", "payload": init }).to_string())).await.expect("sends");
+    ws
+}
+
+async fn next_json(ws: &mut Socket) -> Option<Value> {
+    loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(5), ws.next()).await.ok()?? {
+            Ok(Message::Text(t)) => return serde_json::from_str(&t).ok(),
+            Ok(Message::Close(frame)) => return Some(json!({ "closed": frame.map(|f| u16::from(f.code)) })),
+            Ok(_) => continue,
+            Err(_) => return None,
+        }
+    }
+}
+
+async fn subscribe(stack: &TestStack, token: &str) -> Socket {
+    let mut ws = connect(stack, json!({ "Authorization": format!("Bearer {token}") })).await;
+    assert_eq!(next_json(&mut ws).await.expect("an answer")["type"], "connection_ack");
+    let query = "subscription { notificationAdded { title user { id } } }";
+    ws.send(Message::text(json!({ "id": "1", "type": "subscribe", "payload": { "query": query } }).to_string()))
+        .await
+        .expect("sends");
+    ws
+}
+
+fn notification(user: Uuid, title: &str) -> Notification {
+    Notification {
+        id: Uuid::now_v7(),
+        user_id: user,
+        kind: "TEST".into(),
+        title: title.into(),
+        body: "body".into(),
+        read_at: None,
+        created_at: chrono::Utc::now(),
+    }
+}
+
+#[tokio::test]
+async fn a_subscriber_receives_their_own_notifications_and_nobody_elses() {
+    let stack = spawn_stack(&[tessera_auth::SPEC, tessera_notifications::SPEC]).await;
+    let keys = KeyRing::load_or_create(&stack.subgraph("auth").rt.db).await.expect("keys");
+    let (alice, bob) = (Uuid::now_v7(), Uuid::now_v7());
+    let mut alice_ws = subscribe(&stack, &keys.sign(&claims_for(alice, &["customer"]))).await;
+    let rt = &stack.subgraph("notifications").rt;
+    // The subscription is registered asynchronously after `subscribe`; wait until it listens.
+    eventually("the subscription listens", || async { rt.bus.live_topics() == 1 }).await;
+
+    tessera_notifications::deliver_in_app(rt, &notification(bob, "for bob")).await.expect("delivers");
+    tessera_notifications::deliver_in_app(rt, &notification(alice, "for alice")).await.expect("delivers");
+
+    let msg = next_json(&mut alice_ws).await.expect("a notification");
+    assert_eq!(msg["type"], "next", "{msg}");
+    assert_eq!(msg["payload"]["data"]["notificationAdded"]["title"], "for alice", "bob's came first and must not show");
+    assert_eq!(msg["payload"]["data"]["notificationAdded"]["user"]["id"], alice.to_string());
+
+    // Closing the socket frees the topic: nothing stays behind per connection.
+    alice_ws.close(None).await.expect("closes");
+    drop(alice_ws);
+    eventually("the topic is released", || async { rt.bus.live_topics() == 0 }).await;
+}
+
+#[tokio::test]
+async fn a_bad_token_in_connection_init_closes_the_socket_with_4403() {
+    let stack = spawn_stack(&[tessera_auth::SPEC, tessera_notifications::SPEC]).await;
+    let mut ws = connect(&stack, json!({ "authorization": "Bearer forged.token.here" })).await;
+    let msg = next_json(&mut ws).await.expect("an answer");
+    assert_eq!(msg["closed"], 4403, "{msg}");
+}
+
+#[tokio::test]
+async fn an_anonymous_subscription_to_an_authenticated_field_is_refused() {
+    let stack = spawn_stack(&[tessera_auth::SPEC, tessera_notifications::SPEC]).await;
+    let mut ws = connect(&stack, json!({})).await;
+    assert_eq!(next_json(&mut ws).await.expect("an answer")["type"], "connection_ack");
+    let query = "subscription { notificationAdded { title } }";
+    ws.send(Message::text(json!({ "id": "1", "type": "subscribe", "payload": { "query": query } }).to_string()))
+        .await
+        .expect("sends");
+    let msg = next_json(&mut ws).await.expect("an answer");
+    assert_eq!(msg["type"], "next", "{msg}");
+    assert_eq!(msg["payload"]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{msg}");
+}

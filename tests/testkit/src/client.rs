@@ -1,0 +1,20 @@
+//! A small GraphQL-over-HTTP client for tests.
+
+use serde_json::{Value, json};
+
+/// POSTs `query` to `url` and returns the status and the JSON body.
+pub async fn graphql_with(url: &str, query: &str, variables: Value, token: Option<&str>) -> (u16, Value) {
+    let mut req = reqwest::Client::new().post(url).json(&json!({ "query": query, "variables": variables }));
+    if let Some(token) = token {
+        req = req.bearer_auth(token);
+    }
+    let res = req.send().await.expect("the server answers");
+    let status = res.status().as_u16();
+    let body = res.json().await.expect("a JSON body");
+    (status, body)
+}
+
+/// POSTs `query` without variables.
+pub async fn graphql(url: &str, query: &str, token: Option<&str>) -> (u16, Value) {
+    graphql_with(url, query, json!({}), token).await
+}

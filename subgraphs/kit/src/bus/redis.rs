@@ -3,7 +3,7 @@
 //! consumer crashed mid-way) is read again on restart. Topics use Redis pub/sub through a single
 //! pattern subscription per process, fanned out locally by [`TopicHub`].
 
-use std::time::Duration;
+use std::{ops::Deref, sync::Arc, time::Duration};
 
 use futures::{StreamExt, stream::BoxStream};
 use redis::{
@@ -17,8 +17,11 @@ use super::{Ack, Delivery, Event, topics::TopicHub};
 /// The stream is trimmed to about this many entries; consumers are expected to keep up.
 const STREAM_MAX_LEN: usize = 100_000;
 
+/// Cheap to clone: every clone shares one connection manager and one topic hub.
 #[derive(Clone)]
-pub struct RedisBus {
+pub struct RedisBus(Arc<Inner>);
+
+pub struct Inner {
     client: Client,
     conn: ConnectionManager,
     /// `<namespace>:events`, the one stream every event goes through.
@@ -30,6 +33,14 @@ pub struct RedisBus {
     pub(super) topics: TopicHub,
 }
 
+impl Deref for RedisBus {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
 impl RedisBus {
     /// Connects to Redis. `namespace` prefixes every key, so deployments (or parallel tests)
     /// sharing one Redis do not see each other's events.
@@ -39,14 +50,14 @@ impl RedisBus {
             .await
             .map_err(|_| anyhow::anyhow!("timed out connecting to Redis"))?
             .map_err(|e| anyhow::anyhow!("cannot connect to Redis: {e}"))?;
-        let bus = Self {
+        let bus = Self(Arc::new(Inner {
             client,
             conn,
             stream: format!("{namespace}:events"),
             topic_prefix: format!("{namespace}:topic:"),
             consumer: format!("{}-{}", hostname(), uuid::Uuid::now_v7()),
             topics: TopicHub::default(),
-        };
+        }));
         tokio::spawn(bus.clone().relay_topics());
         Ok(bus)
     }

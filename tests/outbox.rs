@@ -90,3 +90,53 @@ async fn an_event_published_while_redis_is_down_is_delivered_once_after_it_retur
     assert_eq!(profiles(&stack).await, 1);
     assert_eq!(inbox_rows(&stack).await, 1);
 }
+
+/// Counts every application. Unlike creating a profile, counting is not idempotent by itself,
+/// so only the inbox can keep a redelivered event from being counted twice.
+#[derive(Clone, Default)]
+struct Counter(std::sync::Arc<std::sync::Mutex<Vec<Uuid>>>);
+
+impl tessera_kit::bus::inbox::Handler for Counter {
+    async fn handle(&self, event: &Event, _tx: &mut tessera_kit::db::Tx) -> anyhow::Result<()> {
+        self.0.lock().expect("not poisoned").push(event.id);
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_redelivered_event_is_applied_once_even_by_a_handler_that_is_not_idempotent() {
+    let bus = test_bus().await;
+    let consumer_db = fresh_db("consumer").await;
+    consumer_db.db.migrate(&tessera_users::MIGRATIONS).await.expect("migrates");
+    let counter = Counter::default();
+    let stop = tessera_kit::CancellationToken::new();
+    tessera_kit::bus::inbox::spawn_consumer(&bus, consumer_db.db.clone(), "counter", counter.clone(), stop.clone())
+        .await
+        .expect("subscribes");
+
+    let event = registered(Uuid::now_v7());
+    bus.publish(&event).await.expect("publishes");
+    bus.publish(&event).await.expect("redelivers");
+    let marker = registered(Uuid::now_v7());
+    bus.publish(&marker).await.expect("publishes");
+    eventually("the marker is applied", || async { counter.0.lock().expect("not poisoned").contains(&marker.id) })
+        .await;
+    let applied = counter.0.lock().expect("not poisoned").clone();
+    assert_eq!(applied, vec![event.id, marker.id], "the duplicate must not be applied");
+    stop.cancel();
+}
+
+#[tokio::test]
+async fn stopping_the_relay_flushes_events_committed_after_its_last_round() {
+    let bus = test_bus().await;
+    let (producer, relay) = producer(&bus).await;
+    let stop = tessera_kit::CancellationToken::new();
+    let running = tokio::spawn(relay.clone().run(stop.clone()));
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await; // its first round is done
+
+    // Committed without a poke, then stopped at once: only the final flush can publish it.
+    commit_event(&producer.db, &registered(Uuid::now_v7())).await;
+    stop.cancel();
+    running.await.expect("the relay stops");
+    assert_eq!(relay.pending().await.expect("counts"), 0, "the shutdown flush published the event");
+}

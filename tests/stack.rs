@@ -15,6 +15,12 @@ async fn every_component_answers_health_and_the_router_is_ready() {
             http.get(sub.url("/ready")).send().await.expect("answers").json().await.expect("JSON");
         assert_eq!(ready["database"]["ok"], true, "{} database", sub.name);
         assert_eq!(ready["bus"]["ok"], true, "{} bus", sub.name);
+        // The suite runs twice in CI; make sure the second run really is on PostgreSQL and Redis.
+        let backend =
+            if std::env::var("TEST_POSTGRES_URL").is_ok_and(|u| !u.is_empty()) { "postgres" } else { "sqlite" };
+        let bus = if std::env::var("TEST_REDIS_URL").is_ok_and(|u| !u.is_empty()) { "redis" } else { "local" };
+        assert_eq!(ready["database"]["backend"], backend, "{} database backend", sub.name);
+        assert_eq!(ready["bus"]["backend"], bus, "{} bus backend", sub.name);
     }
     assert_eq!(http.get(stack.router_url("/health")).send().await.expect("answers").status(), 200);
     let res = http.get(stack.router_url("/ready")).send().await.expect("answers");
@@ -113,4 +119,16 @@ async fn get_runs_queries_but_refuses_mutations() {
     assert_eq!(body["data"]["__typename"], "Query");
     let refused = http.get(&url).query(&[("query", "mutation { x }")]).send().await.expect("answers");
     assert_eq!(refused.status(), 405);
+}
+
+#[tokio::test]
+async fn a_request_id_is_taken_from_the_client_or_generated_and_returned() {
+    let stack = spawn_stack(&[tessera_users::SPEC]).await;
+    let http = reqwest::Client::new();
+    let url = stack.subgraph("users").url("/health");
+    let given = http.get(&url).header("x-request-id", "trace-me-42").send().await.expect("answers");
+    assert_eq!(given.headers()["x-request-id"], "trace-me-42");
+    let generated = http.get(&url).send().await.expect("answers");
+    let id = generated.headers()["x-request-id"].to_str().expect("ASCII");
+    assert!(uuid::Uuid::parse_str(id).is_ok(), "a generated id is a UUID: {id}");
 }

@@ -132,3 +132,83 @@ impl JwtVerifier {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{
+        Arc, Mutex,
+        atomic::{AtomicUsize, Ordering},
+    };
+
+    use axum::{Json, Router, routing::get};
+
+    use super::*;
+    use crate::jwt::{SigningKey, jwks_document};
+
+    /// A JWKS endpoint whose key set the test changes (key rotation lands with the auth issue;
+    /// this exercises the verifier's cache on its own), counting how often it is fetched.
+    async fn jwks_server(keys: Arc<Mutex<Vec<SigningKey>>>, hits: Arc<AtomicUsize>) -> url::Url {
+        let app = Router::new().route(
+            "/jwks",
+            get(move || {
+                hits.fetch_add(1, Ordering::SeqCst);
+                let doc = jwks_document(&keys.lock().expect("not poisoned"));
+                async move { Json(doc) }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds");
+        let addr = listener.local_addr().expect("bound");
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        url::Url::parse(&format!("http://{addr}/jwks")).expect("a URL")
+    }
+
+    fn claims() -> Claims {
+        let now = chrono::Utc::now().timestamp();
+        Claims {
+            iss: "tessera".into(),
+            aud: "tessera".into(),
+            sub: uuid::Uuid::now_v7(),
+            sid: uuid::Uuid::now_v7(),
+            roles: vec![],
+            scope: String::new(),
+            iat: now,
+            exp: now + 60,
+            nbf: None,
+            jti: uuid::Uuid::now_v7(),
+        }
+    }
+
+    #[tokio::test]
+    async fn keys_are_cached_and_forged_kids_cannot_flood_the_jwks_endpoint() {
+        let first = SigningKey::generate();
+        let (keys, hits) = (Arc::new(Mutex::new(vec![first.clone()])), Arc::new(AtomicUsize::new(0)));
+        let url = jwks_server(keys, hits.clone()).await;
+        let verifier = JwtVerifier::new(&JwtConfig { refetch_interval_seconds: 60, ..JwtConfig::default() }, url);
+
+        for _ in 0..3 {
+            verifier.verify(&first.sign(&claims())).await.expect("a published key verifies");
+        }
+        assert_eq!(hits.load(Ordering::SeqCst), 1, "verified from the cache after one fetch");
+
+        for _ in 0..20 {
+            let forged = SigningKey::generate().sign(&claims());
+            assert_eq!(verifier.verify(&forged).await, Err(TokenError::UnknownKey));
+        }
+        assert_eq!(hits.load(Ordering::SeqCst), 1, "unknown kids within the interval cause no refetch");
+    }
+
+    #[tokio::test]
+    async fn a_rotated_in_key_is_picked_up_by_refetching_on_its_unknown_kid() {
+        let old = SigningKey::generate();
+        let (keys, hits) = (Arc::new(Mutex::new(vec![old.clone()])), Arc::new(AtomicUsize::new(0)));
+        let url = jwks_server(keys.clone(), hits.clone()).await;
+        let verifier = JwtVerifier::new(&JwtConfig { refetch_interval_seconds: 0, ..JwtConfig::default() }, url);
+        verifier.verify(&old.sign(&claims())).await.expect("the old key verifies");
+
+        let new = SigningKey::generate();
+        keys.lock().expect("not poisoned").insert(0, new.clone());
+        verifier.verify(&new.sign(&claims())).await.expect("the new key verifies after a refetch");
+        verifier.verify(&old.sign(&claims())).await.expect("the old key stays valid while published");
+        assert_eq!(hits.load(Ordering::SeqCst), 2);
+    }
+}

@@ -42,8 +42,8 @@ pub enum Command {
         /// One subgraph; all five when omitted.
         subgraph: Option<SubgraphName>,
     },
-    /// Write each subgraph's federation SDL to schema/<name>.graphql.
-    /// (Composing schema/supergraph.graphql arrives with the router.)
+    /// Write each subgraph's federation SDL to schema/<name>.graphql and compose them into
+    /// schema/supergraph.graphql, the file the router loads in production.
     Compose {
         /// Write nothing; exit non-zero if the committed files differ from a fresh export.
         #[arg(long)]
@@ -146,7 +146,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Compose { check, out } => compose::run(&out, check),
+        Command::Compose { check, out } => compose::run(&config, &out, check),
     }
 }
 

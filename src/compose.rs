@@ -1,7 +1,10 @@
-//! `tessera compose`: exports each subgraph's federation SDL to schema/. Composing the
-//! supergraph from them arrives with the router issue.
+//! `tessera compose`: exports each subgraph's federation SDL to schema/ and composes them into
+//! schema/supergraph.graphql (with the fix-up the planner needs; see `tessera_router::compose`).
 
 use std::path::Path;
+
+use tessera_kit::config::Config;
+use tessera_router::compose::{SubgraphSdl, compose};
 
 use crate::SUBGRAPHS;
 
@@ -10,9 +13,29 @@ pub fn subgraph_sdls() -> Vec<(String, String)> {
     SUBGRAPHS.iter().map(|s| (format!("{}.graphql", s.name), (s.sdl)())).collect()
 }
 
-pub fn run(out: &Path, check: bool) -> anyhow::Result<()> {
+/// The supergraph composed from the fresh subgraph SDLs, with each subgraph's URL from `config`.
+pub fn supergraph(config: &Config) -> anyhow::Result<String> {
+    let subgraphs: Vec<SubgraphSdl> = SUBGRAPHS
+        .iter()
+        .map(|s| SubgraphSdl {
+            name: s.name.to_owned(),
+            url: crate::launch::subgraph_url(config, s.name).join("graphql").expect("a path joins").to_string(),
+            sdl: (s.sdl)(),
+        })
+        .collect();
+    Ok(compose(&subgraphs)?)
+}
+
+/// Every file `compose` writes, as (file name, content).
+pub fn all_files(config: &Config) -> anyhow::Result<Vec<(String, String)>> {
+    let mut files = subgraph_sdls();
+    files.push(("supergraph.graphql".to_owned(), supergraph(config)?));
+    Ok(files)
+}
+
+pub fn run(config: &Config, out: &Path, check: bool) -> anyhow::Result<()> {
     let mut drifted = Vec::new();
-    for (file, sdl) in subgraph_sdls() {
+    for (file, sdl) in all_files(config)? {
         let path = out.join(&file);
         let current = std::fs::read_to_string(&path).unwrap_or_default();
         if current == sdl {
@@ -28,7 +51,7 @@ pub fn run(out: &Path, check: bool) -> anyhow::Result<()> {
     }
     if !drifted.is_empty() {
         anyhow::bail!(
-            "these files differ from a fresh export: {}. Run `cargo run -- compose` and commit them.",
+            "these files differ from a fresh composition: {}. Run `cargo run -- compose` and commit them.",
             drifted.join(", ")
         );
     }

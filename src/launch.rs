@@ -37,16 +37,15 @@ async fn connect_bus(config: &Config) -> anyhow::Result<Bus> {
     Bus::connect(config.redis_url.as_ref().map(|u| u.expose()), &config.redis_namespace).await
 }
 
+/// Where the router reaches subgraph `name`: configured, or its own `listen` address.
+pub fn subgraph_url(config: &Config, name: &str) -> url::Url {
+    config.router.subgraph_urls.get(name).cloned().unwrap_or_else(|| {
+        url::Url::parse(&format!("http://{}/", config.subgraph(name).listen)).expect("an address makes a URL")
+    })
+}
+
 fn subgraph_urls(config: &Config) -> tessera_router::Subgraphs {
-    let urls = SUBGRAPHS
-        .iter()
-        .map(|s| {
-            let url = config.router.subgraph_urls.get(s.name).cloned().unwrap_or_else(|| {
-                url::Url::parse(&format!("http://{}/", config.subgraph(s.name).listen)).expect("an address makes a URL")
-            });
-            (s.name.to_owned(), url)
-        })
-        .collect::<BTreeMap<_, _>>();
+    let urls = SUBGRAPHS.iter().map(|s| (s.name.to_owned(), subgraph_url(config, s.name))).collect::<BTreeMap<_, _>>();
     tessera_router::Subgraphs(urls)
 }
 

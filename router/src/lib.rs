@@ -5,6 +5,7 @@
 //! answers its own `/ready`). Composition, planning, execution, JWT enforcement and subscriptions
 //! arrive with the router issue.
 
+pub mod compose;
 mod probes;
 
 use std::{collections::BTreeMap, sync::Arc, time::Duration};

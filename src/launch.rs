@@ -84,7 +84,8 @@ pub async fn dev(mut config: Config, stop: CancellationToken) -> anyhow::Result<
         subgraphs.push((spec.name, listener.local_addr()?));
         servers.push(tokio::spawn(server::serve(listener, app, stop.clone(), grace)));
     }
-    let router_app = tessera_router::app(subgraph_urls(&config), config.body_limit_bytes);
+    // The subgraphs serve now, so the router can compose from what they really run.
+    let router_app = tessera_router::build(&config, subgraph_urls(&config)).await.context("starting the router")?;
     servers.push(tokio::spawn(server::serve(router_listener, router_app, stop.clone(), grace)));
 
     Ok(Running {
@@ -107,7 +108,7 @@ pub async fn serve(component: &str, config: Config, stop: CancellationToken) -> 
     if component == "router" {
         let listener = bind("router", config.router.listen).await?;
         let addr = listener.local_addr()?;
-        let app = tessera_router::app(subgraph_urls(&config), config.body_limit_bytes);
+        let app = tessera_router::build(&config, subgraph_urls(&config)).await.context("starting the router")?;
         let servers = vec![tokio::spawn(server::serve(listener, app, stop, grace))];
         return Ok(Running {
             router: Some(addr),

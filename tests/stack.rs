@@ -38,9 +38,17 @@ async fn the_router_is_not_ready_while_a_subgraph_is_unreachable() {
         ("auth".to_owned(), url::Url::parse(&stack.subgraph("auth").url("/")).expect("URL")),
         ("users".to_owned(), url::Url::parse(&format!("http://{closed}/")).expect("URL")),
     ];
+    // Composition from live subgraphs would fail on the unreachable one; load a file instead.
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("supergraph.graphql");
+    let sdl = tessera::compose::supergraph(&tessera_kit::config::Config::default()).expect("composes");
+    std::fs::write(&path, sdl).expect("writes");
+    let mut config = tessera_kit::config::Config::default();
+    config.router.supergraph_path = Some(path);
+    let app =
+        tessera_router::build(&config, tessera_router::Subgraphs(urls.into_iter().collect())).await.expect("builds");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds");
     let addr = listener.local_addr().expect("bound");
-    let app = tessera_router::app(tessera_router::Subgraphs(urls.into_iter().collect()), 1024);
     tokio::spawn(async move { axum::serve(listener, app).await });
     let res = reqwest::get(format!("http://{addr}/ready")).await.expect("answers");
     assert_eq!(res.status(), 503);

@@ -46,7 +46,10 @@ pub fn compose(subgraphs: &[SubgraphSdl]) -> Result<String, CompositionError> {
 
 fn compose_unguarded(subgraphs: &[SubgraphSdl]) -> Result<String, CompositionError> {
     let mut input = graphql_composition::Subgraphs::default();
-    for s in subgraphs {
+    // Ingest in name order: the output then does not depend on who listed the subgraphs how.
+    let mut sorted: Vec<&SubgraphSdl> = subgraphs.iter().collect();
+    sorted.sort_by(|a, b| a.name.cmp(&b.name));
+    for s in sorted {
         input
             .ingest_str(&s.sdl, &s.name, Some(&s.url))
             .map_err(|e| CompositionError(vec![format!("subgraph `{}`: {e}", s.name)]))?;
@@ -172,4 +175,32 @@ mod tests {
         let msg = err.to_string();
         assert!(msg.contains("subgraph `broken`") && msg.contains("Nope"), "{msg}");
     }
+}
+
+/// Composes from the running subgraphs: asks each for `_service { sdl }` (what `tessera dev`
+/// does at start, so the graph is always the code that runs).
+pub async fn from_live(subgraphs: &crate::Subgraphs) -> anyhow::Result<String> {
+    let http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)).build()?;
+    let mut sdls = Vec::new();
+    for name in subgraphs.0.keys() {
+        let url = subgraphs.graphql_url(name).expect("the name is in the map");
+        let body: serde_json::Value = http
+            .post(url.clone())
+            .json(&serde_json::json!({ "query": "{ _service { sdl } }" }))
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(|e| anyhow::anyhow!("subgraph `{name}` at {url} did not answer `_service {{ sdl }}`: {e}"))?
+            .json()
+            .await?;
+        let sdl = body
+            .pointer("/data/_service/sdl")
+            .and_then(serde_json::Value::as_str)
+            .ok_or_else(|| anyhow::anyhow!("subgraph `{name}` answered `_service` without an SDL"))?;
+        // async-graphql serves `_service` without importing `@authenticated`: patch it as the
+        // kit's export does, or the marks would not survive composition.
+        let sdl = tessera_kit::sdl::patch_authenticated(sdl);
+        sdls.push(SubgraphSdl { name: name.clone(), url: url.to_string(), sdl });
+    }
+    Ok(compose(&sdls)?)
 }

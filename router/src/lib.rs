@@ -1,36 +1,100 @@
-//! The gateway router. It depends on no subgraph's Rust code: only on their URLs (and, with the
-//! router issue, the composed supergraph SDL).
+//! The gateway router. It depends on no subgraph's Rust code: only on their URLs and the
+//! composed supergraph SDL.
 //!
-//! This crate holds the foundation: the router process, `/health`, and `/ready` (every subgraph
-//! answers its own `/ready`). Composition, planning, execution, JWT enforcement and subscriptions
-//! arrive with the router issue.
+//! A request goes: parse → validate against the API schema → authenticate (JWT via JWKS) →
+//! plan (hive-router-query-planner, cached) → execute (our executor: batched entity fetches,
+//! merge by path) → project (null propagation, client's shape) → respond.
 
 pub mod compose;
+pub mod execute;
+mod http;
 mod probes;
+pub mod project;
+pub mod supergraph;
 
-use std::{collections::BTreeMap, sync::Arc, time::Duration};
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::{Arc, RwLock},
+    time::Duration,
+};
 
 use axum::{Router, routing::get};
+use tessera_kit::jwt::JwtVerifier;
 
-/// The subgraphs the router fronts, by name.
+use crate::{execute::SubgraphClient, supergraph::Supergraph};
+
+/// The subgraphs the router fronts, by name, with their base URLs (`/graphql` is appended).
 #[derive(Debug, Clone)]
 pub struct Subgraphs(pub BTreeMap<String, url::Url>);
 
+impl Subgraphs {
+    pub fn graphql_url(&self, name: &str) -> Option<url::Url> {
+        self.0.get(name).map(|u| u.join("graphql").expect("a base URL joins a path"))
+    }
+}
+
+/// What the router needs to start.
+pub struct RouterOptions {
+    pub subgraphs: Subgraphs,
+    pub supergraph: Supergraph,
+    pub verifier: Arc<JwtVerifier>,
+    pub body_limit_bytes: usize,
+    pub subgraph_timeout: Duration,
+}
+
 pub struct RouterState {
     subgraphs: Subgraphs,
+    supergraph: RwLock<Arc<Supergraph>>,
+    client: SubgraphClient,
+    verifier: Arc<JwtVerifier>,
     http: reqwest::Client,
 }
 
+impl RouterState {
+    /// The supergraph in force now (a reload swaps it; requests in flight keep theirs).
+    pub fn supergraph(&self) -> Arc<Supergraph> {
+        self.supergraph.read().expect("supergraph lock poisoned").clone()
+    }
+}
+
 /// The router app.
-pub fn app(subgraphs: Subgraphs, body_limit_bytes: usize) -> Router {
+pub fn app(options: RouterOptions) -> Router {
+    let urls: HashMap<String, url::Url> = options
+        .subgraphs
+        .0
+        .keys()
+        .filter_map(|name| Some((name.to_lowercase(), options.subgraphs.graphql_url(name)?)))
+        .collect();
     let state = Arc::new(RouterState {
-        subgraphs,
+        client: SubgraphClient::new(urls, options.subgraph_timeout),
+        subgraphs: options.subgraphs,
+        supergraph: RwLock::new(Arc::new(options.supergraph)),
+        verifier: options.verifier,
         http: reqwest::Client::builder().timeout(Duration::from_secs(2)).build().expect("HTTP client builds"),
     });
     let router = Router::new()
+        .route("/graphql", get(http::get).post(http::post))
         .route("/health", get(|| async { "ok" }))
         .route("/ready", get(probes::ready))
         .with_state(state)
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(body_limit_bytes));
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(options.body_limit_bytes));
     tessera_kit::telemetry::with_request_ids(router)
+}
+
+/// Builds the router from configuration: loads `router.supergraph_path`, or composes from the
+/// running `subgraphs`, and verifies tokens against the configured JWKS.
+pub async fn build(config: &tessera_kit::config::Config, subgraphs: Subgraphs) -> anyhow::Result<Router> {
+    let sdl = match &config.router.supergraph_path {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read the supergraph {}: {e}", path.display()))?,
+        None => compose::from_live(&subgraphs).await?,
+    };
+    let supergraph = Supergraph::new(&sdl, config.router.plan_cache_size).map_err(anyhow::Error::msg)?;
+    Ok(app(RouterOptions {
+        subgraphs,
+        supergraph,
+        verifier: Arc::new(JwtVerifier::new(&config.jwt, config.jwks_url())),
+        body_limit_bytes: config.body_limit_bytes,
+        subgraph_timeout: Duration::from_millis(config.router.subgraph_timeout_ms),
+    }))
 }

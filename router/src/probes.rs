@@ -9,7 +9,7 @@ use crate::RouterState;
 pub(crate) async fn ready(State(state): State<Arc<RouterState>>) -> impl IntoResponse {
     let checks = state.subgraphs.0.iter().map(|(name, url)| {
         let http = state.http.clone();
-        let url = url.join("/ready").expect("a base URL joins a path");
+        let url = url.join("ready").expect("a base URL joins a path");
         async move {
             let ok = http.get(url).send().await.is_ok_and(|r| r.status().is_success());
             (name.clone(), ok)

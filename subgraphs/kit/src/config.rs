@@ -110,11 +110,24 @@ pub struct RouterConfig {
     pub listen: SocketAddr,
     /// Subgraph URLs by name. A subgraph missing here is reached at its own `listen` address.
     pub subgraph_urls: BTreeMap<String, url::Url>,
+    /// The composed supergraph to serve (production: `schema/supergraph.graphql`). When unset,
+    /// the router composes from the running subgraphs' `_service { sdl }` at start.
+    pub supergraph_path: Option<PathBuf>,
+    /// Most query plans kept in the plan cache.
+    pub plan_cache_size: usize,
+    /// How long one subgraph request may take, in milliseconds.
+    pub subgraph_timeout_ms: u64,
 }
 
 impl Default for RouterConfig {
     fn default() -> Self {
-        Self { listen: SocketAddr::from(([127, 0, 0, 1], 4000)), subgraph_urls: BTreeMap::new() }
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 4000)),
+            subgraph_urls: BTreeMap::new(),
+            supergraph_path: None,
+            plan_cache_size: 1000,
+            subgraph_timeout_ms: 10_000,
+        }
     }
 }
 

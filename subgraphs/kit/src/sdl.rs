@@ -16,7 +16,9 @@ where
     patch_authenticated(&schema.sdl_with_options(SDLExportOptions::new().federation()))
 }
 
-fn patch_authenticated(sdl: &str) -> String {
+/// Imports `@authenticated` into the federation `@link` and drops its local definition. Also for
+/// SDL fetched from a running subgraph's `_service { sdl }`, which async-graphql writes unpatched.
+pub fn patch_authenticated(sdl: &str) -> String {
     sdl.lines()
         .filter(|line| !line.trim_start().starts_with("directive @authenticated"))
         .map(|line| {

@@ -22,3 +22,16 @@ pub async fn order(db: &Db, id: Uuid) -> Result<Option<Order>, sqlx::Error> {
     .fetch_optional(pool)
     .await)
 }
+
+/// A user's most recent orders, newest first (ids are UUIDv7, so id order is time order).
+pub async fn orders_of(db: &Db, user_id: Uuid, limit: i64) -> Result<Vec<Order>, sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query_as(
+        "SELECT id, user_id, status, total_cents, currency, created_at FROM orders WHERE user_id = $1 ORDER BY id DESC LIMIT $2"
+    )
+    .bind(user_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+    })
+}

@@ -1,6 +1,14 @@
 //! Spawning subgraphs and the router the way `tessera dev` does, on port 0.
 
-use std::{collections::BTreeMap, net::SocketAddr, sync::Arc, time::Duration};
+use std::{
+    collections::BTreeMap,
+    net::SocketAddr,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
 
 use tessera_kit::{CancellationToken, Runtime, SubgraphSpec, bus::Bus, config::Config, server};
 use tokio::net::TcpListener;
@@ -11,6 +19,9 @@ pub struct TestSubgraph {
     pub name: &'static str,
     pub addr: SocketAddr,
     pub rt: Runtime,
+    /// GraphQL requests (POST `/graphql`) this subgraph has received.
+    pub requests: Arc<AtomicUsize>,
+    stop: CancellationToken,
     _db: TestDb,
 }
 
@@ -18,6 +29,28 @@ impl TestSubgraph {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
+
+    /// GraphQL requests received so far.
+    pub fn request_count(&self) -> usize {
+        self.requests.load(Ordering::SeqCst)
+    }
+
+    /// Stops this subgraph's server (the others keep running).
+    pub fn stop(&self) {
+        self.stop.cancel();
+    }
+}
+
+/// Counts POST requests, so tests can show how many fetches a query caused.
+async fn count_requests(
+    axum::extract::State(counter): axum::extract::State<Arc<AtomicUsize>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if request.method() == http::Method::POST {
+        counter.fetch_add(1, Ordering::SeqCst);
+    }
+    next.run(request).await
 }
 
 /// Running subgraphs and a router in front of them. Dropping it stops everything.
@@ -81,15 +114,18 @@ pub async fn spawn_subgraphs(specs: &[SubgraphSpec], bus: Bus) -> TestStack {
     for ((name, rt, test_db, app), listener) in started.into_iter().zip(listeners) {
         rt.spawn_relay(stop.clone());
         let addr = listener.local_addr().expect("bound");
-        tokio::spawn(server::serve(listener, app, stop.clone(), Duration::from_secs(1)));
-        subgraphs.push(TestSubgraph { name, addr, rt, _db: test_db });
+        let requests = Arc::new(AtomicUsize::new(0));
+        let app = app.layer(axum::middleware::from_fn_with_state(requests.clone(), count_requests));
+        let own_stop = stop.child_token();
+        tokio::spawn(server::serve(listener, app, own_stop.clone(), Duration::from_secs(1)));
+        subgraphs.push(TestSubgraph { name, addr, rt, requests, stop: own_stop, _db: test_db });
     }
 
     let urls: BTreeMap<String, url::Url> =
         subgraphs.iter().map(|s| (s.name.to_owned(), url::Url::parse(&s.url("/")).expect("a URL"))).collect();
     let router_listener = TcpListener::bind("127.0.0.1:0").await.expect("binds port 0");
     let router = router_listener.local_addr().expect("bound");
-    let app = tessera_router::app(tessera_router::Subgraphs(urls), config.body_limit_bytes);
+    let app = tessera_router::build(&config, tessera_router::Subgraphs(urls)).await.expect("the router starts");
     tokio::spawn(server::serve(router_listener, app, stop.clone(), Duration::from_secs(1)));
 
     TestStack { router, subgraphs, bus, config, stop }

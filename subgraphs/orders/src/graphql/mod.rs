@@ -23,7 +23,19 @@ impl Query {
         let order = store::order(&rt.db, id).await.map_err(OrdersError::from)?;
         Ok(order.filter(|o| o.user_id == claims.sub || claims.has_scope("admin")).map(Order::from))
     }
+
+    /// The caller's most recent orders (at most 100), newest first.
+    #[graphql(directive = authenticated::apply(), guard = "Authenticated")]
+    async fn my_orders(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Order>> {
+        let claims = require_user(ctx)?;
+        let rt = ctx.data_unchecked::<Runtime>();
+        let orders = store::orders_of(&rt.db, claims.sub, MY_ORDERS_LIMIT).await.map_err(OrdersError::from)?;
+        Ok(orders.into_iter().map(Order::from).collect())
+    }
 }
+
+/// The most orders `myOrders` returns; paging arrives with the orders issue.
+const MY_ORDERS_LIMIT: i64 = 100;
 
 /// A reference to the `User` entity, resolved by the subgraphs that own it.
 #[derive(SimpleObject)]

@@ -1,0 +1,98 @@
+//! Executing a query plan against the subgraphs.
+//!
+//! The plan's nodes are walked over one shared response tree. A fetch reads what it needs from
+//! the tree (entity representations) under a short lock, sends its request without holding the
+//! lock, then merges the answer back under the lock. So `Parallel` children really run
+//! concurrently, and a later node in a `Sequence` sees what earlier ones merged.
+
+mod entities;
+mod fetch;
+mod merge;
+mod path;
+
+use std::sync::{Arc, Mutex};
+
+use futures::future::{BoxFuture, join_all};
+use hive_router_query_planner::planner::plan_nodes::{PlanNode, QueryPlan};
+use serde_json::{Map, Value};
+
+pub use fetch::{Forward, SubgraphClient};
+
+/// What executing a plan produced: the merged (not yet projected) data, and errors with the
+/// client's paths.
+pub struct Outcome {
+    pub data: Value,
+    pub errors: Vec<Value>,
+}
+
+/// One execution of one plan.
+pub(crate) struct Run<'a> {
+    client: &'a SubgraphClient,
+    variables: &'a Map<String, Value>,
+    forward: &'a Forward,
+    data: Mutex<Value>,
+    errors: Mutex<Vec<Value>>,
+}
+
+/// Runs `plan` with `variables`, forwarding `forward` to each subgraph.
+pub async fn execute(
+    client: &SubgraphClient,
+    plan: &QueryPlan,
+    variables: &Map<String, Value>,
+    forward: &Forward,
+) -> Outcome {
+    let run =
+        Run { client, variables, forward, data: Mutex::new(Value::Object(Map::new())), errors: Mutex::new(Vec::new()) };
+    if let Some(node) = &plan.node {
+        run.node(node, None).await;
+    }
+    Outcome {
+        data: run.data.into_inner().expect("data lock poisoned"),
+        errors: run.errors.into_inner().expect("errors lock poisoned"),
+    }
+}
+
+impl<'a> Run<'a> {
+    fn node<'b>(
+        &'b self,
+        node: &'b PlanNode,
+        flatten: Option<&'b hive_router_query_planner::planner::plan_nodes::FlattenNodePath>,
+    ) -> BoxFuture<'b, ()> {
+        Box::pin(async move {
+            match node {
+                PlanNode::Fetch(fetch) => match (flatten, &fetch.requires) {
+                    (Some(path), Some(_)) => self.entity_fetch(&entities::EntityFetch::single(fetch, path)).await,
+                    _ => self.root_fetch(fetch).await,
+                },
+                PlanNode::BatchFetch(batch) => self.entity_fetch(&entities::EntityFetch::batch(batch)).await,
+                PlanNode::Sequence(seq) => {
+                    for child in &seq.nodes {
+                        self.node(child, None).await;
+                    }
+                }
+                PlanNode::Parallel(par) => {
+                    join_all(par.nodes.iter().map(|child| self.node(child, None))).await;
+                }
+                PlanNode::Flatten(f) => self.node(&f.node, Some(&f.path)).await,
+                PlanNode::Condition(c) => {
+                    let on = self.variables.get(&c.condition).and_then(Value::as_bool).unwrap_or(false);
+                    let branch = if on { &c.if_clause } else { &c.else_clause };
+                    if let Some(branch) = branch {
+                        self.node(branch, None).await;
+                    }
+                }
+                PlanNode::Subscription(_) | PlanNode::Defer(_) => self.error(serde_json::json!({
+                    "message": "This operation needs a feature the router does not execute yet (subscriptions or @defer over HTTP).",
+                    "extensions": { "code": "OPERATION_NOT_SUPPORTED" },
+                })),
+            }
+        })
+    }
+
+    fn error(&self, error: Value) {
+        self.errors.lock().expect("errors lock poisoned").push(error);
+    }
+}
+
+/// Shared, so request handlers can hold it cheaply.
+pub type SharedClient = Arc<SubgraphClient>;

@@ -1,0 +1,126 @@
+//! The router's `/graphql` over HTTP: POST with JSON, GET for queries only.
+
+use std::sync::Arc;
+
+use axum::{
+    Json,
+    extract::{Query, State},
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use hive_router_query_planner::state::supergraph_state::OperationKind;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use tessera_kit::{ErrorCode, server::error_response};
+
+use crate::{
+    RouterState,
+    execute::{Forward, execute},
+    project::Projector,
+};
+
+/// A GraphQL-over-HTTP request body (or GET parameters).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GraphQLBody {
+    query: Option<String>,
+    #[serde(default)]
+    variables: Option<Map<String, Value>>,
+    operation_name: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GraphQLParams {
+    query: Option<String>,
+    variables: Option<String>,
+    operation_name: Option<String>,
+}
+
+pub(crate) async fn post(
+    State(state): State<Arc<RouterState>>,
+    headers: HeaderMap,
+    body: Result<Json<GraphQLBody>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    match body {
+        Ok(Json(body)) => run(&state, &headers, body, false).await,
+        Err(e) => error_response(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadUserInput,
+            &format!("The request body is not a GraphQL request: {}", e.body_text()),
+        ),
+    }
+}
+
+pub(crate) async fn get(
+    State(state): State<Arc<RouterState>>,
+    headers: HeaderMap,
+    Query(params): Query<GraphQLParams>,
+) -> Response {
+    let variables = match params.variables.as_deref().map(serde_json::from_str::<Map<String, Value>>).transpose() {
+        Ok(v) => v,
+        Err(_) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadUserInput,
+                "`variables` must be a JSON object.",
+            );
+        }
+    };
+    run(&state, &headers, GraphQLBody { query: params.query, variables, operation_name: params.operation_name }, true)
+        .await
+}
+
+const FORWARDED: [&str; 3] = ["authorization", "x-request-id", "traceparent"];
+
+async fn run(state: &RouterState, headers: &HeaderMap, body: GraphQLBody, is_get: bool) -> Response {
+    let Some(query) = body.query.filter(|q| !q.trim().is_empty()) else {
+        return error_response(StatusCode::BAD_REQUEST, ErrorCode::BadUserInput, "The request has no `query`.");
+    };
+    // A bad token is refused outright; no token means anonymous.
+    if let Some(token) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        let token = tessera_kit::server::bearer(token);
+        if !token.is_empty()
+            && let Err(e) = state.verifier.verify(token).await
+        {
+            let mut res =
+                error_response(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, &format!("{e} Sign in again."));
+            res.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+            return res;
+        }
+    }
+    let supergraph = state.supergraph();
+    let prepared = match supergraph.prepare(&query, body.operation_name.as_deref()) {
+        Ok(p) => p,
+        Err(errors) => return (StatusCode::OK, Json(json!({ "errors": errors }))).into_response(),
+    };
+    if is_get && prepared.kind != OperationKind::Query {
+        let mut res = error_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::BadUserInput,
+            "Only queries may be sent with GET; use POST.",
+        );
+        res.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("POST"));
+        return res;
+    }
+    let forward = Forward(
+        FORWARDED
+            .iter()
+            .filter_map(|name| Some((http::HeaderName::from_static(name), headers.get(*name)?.clone())))
+            .collect(),
+    );
+    let variables = body.variables.unwrap_or_default();
+    let outcome = execute(&state.client, &prepared.plan, &variables, &forward).await;
+    let mut errors = outcome.errors;
+    let root = supergraph.root_type(&prepared.kind).unwrap_or("Query").to_owned();
+    let data = Projector::new(supergraph.state(), &variables, &mut errors).project(
+        &root,
+        &prepared.operation.selection_set,
+        &outcome.data,
+    );
+    let mut response = json!({ "data": data });
+    if !errors.is_empty() {
+        response["errors"] = Value::Array(errors);
+    }
+    (StatusCode::OK, Json(response)).into_response()
+}

@@ -1,0 +1,188 @@
+//! Shaping the merged subgraph answers into exactly the response the client asked for.
+//!
+//! The merged tree holds extra fields (keys and `__typename`s fetched for entity calls) and may
+//! miss some (a subgraph failed). Projection walks the client's normalized operation: it keeps
+//! the requested response keys in order, answers `__typename`, applies type conditions by the
+//! runtime type, evaluates `@skip`/`@include`, and propagates nulls per the GraphQL spec: a null
+//! in a non-null position nulls the nearest nullable parent, with one error at the first path.
+
+use hive_router_query_planner::{
+    ast::{selection_item::SelectionItem, selection_set::SelectionSet},
+    state::supergraph_state::{SupergraphDefinition, SupergraphState, TypeNode},
+};
+use serde_json::{Map, Value, json};
+
+/// A non-null position came out null: the parent must become null too.
+struct Bubble;
+
+pub struct Projector<'a> {
+    state: &'a SupergraphState,
+    variables: &'a Map<String, Value>,
+    errors: &'a mut Vec<Value>,
+}
+
+impl<'a> Projector<'a> {
+    pub fn new(state: &'a SupergraphState, variables: &'a Map<String, Value>, errors: &'a mut Vec<Value>) -> Self {
+        Self { state, variables, errors }
+    }
+
+    /// The `data` of the response: an object, or null when a non-null root field is null.
+    pub fn project(&mut self, root_type: &str, selections: &SelectionSet, data: &Value) -> Value {
+        let empty = Map::new();
+        let root = data.as_object().unwrap_or(&empty);
+        match self.object(root_type, selections, root, &mut Vec::new()) {
+            Ok(map) => Value::Object(map),
+            Err(Bubble) => Value::Null,
+        }
+    }
+
+    fn included(&self, skip_if: Option<&String>, include_if: Option<&String>) -> bool {
+        let var = |name: &String| self.variables.get(name).and_then(Value::as_bool).unwrap_or(false);
+        !skip_if.is_some_and(var) && include_if.is_none_or(var)
+    }
+
+    fn object(
+        &mut self,
+        type_name: &str,
+        selections: &SelectionSet,
+        value: &Map<String, Value>,
+        path: &mut Vec<Value>,
+    ) -> Result<Map<String, Value>, Bubble> {
+        let mut out = Map::new();
+        self.selections_into(type_name, selections, value, path, &mut out)?;
+        Ok(out)
+    }
+
+    fn selections_into(
+        &mut self,
+        type_name: &str,
+        selections: &SelectionSet,
+        value: &Map<String, Value>,
+        path: &mut Vec<Value>,
+        out: &mut Map<String, Value>,
+    ) -> Result<(), Bubble> {
+        let runtime = value.get("__typename").and_then(Value::as_str).unwrap_or(type_name).to_owned();
+        for item in &selections.items {
+            match item {
+                SelectionItem::Field(f) => {
+                    if f.omit_from_response || !self.included(f.skip_if.as_ref(), f.include_if.as_ref()) {
+                        continue;
+                    }
+                    let key = f.alias.clone().unwrap_or_else(|| f.name.clone());
+                    if f.name == "__typename" {
+                        out.insert(key, Value::String(runtime.clone()));
+                        continue;
+                    }
+                    let Some(field_type) = self.field_type(&runtime, type_name, &f.name) else {
+                        continue; // validation guarantees the field exists; be lenient anyway
+                    };
+                    path.push(Value::String(key.clone()));
+                    let completed =
+                        self.complete(&field_type, &f.selections, value.get(&key), path, (&runtime, &f.name));
+                    path.pop();
+                    match completed {
+                        Ok(v) => {
+                            // The same key may be selected twice (fragments); merge the objects.
+                            match (out.get_mut(&key), v) {
+                                (Some(Value::Object(existing)), Value::Object(more)) => existing.extend(more),
+                                (_, v) => {
+                                    out.insert(key, v);
+                                }
+                            }
+                        }
+                        Err(Bubble) => return Err(Bubble),
+                    }
+                }
+                SelectionItem::InlineFragment(fragment) => {
+                    if self.included(fragment.skip_if.as_ref(), fragment.include_if.as_ref())
+                        && self.applies(&fragment.type_condition, &runtime)
+                    {
+                        self.selections_into(type_name, &fragment.selections, value, path, out)?;
+                    }
+                }
+                SelectionItem::FragmentSpread(_) => {} // normalization inlines fragments
+            }
+        }
+        Ok(())
+    }
+
+    /// The declared type of `field`, looked up on the runtime type, then on the static type.
+    fn field_type(&self, runtime: &str, static_type: &str, field: &str) -> Option<TypeNode> {
+        [runtime, static_type].iter().find_map(|t| {
+            self.state.definitions.get(*t).and_then(|d| d.fields().get(field)).map(|f| f.field_type.clone())
+        })
+    }
+
+    fn applies(&self, condition: &str, runtime: &str) -> bool {
+        if condition == runtime {
+            return true;
+        }
+        match self.state.definitions.get(condition) {
+            Some(SupergraphDefinition::Interface(_)) => {
+                self.state.interface_to_object_types.get(condition).is_some_and(|types| types.contains(runtime))
+            }
+            Some(SupergraphDefinition::Union(u)) => u.types.iter().any(|t| t == runtime),
+            _ => false,
+        }
+    }
+
+    fn complete(
+        &mut self,
+        ty: &TypeNode,
+        selections: &SelectionSet,
+        value: Option<&Value>,
+        path: &mut Vec<Value>,
+        field: (&str, &str),
+    ) -> Result<Value, Bubble> {
+        match ty {
+            TypeNode::NonNull(inner) => {
+                let v = self.complete(inner, selections, value, path, field)?;
+                if v.is_null() {
+                    self.null_error(path, field);
+                    return Err(Bubble);
+                }
+                Ok(v)
+            }
+            TypeNode::List(inner) => match value {
+                Some(Value::Array(items)) => {
+                    let mut out = Vec::with_capacity(items.len());
+                    for (i, item) in items.iter().enumerate() {
+                        path.push(Value::from(i));
+                        let r = self.complete(inner, selections, Some(item), path, field);
+                        path.pop();
+                        match r {
+                            Ok(v) => out.push(v),
+                            Err(Bubble) => return Ok(Value::Null),
+                        }
+                    }
+                    Ok(Value::Array(out))
+                }
+                _ => Ok(Value::Null),
+            },
+            TypeNode::Named(name) => match value {
+                None | Some(Value::Null) => Ok(Value::Null),
+                Some(v) if selections.items.is_empty() => Ok(v.clone()),
+                Some(Value::Object(obj)) => match self.object(name, selections, obj, path) {
+                    Ok(map) => Ok(Value::Object(map)),
+                    Err(Bubble) => Ok(Value::Null),
+                },
+                Some(_) => Ok(Value::Null),
+            },
+        }
+    }
+
+    /// Records why a non-null position is null, unless an error already explains this path
+    /// (the subgraph's own error, or a failed fetch above it).
+    fn null_error(&mut self, path: &[Value], (type_name, field): (&str, &str)) {
+        let explained = self.errors.iter().any(|e| {
+            e.get("path").and_then(Value::as_array).is_some_and(|p| p.starts_with(path) || path.starts_with(p))
+        });
+        if !explained {
+            self.errors.push(json!({
+                "message": format!("Cannot return null for non-nullable field {type_name}.{field}."),
+                "path": path,
+                "extensions": { "code": "INTERNAL" },
+            }));
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! A loaded supergraph: the planner, the API schema clients validate against, and the plan cache.
+//!
+//! Every request is parsed, validated against the API schema (the supergraph minus join
+//! internals and `@inaccessible` elements) and normalized. The plan is then taken from a bounded
+//! LRU cache keyed by the normalized operation's hash. Normalizing first means two spellings of
+//! the same operation (aliases aside) share one plan.
+
+use std::{
+    hash::{Hash, Hasher},
+    num::NonZeroUsize,
+    sync::{Arc, Mutex},
+};
+
+use graphql_tools::validation::{
+    rules::default_rules_validation_plan, utils::ValidationError, validate::ValidationPlan,
+};
+use hive_router_query_planner::{
+    ast::{normalization::normalize_operation, operation::OperationDefinition},
+    graph::PlannerOverrideContext,
+    planner::{Planner, QueryPlannerOptions, plan_nodes::QueryPlan},
+    state::supergraph_state::{OperationKind, SupergraphState},
+    utils::{cancellation::CancellationToken, parsing::safe_parse_schema},
+};
+use lru::LruCache;
+use serde_json::{Value, json};
+
+pub struct Supergraph {
+    pub sdl: String,
+    planner: Planner,
+    validation: ValidationPlan,
+    plans: Mutex<LruCache<u64, Arc<QueryPlan>>>,
+    /// Plans served from the cache (for metrics and tests).
+    pub cache_hits: std::sync::atomic::AtomicU64,
+}
+
+/// A request ready to execute.
+pub struct Prepared {
+    pub operation: OperationDefinition,
+    pub plan: Arc<QueryPlan>,
+    pub kind: OperationKind,
+}
+
+impl Supergraph {
+    /// Loads a supergraph SDL (as `tessera compose` writes it). `plan_cache` bounds the cache.
+    pub fn new(sdl: &str, plan_cache: usize) -> Result<Self, String> {
+        let doc = safe_parse_schema(sdl).map_err(|e| format!("the supergraph does not parse: {e}"))?;
+        let planner = Planner::new_from_supergraph(&doc, QueryPlannerOptions::default())
+            .map_err(|e| format!("the planner refused the supergraph: {e}"))?;
+        Ok(Self {
+            sdl: sdl.to_owned(),
+            planner,
+            validation: default_rules_validation_plan(),
+            plans: Mutex::new(LruCache::new(NonZeroUsize::new(plan_cache.max(1)).expect("at least one"))),
+            cache_hits: Default::default(),
+        })
+    }
+
+    pub fn state(&self) -> &SupergraphState {
+        &self.planner.supergraph
+    }
+
+    /// The name of the root type an operation of `kind` starts from.
+    pub fn root_type(&self, kind: &OperationKind) -> Option<&str> {
+        let state = self.state();
+        match kind {
+            OperationKind::Query => Some(state.query_type.as_str()),
+            OperationKind::Mutation => state.mutation_type.as_deref(),
+            OperationKind::Subscription => state.subscription_type.as_deref(),
+        }
+    }
+
+    /// Parses, validates and normalizes `query`, then plans it (or takes the cached plan).
+    /// Errors are GraphQL errors with codes, ready for the response.
+    pub fn prepare(&self, query: &str, operation_name: Option<&str>) -> Result<Prepared, Vec<Value>> {
+        let doc = graphql_tools::parser::parse_query::<String>(query)
+            .map(|d| d.into_static())
+            .map_err(|e| vec![coded(&e.to_string().replace("query parse error: ", ""), "GRAPHQL_PARSE_FAILED")])?;
+        let errors = graphql_tools::validation::validate::validate(
+            &self.planner.consumer_schema.document,
+            &doc,
+            &self.validation,
+        );
+        if !errors.is_empty() {
+            return Err(errors.iter().map(validation_error).collect());
+        }
+        let normalized = normalize_operation(self.state(), &doc, operation_name)
+            .map_err(|e| vec![coded(&e.to_string(), "GRAPHQL_VALIDATION_FAILED")])?;
+        let operation = normalized.operation;
+        let kind = operation.operation_kind.clone().unwrap_or(OperationKind::Query);
+        let plan = self.plan(&operation)?;
+        Ok(Prepared { operation, plan, kind })
+    }
+
+    /// Plans a normalized operation, through the cache.
+    pub fn plan(&self, operation: &OperationDefinition) -> Result<Arc<QueryPlan>, Vec<Value>> {
+        let key = {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            operation.to_string().hash(&mut h);
+            h.finish()
+        };
+        if let Some(plan) = self.plans.lock().expect("plan cache lock poisoned").get(&key) {
+            self.cache_hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return Ok(plan.clone());
+        }
+        let plan = self
+            .planner
+            .plan_from_normalized_operation(operation, PlannerOverrideContext::default(), &CancellationToken::new())
+            .map_err(|e| {
+                tracing::error!(error = %e, "planning failed");
+                vec![coded("The router could not plan this operation.", "QUERY_PLANNING_FAILED")]
+            })?;
+        let plan = Arc::new(plan);
+        self.plans.lock().expect("plan cache lock poisoned").put(key, plan.clone());
+        Ok(plan)
+    }
+}
+
+pub fn coded(message: &str, code: &str) -> Value {
+    json!({ "message": message, "extensions": { "code": code } })
+}
+
+fn validation_error(e: &ValidationError) -> Value {
+    let locations: Vec<Value> = e.locations.iter().map(|p| json!({ "line": p.line, "column": p.column })).collect();
+    json!({ "message": e.message, "locations": locations, "extensions": { "code": "GRAPHQL_VALIDATION_FAILED" } })
+}

@@ -11,10 +11,11 @@ use axum::{
 use hive_router_query_planner::state::supergraph_state::OperationKind;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use tessera_kit::{ErrorCode, server::error_response};
+use tessera_kit::{ErrorCode, config::AuthorizationMode, server::error_response};
 
 use crate::{
     RouterState,
+    authorize::authorize,
     execute::{Forward, execute},
     project::Projector,
 };
@@ -78,17 +79,26 @@ async fn run(state: &RouterState, headers: &HeaderMap, body: GraphQLBody, is_get
         return error_response(StatusCode::BAD_REQUEST, ErrorCode::BadUserInput, "The request has no `query`.");
     };
     // A bad token is refused outright; no token means anonymous.
-    if let Some(token) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        let token = tessera_kit::server::bearer(token);
-        if !token.is_empty()
-            && let Err(e) = state.verifier.verify(token).await
-        {
-            let mut res =
-                error_response(StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated, &format!("{e} Sign in again."));
-            res.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
-            return res;
-        }
-    }
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(tessera_kit::server::bearer)
+        .filter(|t| !t.is_empty());
+    let caller = match token {
+        None => None,
+        Some(token) => match state.verifier.verify(token).await {
+            Ok(claims) => Some(claims),
+            Err(e) => {
+                let mut res = error_response(
+                    StatusCode::UNAUTHORIZED,
+                    ErrorCode::Unauthenticated,
+                    &format!("{e} Sign in again."),
+                );
+                res.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+                return res;
+            }
+        },
+    };
     let supergraph = state.supergraph();
     let prepared = match supergraph.prepare(&query, body.operation_name.as_deref()) {
         Ok(p) => p,
@@ -103,6 +113,11 @@ async fn run(state: &RouterState, headers: &HeaderMap, body: GraphQLBody, is_get
         res.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("POST"));
         return res;
     }
+    let root = supergraph.root_type(&prepared.kind).unwrap_or("Query").to_owned();
+    let verdict = authorize(supergraph.state(), &root, &prepared.operation, caller.as_ref());
+    if state.authorization == AuthorizationMode::Reject && !verdict.errors.is_empty() {
+        return (StatusCode::OK, Json(json!({ "errors": verdict.errors }))).into_response();
+    }
     let forward = Forward(
         FORWARDED
             .iter()
@@ -110,13 +125,23 @@ async fn run(state: &RouterState, headers: &HeaderMap, body: GraphQLBody, is_get
             .collect(),
     );
     let variables = body.variables.unwrap_or_default();
-    let outcome = execute(&state.client, &prepared.plan, &variables, &forward).await;
-    let mut errors = outcome.errors;
-    let root = supergraph.root_type(&prepared.kind).unwrap_or("Query").to_owned();
+    let mut errors = verdict.errors;
+    let merged = if verdict.operation.selection_set.items.is_empty() {
+        Value::Object(Map::new()) // everything was refused: nothing to fetch
+    } else {
+        let plan = match supergraph.plan(&verdict.operation) {
+            Ok(plan) => plan,
+            Err(plan_errors) => return (StatusCode::OK, Json(json!({ "errors": plan_errors }))).into_response(),
+        };
+        let outcome = execute(&state.client, &plan, &variables, &forward).await;
+        errors.extend(outcome.errors);
+        outcome.data
+    };
+    // Project the client's operation, not the pruned one: refused fields answer null.
     let data = Projector::new(supergraph.state(), &variables, &mut errors).project(
         &root,
         &prepared.operation.selection_set,
-        &outcome.data,
+        &merged,
     );
     let mut response = json!({ "data": data });
     if !errors.is_empty() {

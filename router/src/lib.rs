@@ -5,6 +5,7 @@
 //! plan (hive-router-query-planner, cached) → execute (our executor: batched entity fetches,
 //! merge by path) → project (null propagation, client's shape) → respond.
 
+mod authorize;
 pub mod compose;
 pub mod execute;
 mod http;
@@ -40,9 +41,11 @@ pub struct RouterOptions {
     pub verifier: Arc<JwtVerifier>,
     pub body_limit_bytes: usize,
     pub subgraph_timeout: Duration,
+    pub authorization: tessera_kit::config::AuthorizationMode,
 }
 
 pub struct RouterState {
+    authorization: tessera_kit::config::AuthorizationMode,
     subgraphs: Subgraphs,
     supergraph: RwLock<Arc<Supergraph>>,
     client: SubgraphClient,
@@ -66,6 +69,7 @@ pub fn app(options: RouterOptions) -> Router {
         .filter_map(|name| Some((name.to_lowercase(), options.subgraphs.graphql_url(name)?)))
         .collect();
     let state = Arc::new(RouterState {
+        authorization: options.authorization,
         client: SubgraphClient::new(urls, options.subgraph_timeout),
         subgraphs: options.subgraphs,
         supergraph: RwLock::new(Arc::new(options.supergraph)),
@@ -96,5 +100,6 @@ pub async fn build(config: &tessera_kit::config::Config, subgraphs: Subgraphs) -
         verifier: Arc::new(JwtVerifier::new(&config.jwt, config.jwks_url())),
         body_limit_bytes: config.body_limit_bytes,
         subgraph_timeout: Duration::from_millis(config.router.subgraph_timeout_ms),
+        authorization: config.router.authorization,
     }))
 }

@@ -33,10 +33,9 @@ pub struct Supergraph {
     pub cache_hits: std::sync::atomic::AtomicU64,
 }
 
-/// A request ready to execute.
+/// A request parsed, validated and normalized: ready to authorize and plan.
 pub struct Prepared {
     pub operation: OperationDefinition,
-    pub plan: Arc<QueryPlan>,
     pub kind: OperationKind,
 }
 
@@ -69,8 +68,8 @@ impl Supergraph {
         }
     }
 
-    /// Parses, validates and normalizes `query`, then plans it (or takes the cached plan).
-    /// Errors are GraphQL errors with codes, ready for the response.
+    /// Parses, validates and normalizes `query`. Errors are GraphQL errors with codes, ready
+    /// for the response.
     pub fn prepare(&self, query: &str, operation_name: Option<&str>) -> Result<Prepared, Vec<Value>> {
         let doc = graphql_tools::parser::parse_query::<String>(query)
             .map(|d| d.into_static())
@@ -87,8 +86,7 @@ impl Supergraph {
             .map_err(|e| vec![coded(&e.to_string(), "GRAPHQL_VALIDATION_FAILED")])?;
         let operation = normalized.operation;
         let kind = operation.operation_kind.clone().unwrap_or(OperationKind::Query);
-        let plan = self.plan(&operation)?;
-        Ok(Prepared { operation, plan, kind })
+        Ok(Prepared { operation, kind })
     }
 
     /// Plans a normalized operation, through the cache.

@@ -40,6 +40,11 @@ impl KeyRing {
         self.keys.read().expect("key ring lock poisoned")[0].clone()
     }
 
+    /// The ids of the published keys, newest first.
+    pub fn kids(&self) -> Vec<String> {
+        self.keys.read().expect("key ring lock poisoned").iter().map(|k| k.kid.clone()).collect()
+    }
+
     pub fn jwks(&self) -> serde_json::Value {
         jwks_document(&self.keys.read().expect("key ring lock poisoned"))
     }

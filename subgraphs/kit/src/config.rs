@@ -117,6 +117,17 @@ pub struct RouterConfig {
     pub plan_cache_size: usize,
     /// How long one subgraph request may take, in milliseconds.
     pub subgraph_timeout_ms: u64,
+    /// What happens to fields the caller may not read (`@authenticated`, `@requiresScopes`):
+    /// `filter` answers them null with an error and runs the rest; `reject` refuses the operation.
+    pub authorization: AuthorizationMode,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthorizationMode {
+    #[default]
+    Filter,
+    Reject,
 }
 
 impl Default for RouterConfig {
@@ -127,6 +138,7 @@ impl Default for RouterConfig {
             supergraph_path: None,
             plan_cache_size: 1000,
             subgraph_timeout_ms: 10_000,
+            authorization: AuthorizationMode::Filter,
         }
     }
 }

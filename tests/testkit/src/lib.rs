@@ -13,7 +13,7 @@ pub mod tokens;
 
 pub use client::{graphql, graphql_with};
 pub use db::{TestDb, fresh_db};
-pub use stack::{TestStack, TestSubgraph, spawn_stack, spawn_subgraphs};
+pub use stack::{TestStack, TestSubgraph, spawn_configured, spawn_stack, spawn_subgraphs};
 pub use tokens::claims_for;
 
 /// A bus for one test: Redis under a unique namespace when `TEST_REDIS_URL` is set, else in-process.

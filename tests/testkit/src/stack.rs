@@ -90,11 +90,18 @@ pub async fn spawn_stack(specs: &[SubgraphSpec]) -> TestStack {
 
 /// Like [`spawn_stack`] on a bus the caller made (to share it, or to break it).
 pub async fn spawn_subgraphs(specs: &[SubgraphSpec], bus: Bus) -> TestStack {
+    spawn_configured(specs, bus, |_| {}).await
+}
+
+/// Like [`spawn_subgraphs`], with a chance to change the configuration first (listen addresses
+/// are set afterwards).
+pub async fn spawn_configured(specs: &[SubgraphSpec], bus: Bus, configure: impl FnOnce(&mut Config)) -> TestStack {
     let mut listeners = Vec::new();
     for _ in specs {
         listeners.push(TcpListener::bind("127.0.0.1:0").await.expect("binds port 0"));
     }
     let mut config = Config::default();
+    configure(&mut config);
     for (spec, listener) in specs.iter().zip(&listeners) {
         config.subgraph_mut(spec.name).listen = listener.local_addr().expect("bound");
     }

@@ -3,7 +3,7 @@
 mod user;
 
 use async_graphql::{Context, ID, Object, SimpleObject};
-use tessera_kit::identity::viewer;
+use tessera_kit::identity::{RequireScopes, viewer};
 
 use crate::State;
 pub use user::User;
@@ -44,6 +44,12 @@ impl Query {
                 expires_at: None,
             },
         }
+    }
+
+    /// The ids (`kid`) of the signing keys the JWKS publishes, newest first. Admins only.
+    #[graphql(requires_scopes = "admin", guard = "RequireScopes(&[\"admin\"])")]
+    async fn signing_key_ids(&self, ctx: &Context<'_>) -> Vec<String> {
+        ctx.data_unchecked::<State>().keys.kids()
     }
 
     /// Whether the caller is signed in (the token they sent, if any, was valid).

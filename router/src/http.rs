@@ -18,6 +18,7 @@ use crate::{
     authorize::authorize,
     execute::{Forward, execute},
     project::Projector,
+    supergraph::coded,
 };
 
 /// A GraphQL-over-HTTP request body (or GET parameters).
@@ -28,6 +29,8 @@ pub struct GraphQLBody {
     #[serde(default)]
     variables: Option<Map<String, Value>>,
     operation_name: Option<String>,
+    #[serde(default)]
+    extensions: Option<Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -36,21 +39,48 @@ pub struct GraphQLParams {
     query: Option<String>,
     variables: Option<String>,
     operation_name: Option<String>,
+    extensions: Option<String>,
 }
 
 pub(crate) async fn post(
     State(state): State<Arc<RouterState>>,
     headers: HeaderMap,
-    body: Result<Json<GraphQLBody>, axum::extract::rejection::JsonRejection>,
+    body: axum::body::Bytes,
 ) -> Response {
-    match body {
-        Ok(Json(body)) => run(&state, &headers, body, false).await,
+    // Before the body is even read: a cross-site simple request must not run.
+    if let Some(refusal) = csrf_refusal(&state, &headers) {
+        return refusal;
+    }
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if !essence.is_empty() && essence != "application/json" && essence != "application/graphql-response+json" {
+        return error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::BadUserInput,
+            "Send the request as JSON (`Content-Type: application/json`).",
+        );
+    }
+    match serde_json::from_slice::<GraphQLBody>(&body) {
+        Ok(body) => run(&state, &headers, body, false).await,
         Err(e) => error_response(
             StatusCode::BAD_REQUEST,
             ErrorCode::BadUserInput,
-            &format!("The request body is not a GraphQL request: {}", e.body_text()),
+            &format!("The request body is not a GraphQL request: {e}."),
         ),
     }
+}
+
+fn csrf_refusal(state: &RouterState, headers: &HeaderMap) -> Option<Response> {
+    (state.csrf_prevention && crate::csrf::is_unsafe(headers)).then(|| {
+        errors_response(
+            StatusCode::BAD_REQUEST,
+            vec![coded(
+                "This request could have been sent by a cross-site page, so it was not run. Send it with \
+                 `Content-Type: application/json`, or add an `apollo-require-preflight: true` header.",
+                "CSRF_PREVENTION",
+            )],
+        )
+    })
 }
 
 pub(crate) async fn get(
@@ -58,6 +88,9 @@ pub(crate) async fn get(
     headers: HeaderMap,
     Query(params): Query<GraphQLParams>,
 ) -> Response {
+    if let Some(refusal) = csrf_refusal(&state, &headers) {
+        return refusal;
+    }
     let variables = match params.variables.as_deref().map(serde_json::from_str::<Map<String, Value>>).transpose() {
         Ok(v) => v,
         Err(_) => {
@@ -68,15 +101,22 @@ pub(crate) async fn get(
             );
         }
     };
-    run(&state, &headers, GraphQLBody { query: params.query, variables, operation_name: params.operation_name }, true)
-        .await
+    let Ok(extensions) = params.extensions.as_deref().map(serde_json::from_str::<Value>).transpose() else {
+        return error_response(StatusCode::BAD_REQUEST, ErrorCode::BadUserInput, "`extensions` must be JSON.");
+    };
+    let body = GraphQLBody { query: params.query, variables, operation_name: params.operation_name, extensions };
+    run(&state, &headers, body, true).await
 }
 
 const FORWARDED: [&str; 3] = ["authorization", "x-request-id", "traceparent"];
 
 async fn run(state: &RouterState, headers: &HeaderMap, body: GraphQLBody, is_get: bool) -> Response {
-    let Some(query) = body.query.filter(|q| !q.trim().is_empty()) else {
-        return error_response(StatusCode::BAD_REQUEST, ErrorCode::BadUserInput, "The request has no `query`.");
+    let query = match state.apq.resolve(body.query, body.extensions.as_ref()) {
+        Ok(Some(query)) if !query.trim().is_empty() => query,
+        Ok(_) => {
+            return error_response(StatusCode::BAD_REQUEST, ErrorCode::BadUserInput, "The request has no `query`.");
+        }
+        Err(error) => return errors_response(StatusCode::OK, vec![error]),
     };
     // A bad token is refused outright; no token means anonymous.
     let token = headers
@@ -100,9 +140,13 @@ async fn run(state: &RouterState, headers: &HeaderMap, body: GraphQLBody, is_get
         },
     };
     let supergraph = state.supergraph();
-    let prepared = match supergraph.prepare(&query, body.operation_name.as_deref()) {
+    let prepared = match supergraph.prepare(&query, body.operation_name.as_deref(), &state.limits) {
         Ok(p) => p,
-        Err(errors) => return (StatusCode::OK, Json(json!({ "errors": errors }))).into_response(),
+        Err(errors) => {
+            let over_limit =
+                errors.iter().any(|e| e["extensions"]["code"].as_str().is_some_and(|c| c.starts_with("MAX_")));
+            return errors_response(if over_limit { StatusCode::BAD_REQUEST } else { StatusCode::OK }, errors);
+        }
     };
     if is_get && prepared.kind != OperationKind::Query {
         let mut res = error_response(
@@ -148,4 +192,8 @@ async fn run(state: &RouterState, headers: &HeaderMap, body: GraphQLBody, is_get
         response["errors"] = Value::Array(errors);
     }
     (StatusCode::OK, Json(response)).into_response()
+}
+
+fn errors_response(status: StatusCode, errors: Vec<Value>) -> Response {
+    (status, Json(json!({ "errors": errors }))).into_response()
 }

@@ -5,10 +5,13 @@
 //! plan (hive-router-query-planner, cached) → execute (our executor: batched entity fetches,
 //! merge by path) → project (null propagation, client's shape) → respond.
 
+mod apq;
 mod authorize;
 pub mod compose;
+mod csrf;
 pub mod execute;
 mod http;
+pub mod limits;
 mod probes;
 pub mod project;
 pub mod supergraph;
@@ -42,10 +45,16 @@ pub struct RouterOptions {
     pub body_limit_bytes: usize,
     pub subgraph_timeout: Duration,
     pub authorization: tessera_kit::config::AuthorizationMode,
+    pub csrf_prevention: bool,
+    pub limits: limits::Limits,
+    pub apq_cache_size: usize,
 }
 
 pub struct RouterState {
     authorization: tessera_kit::config::AuthorizationMode,
+    csrf_prevention: bool,
+    limits: limits::Limits,
+    apq: apq::PersistedQueries,
     subgraphs: Subgraphs,
     supergraph: RwLock<Arc<Supergraph>>,
     client: SubgraphClient,
@@ -70,6 +79,9 @@ pub fn app(options: RouterOptions) -> Router {
         .collect();
     let state = Arc::new(RouterState {
         authorization: options.authorization,
+        csrf_prevention: options.csrf_prevention,
+        limits: options.limits,
+        apq: apq::PersistedQueries::new(options.apq_cache_size),
         client: SubgraphClient::new(urls, options.subgraph_timeout),
         subgraphs: options.subgraphs,
         supergraph: RwLock::new(Arc::new(options.supergraph)),
@@ -101,5 +113,13 @@ pub async fn build(config: &tessera_kit::config::Config, subgraphs: Subgraphs) -
         body_limit_bytes: config.body_limit_bytes,
         subgraph_timeout: Duration::from_millis(config.router.subgraph_timeout_ms),
         authorization: config.router.authorization,
+        csrf_prevention: config.router.csrf_prevention,
+        limits: limits::Limits {
+            max_depth: config.router.limits.max_depth,
+            max_aliases: config.router.limits.max_aliases,
+            max_root_fields: config.router.limits.max_root_fields,
+            max_tokens: config.router.limits.max_tokens,
+        },
+        apq_cache_size: config.router.apq_cache_size,
     }))
 }

@@ -22,6 +22,8 @@ use hive_router_query_planner::{
     utils::{cancellation::CancellationToken, parsing::safe_parse_schema},
 };
 use lru::LruCache;
+
+use crate::limits::Limits;
 use serde_json::{Value, json};
 
 pub struct Supergraph {
@@ -70,10 +72,10 @@ impl Supergraph {
 
     /// Parses, validates and normalizes `query`. Errors are GraphQL errors with codes, ready
     /// for the response.
-    pub fn prepare(&self, query: &str, operation_name: Option<&str>) -> Result<Prepared, Vec<Value>> {
-        let doc = graphql_tools::parser::parse_query::<String>(query)
+    pub fn prepare(&self, query: &str, operation_name: Option<&str>, limits: &Limits) -> Result<Prepared, Vec<Value>> {
+        let doc = graphql_tools::parser::parse_query_with_token_limit::<String>(query, limits.max_tokens)
             .map(|d| d.into_static())
-            .map_err(|e| vec![coded(&e.to_string().replace("query parse error: ", ""), "GRAPHQL_PARSE_FAILED")])?;
+            .map_err(|e| vec![crate::limits::parse_error(&e.to_string())])?;
         let errors = graphql_tools::validation::validate::validate(
             &self.planner.consumer_schema.document,
             &doc,
@@ -85,6 +87,7 @@ impl Supergraph {
         let normalized = normalize_operation(self.state(), &doc, operation_name)
             .map_err(|e| vec![coded(&e.to_string(), "GRAPHQL_VALIDATION_FAILED")])?;
         let operation = normalized.operation;
+        crate::limits::check(&operation, limits)?;
         let kind = operation.operation_kind.clone().unwrap_or(OperationKind::Query);
         Ok(Prepared { operation, kind })
     }

@@ -120,6 +120,32 @@ pub struct RouterConfig {
     /// What happens to fields the caller may not read (`@authenticated`, `@requiresScopes`):
     /// `filter` answers them null with an error and runs the rest; `reject` refuses the operation.
     pub authorization: AuthorizationMode,
+    /// Refuse "simple" requests a browser could send cross-site without a preflight (see the
+    /// router's csrf module). Turn off only behind a gateway that does the same.
+    pub csrf_prevention: bool,
+    /// Most persisted queries (APQ) kept.
+    pub apq_cache_size: usize,
+    /// Operation limits.
+    pub limits: LimitsConfig,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Deepest field nesting an operation may have.
+    pub max_depth: usize,
+    /// Most aliases in one operation.
+    pub max_aliases: usize,
+    /// Most root fields in one operation.
+    pub max_root_fields: usize,
+    /// Most lexical tokens in one operation.
+    pub max_tokens: usize,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self { max_depth: 15, max_aliases: 30, max_root_fields: 20, max_tokens: 5000 }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -139,6 +165,9 @@ impl Default for RouterConfig {
             plan_cache_size: 1000,
             subgraph_timeout_ms: 10_000,
             authorization: AuthorizationMode::Filter,
+            csrf_prevention: true,
+            apq_cache_size: 1000,
+            limits: LimitsConfig::default(),
         }
     }
 }

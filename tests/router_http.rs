@@ -1,0 +1,96 @@
+//! The router's HTTP front door: CSRF prevention, automatic persisted queries and limits.
+
+use serde_json::{Value, json};
+use tessera::SUBGRAPHS;
+use tessera_testkit::{TestStack, graphql, spawn_stack};
+
+fn sha256_hex(s: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+async fn post(stack: &TestStack, body: Value) -> (u16, Value) {
+    let res = reqwest::Client::new().post(stack.router_url("/graphql")).json(&body).send().await.expect("answers");
+    (res.status().as_u16(), res.json().await.expect("JSON"))
+}
+
+#[tokio::test]
+async fn a_persisted_query_misses_then_hits_after_the_client_sends_it_once() {
+    let stack = spawn_stack(&SUBGRAPHS).await;
+    let query = "{ signedIn }";
+    let ext = json!({ "persistedQuery": { "version": 1, "sha256Hash": sha256_hex(query) } });
+
+    let (_, miss) = post(&stack, json!({ "extensions": ext })).await;
+    assert_eq!(miss["errors"][0]["extensions"]["code"], "PERSISTED_QUERY_NOT_FOUND", "{miss}");
+
+    let (_, registered) = post(&stack, json!({ "query": query, "extensions": ext })).await;
+    assert_eq!(registered["data"]["signedIn"], false, "{registered}");
+
+    let (_, hit) = post(&stack, json!({ "extensions": ext })).await;
+    assert_eq!(hit, json!({ "data": { "signedIn": false } }));
+
+    // GET works the same way, as Apollo Client's `useGETForHashedQueries` sends it.
+    let res = reqwest::Client::new()
+        .get(stack.router_url("/graphql"))
+        .header("apollo-require-preflight", "true")
+        .query(&[("extensions", ext.to_string())])
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(res.json::<Value>().await.expect("JSON"), json!({ "data": { "signedIn": false } }));
+}
+
+#[tokio::test]
+async fn a_persisted_query_whose_hash_does_not_match_is_refused() {
+    let stack = spawn_stack(&SUBGRAPHS).await;
+    let ext = json!({ "persistedQuery": { "version": 1, "sha256Hash": sha256_hex("{ something else }") } });
+    let (_, body) = post(&stack, json!({ "query": "{ signedIn }", "extensions": ext })).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "PERSISTED_QUERY_HASH_MISMATCH");
+}
+
+#[tokio::test]
+async fn a_simple_cross_site_request_is_refused_and_a_json_one_runs() {
+    let stack = spawn_stack(&SUBGRAPHS).await;
+    let http = reqwest::Client::new();
+    let form = http
+        .post(stack.router_url("/graphql"))
+        .header("content-type", "text/plain")
+        .body(json!({ "query": "{ signedIn }" }).to_string())
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(form.status(), 400);
+    assert_eq!(form.json::<Value>().await.expect("JSON")["errors"][0]["extensions"]["code"], "CSRF_PREVENTION");
+
+    let get = http.get(stack.router_url("/graphql")).query(&[("query", "{ signedIn }")]).send().await.expect("answers");
+    assert_eq!(get.status(), 400, "a bare GET is a simple request too");
+
+    let (status, body) = graphql(&stack.router_url("/graphql"), "{ signedIn }", None).await;
+    assert_eq!((status, &body), (200, &json!({ "data": { "signedIn": false } })));
+}
+
+#[tokio::test]
+async fn operations_over_a_limit_are_refused_with_the_limits_code() {
+    let stack = spawn_stack(&SUBGRAPHS).await;
+    let before: Vec<usize> = stack.subgraphs.iter().map(|s| s.request_count()).collect();
+    let url = stack.router_url("/graphql");
+
+    let aliases = format!("{{ {} }}", (0..31).map(|i| format!("a{i}: signedIn")).collect::<Vec<_>>().join(" "));
+    let (status, body) = graphql(&url, &aliases, None).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["errors"][0]["extensions"]["code"], "MAX_ALIASES_EXCEEDED", "{body}");
+
+    let tokens = format!("{{ {} }}", vec!["signedIn"; 6000].join(" "));
+    let (_, body) = graphql(&url, &tokens, None).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "MAX_TOKENS_EXCEEDED", "{body}");
+
+    let deep = format!(
+        "{{ {} }}",
+        "__schema { types { fields { type { ".to_owned() + &"ofType { ".repeat(60) + "name" + &" }".repeat(64)
+    );
+    let (_, body) = graphql(&url, &deep, None).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "MAX_DEPTH_EXCEEDED", "{body}");
+
+    let after: Vec<usize> = stack.subgraphs.iter().map(|s| s.request_count()).collect();
+    assert_eq!(before, after, "no limit violation reaches a subgraph");
+}

@@ -8,7 +8,10 @@ use axum::{
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use hive_router_query_planner::state::supergraph_state::OperationKind;
+use hive_router_query_planner::{
+    ast::{operation::OperationDefinition, selection_item::SelectionItem},
+    state::supergraph_state::OperationKind,
+};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use tessera_kit::{ErrorCode, config::AuthorizationMode, server::error_response};
@@ -18,7 +21,7 @@ use crate::{
     authorize::authorize,
     execute::{Forward, execute},
     project::Projector,
-    supergraph::coded,
+    supergraph::{Supergraph, coded},
 };
 
 /// A GraphQL-over-HTTP request body (or GET parameters).
@@ -170,12 +173,21 @@ async fn run(state: &RouterState, headers: &HeaderMap, body: GraphQLBody, is_get
     );
     let variables = body.variables.unwrap_or_default();
     let mut errors = verdict.errors;
-    let merged = if verdict.operation.selection_set.items.is_empty() {
-        Value::Object(Map::new()) // everything was refused: nothing to fetch
+    let mut to_plan = verdict.operation;
+    // `__schema` and `__type` are the router's to answer; only the rest goes to subgraphs.
+    let introspected =
+        split_introspection(&mut to_plan, &supergraph, &prepared.operation, &variables, &mut errors).await;
+    let only_typename = to_plan
+        .selection_set
+        .items
+        .iter()
+        .all(|item| matches!(item, SelectionItem::Field(f) if f.name == "__typename"));
+    let merged = if only_typename {
+        Value::Object(Map::new()) // nothing a subgraph must answer
     } else {
-        let plan = match supergraph.plan(&verdict.operation) {
+        let plan = match supergraph.plan(&to_plan) {
             Ok(plan) => plan,
-            Err(plan_errors) => return (StatusCode::OK, Json(json!({ "errors": plan_errors }))).into_response(),
+            Err(plan_errors) => return errors_response(StatusCode::OK, plan_errors),
         };
         let outcome = execute(&state.client, &plan, &variables, &forward).await;
         errors.extend(outcome.errors);
@@ -187,6 +199,13 @@ async fn run(state: &RouterState, headers: &HeaderMap, body: GraphQLBody, is_get
         &prepared.operation.selection_set,
         &merged,
     );
+    let data = match data {
+        Value::Object(mut map) => {
+            map.extend(introspected);
+            Value::Object(map)
+        }
+        other => other,
+    };
     let mut response = json!({ "data": data });
     if !errors.is_empty() {
         response["errors"] = Value::Array(errors);
@@ -196,4 +215,32 @@ async fn run(state: &RouterState, headers: &HeaderMap, body: GraphQLBody, is_get
 
 fn errors_response(status: StatusCode, errors: Vec<Value>) -> Response {
     (status, Json(json!({ "errors": errors }))).into_response()
+}
+
+fn is_introspection(item: &SelectionItem) -> bool {
+    matches!(item, SelectionItem::Field(f) if f.name == "__schema" || f.name == "__type")
+}
+
+/// Removes introspection root fields from `to_plan` and answers them (or refuses them when
+/// introspection is off). Returns their data, keyed by response key.
+async fn split_introspection(
+    to_plan: &mut OperationDefinition,
+    supergraph: &Supergraph,
+    client_operation: &OperationDefinition,
+    variables: &Map<String, Value>,
+    errors: &mut Vec<Value>,
+) -> Map<String, Value> {
+    if !to_plan.selection_set.items.iter().any(is_introspection) {
+        return Map::new();
+    }
+    to_plan.selection_set.items.retain(|item| !is_introspection(item));
+    let Some(introspection) = &supergraph.introspection else {
+        errors.push(coded("Introspection is turned off on this router.", "INTROSPECTION_DISABLED"));
+        return Map::new();
+    };
+    let mut only = client_operation.clone();
+    only.selection_set.items.retain(is_introspection);
+    let (data, intro_errors) = introspection.answer(only.to_string(), variables).await;
+    errors.extend(intro_errors);
+    data
 }

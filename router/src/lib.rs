@@ -11,6 +11,7 @@ pub mod compose;
 mod csrf;
 pub mod execute;
 mod http;
+mod introspection;
 pub mod limits;
 mod probes;
 pub mod project;
@@ -105,7 +106,8 @@ pub async fn build(config: &tessera_kit::config::Config, subgraphs: Subgraphs) -
             .map_err(|e| anyhow::anyhow!("cannot read the supergraph {}: {e}", path.display()))?,
         None => compose::from_live(&subgraphs).await?,
     };
-    let supergraph = Supergraph::new(&sdl, config.router.plan_cache_size).map_err(anyhow::Error::msg)?;
+    let supergraph = Supergraph::new(&sdl, config.router.plan_cache_size, config.router.introspection)
+        .map_err(anyhow::Error::msg)?;
     Ok(app(RouterOptions {
         subgraphs,
         supergraph,

@@ -29,6 +29,8 @@ use serde_json::{Value, json};
 pub struct Supergraph {
     pub sdl: String,
     planner: Planner,
+    /// Answers `__schema`/`__type`; None when introspection is turned off.
+    pub introspection: Option<crate::introspection::Introspection>,
     validation: ValidationPlan,
     plans: Mutex<LruCache<u64, Arc<QueryPlan>>>,
     /// Plans served from the cache (for metrics and tests).
@@ -43,12 +45,18 @@ pub struct Prepared {
 
 impl Supergraph {
     /// Loads a supergraph SDL (as `tessera compose` writes it). `plan_cache` bounds the cache.
-    pub fn new(sdl: &str, plan_cache: usize) -> Result<Self, String> {
+    pub fn new(sdl: &str, plan_cache: usize, introspection: bool) -> Result<Self, String> {
         let doc = safe_parse_schema(sdl).map_err(|e| format!("the supergraph does not parse: {e}"))?;
         let planner = Planner::new_from_supergraph(&doc, QueryPlannerOptions::default())
             .map_err(|e| format!("the planner refused the supergraph: {e}"))?;
+        let introspection = if introspection {
+            Some(crate::introspection::Introspection::new(&planner.consumer_schema.document)?)
+        } else {
+            None
+        };
         Ok(Self {
             sdl: sdl.to_owned(),
+            introspection,
             planner,
             validation: default_rules_validation_plan(),
             plans: Mutex::new(LruCache::new(NonZeroUsize::new(plan_cache.max(1)).expect("at least one"))),

@@ -127,6 +127,8 @@ pub struct RouterConfig {
     pub apq_cache_size: usize,
     /// Operation limits.
     pub limits: LimitsConfig,
+    /// Answer `__schema` and `__type` queries. Turn it off in production if the schema is private.
+    pub introspection: bool,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -168,6 +170,7 @@ impl Default for RouterConfig {
             csrf_prevention: true,
             apq_cache_size: 1000,
             limits: LimitsConfig::default(),
+            introspection: true,
         }
     }
 }

@@ -1,0 +1,64 @@
+//! The router answers introspection from the API schema: join internals and federation
+//! plumbing are hidden, and introspection can be turned off.
+
+use serde_json::{Value, json};
+use tessera::SUBGRAPHS;
+use tessera_testkit::{graphql, spawn_configured, spawn_stack, test_bus};
+
+#[tokio::test]
+async fn the_schema_lists_the_api_types_and_hides_join_internals() {
+    let stack = spawn_stack(&SUBGRAPHS).await;
+    let before: Vec<usize> = stack.subgraphs.iter().map(|s| s.request_count()).collect();
+    let (_, body) = graphql(
+        &stack.router_url("/graphql"),
+        "{ __schema { queryType { name } subscriptionType { name } types { name } } }",
+        None,
+    )
+    .await;
+    let schema = &body["data"]["__schema"];
+    assert_eq!(schema["queryType"]["name"], "Query", "{body}");
+    assert_eq!(schema["subscriptionType"]["name"], "Subscription", "{body}");
+    let names: Vec<&str> =
+        schema["types"].as_array().expect("types").iter().filter_map(|t| t["name"].as_str()).collect();
+    for wanted in ["Query", "Order", "User", "Product", "Notification", "DateTime"] {
+        assert!(names.contains(&wanted), "{wanted} missing from {names:?}");
+    }
+    for hidden in ["join__Graph", "join__FieldSet", "_Entity", "_Service", "_Any", "link__Import"] {
+        assert!(!names.contains(&hidden), "{hidden} leaks into {names:?}");
+    }
+    let after: Vec<usize> = stack.subgraphs.iter().map(|s| s.request_count()).collect();
+    assert_eq!(before, after, "introspection needs no subgraph");
+}
+
+#[tokio::test]
+async fn a_type_is_described_with_its_fields_and_descriptions() {
+    let stack = spawn_stack(&SUBGRAPHS).await;
+    let (_, body) = graphql(
+        &stack.router_url("/graphql"),
+        r#"{ __type(name: "Query") { fields { name description args { name } } } }"#,
+        None,
+    )
+    .await;
+    let fields = body["data"]["__type"]["fields"].as_array().unwrap_or_else(|| panic!("fields: {body}"));
+    let order = fields.iter().find(|f| f["name"] == "order").expect("order");
+    assert_eq!(order["args"], json!([{ "name": "id" }]));
+    assert!(order["description"].as_str().expect("a description").contains("caller's orders"));
+}
+
+#[tokio::test]
+async fn introspection_and_regular_fields_mix_in_one_operation() {
+    let stack = spawn_stack(&SUBGRAPHS).await;
+    let (_, body) =
+        graphql(&stack.router_url("/graphql"), r#"{ signedIn __typename t: __type(name: "User") { name } }"#, None)
+            .await;
+    assert_eq!(body, json!({ "data": { "signedIn": false, "__typename": "Query", "t": { "name": "User" } } }));
+}
+
+#[tokio::test]
+async fn introspection_can_be_turned_off() {
+    let stack = spawn_configured(&SUBGRAPHS, test_bus().await, |c| c.router.introspection = false).await;
+    let (_, body) = graphql(&stack.router_url("/graphql"), "{ signedIn __schema { types { name } } }", None).await;
+    assert_eq!(body["data"]["signedIn"], false, "{body}");
+    assert!(body["data"].get("__schema").is_none_or(Value::is_null), "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "INTROSPECTION_DISABLED");
+}

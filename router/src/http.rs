@@ -8,20 +8,16 @@ use axum::{
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use hive_router_query_planner::{
-    ast::{operation::OperationDefinition, selection_item::SelectionItem},
-    state::supergraph_state::OperationKind,
-};
+use hive_router_query_planner::state::supergraph_state::OperationKind;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use tessera_kit::{ErrorCode, config::AuthorizationMode, server::error_response};
+use tessera_kit::{ErrorCode, server::error_response};
 
 use crate::{
     RouterState,
-    authorize::authorize,
-    execute::{Forward, execute},
-    project::Projector,
-    supergraph::{Supergraph, coded},
+    execute::Forward,
+    pipeline::{authorize_operation, respond},
+    supergraph::coded,
 };
 
 /// A GraphQL-over-HTTP request body (or GET parameters).
@@ -111,8 +107,6 @@ pub(crate) async fn get(
     run(&state, &headers, body, true).await
 }
 
-const FORWARDED: [&str; 3] = ["authorization", "x-request-id", "traceparent"];
-
 async fn run(state: &RouterState, headers: &HeaderMap, body: GraphQLBody, is_get: bool) -> Response {
     let query = match state.apq.resolve(body.query, body.extensions.as_ref()) {
         Ok(Some(query)) if !query.trim().is_empty() => query,
@@ -142,16 +136,11 @@ async fn run(state: &RouterState, headers: &HeaderMap, body: GraphQLBody, is_get
             }
         },
     };
-    let supergraph = state.supergraph();
-    let prepared = match supergraph.prepare(&query, body.operation_name.as_deref(), &state.limits) {
-        Ok(p) => p,
-        Err(errors) => {
-            let over_limit =
-                errors.iter().any(|e| e["extensions"]["code"].as_str().is_some_and(|c| c.starts_with("MAX_")));
-            return errors_response(if over_limit { StatusCode::BAD_REQUEST } else { StatusCode::OK }, errors);
-        }
+    let op = match authorize_operation(state, &query, body.operation_name.as_deref(), caller.as_ref()) {
+        Ok(op) => op,
+        Err((status, errors)) => return errors_response(status, errors),
     };
-    if is_get && prepared.kind != OperationKind::Query {
+    if is_get && op.kind != OperationKind::Query {
         let mut res = error_response(
             StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::BadUserInput,
@@ -160,87 +149,32 @@ async fn run(state: &RouterState, headers: &HeaderMap, body: GraphQLBody, is_get
         res.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("POST"));
         return res;
     }
-    let root = supergraph.root_type(&prepared.kind).unwrap_or("Query").to_owned();
-    let verdict = authorize(supergraph.state(), &root, &prepared.operation, caller.as_ref());
-    if state.authorization == AuthorizationMode::Reject && !verdict.errors.is_empty() {
-        return (StatusCode::OK, Json(json!({ "errors": verdict.errors }))).into_response();
+    if op.kind == OperationKind::Subscription {
+        return errors_response(
+            StatusCode::BAD_REQUEST,
+            vec![coded(
+                "Subscriptions need a websocket: connect to /graphql with graphql-transport-ws.",
+                "SUBSCRIPTION_NEEDS_WEBSOCKET",
+            )],
+        );
     }
-    let forward = Forward(
+    let forward = forwarded(headers);
+    let variables = body.variables.unwrap_or_default();
+    (StatusCode::OK, Json(respond(state, op, &variables, &forward).await)).into_response()
+}
+
+const FORWARDED: [&str; 3] = ["authorization", "x-request-id", "traceparent"];
+
+/// The headers every subgraph request carries on the caller's behalf.
+pub(crate) fn forwarded(headers: &HeaderMap) -> Forward {
+    Forward(
         FORWARDED
             .iter()
             .filter_map(|name| Some((http::HeaderName::from_static(name), headers.get(*name)?.clone())))
             .collect(),
-    );
-    let variables = body.variables.unwrap_or_default();
-    let mut errors = verdict.errors;
-    let mut to_plan = verdict.operation;
-    // `__schema` and `__type` are the router's to answer; only the rest goes to subgraphs.
-    let introspected =
-        split_introspection(&mut to_plan, &supergraph, &prepared.operation, &variables, &mut errors).await;
-    let only_typename = to_plan
-        .selection_set
-        .items
-        .iter()
-        .all(|item| matches!(item, SelectionItem::Field(f) if f.name == "__typename"));
-    let merged = if only_typename {
-        Value::Object(Map::new()) // nothing a subgraph must answer
-    } else {
-        let plan = match supergraph.plan(&to_plan) {
-            Ok(plan) => plan,
-            Err(plan_errors) => return errors_response(StatusCode::OK, plan_errors),
-        };
-        let outcome = execute(&state.client, &plan, &variables, &forward).await;
-        errors.extend(outcome.errors);
-        outcome.data
-    };
-    // Project the client's operation, not the pruned one: refused fields answer null.
-    let data = Projector::new(supergraph.state(), &variables, &mut errors).project(
-        &root,
-        &prepared.operation.selection_set,
-        &merged,
-    );
-    let data = match data {
-        Value::Object(mut map) => {
-            map.extend(introspected);
-            Value::Object(map)
-        }
-        other => other,
-    };
-    let mut response = json!({ "data": data });
-    if !errors.is_empty() {
-        response["errors"] = Value::Array(errors);
-    }
-    (StatusCode::OK, Json(response)).into_response()
+    )
 }
 
 fn errors_response(status: StatusCode, errors: Vec<Value>) -> Response {
     (status, Json(json!({ "errors": errors }))).into_response()
-}
-
-fn is_introspection(item: &SelectionItem) -> bool {
-    matches!(item, SelectionItem::Field(f) if f.name == "__schema" || f.name == "__type")
-}
-
-/// Removes introspection root fields from `to_plan` and answers them (or refuses them when
-/// introspection is off). Returns their data, keyed by response key.
-async fn split_introspection(
-    to_plan: &mut OperationDefinition,
-    supergraph: &Supergraph,
-    client_operation: &OperationDefinition,
-    variables: &Map<String, Value>,
-    errors: &mut Vec<Value>,
-) -> Map<String, Value> {
-    if !to_plan.selection_set.items.iter().any(is_introspection) {
-        return Map::new();
-    }
-    to_plan.selection_set.items.retain(|item| !is_introspection(item));
-    let Some(introspection) = &supergraph.introspection else {
-        errors.push(coded("Introspection is turned off on this router.", "INTROSPECTION_DISABLED"));
-        return Map::new();
-    };
-    let mut only = client_operation.clone();
-    only.selection_set.items.retain(is_introspection);
-    let (data, intro_errors) = introspection.answer(only.to_string(), variables).await;
-    errors.extend(intro_errors);
-    data
 }

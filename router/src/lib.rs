@@ -13,6 +13,7 @@ pub mod execute;
 mod http;
 mod introspection;
 pub mod limits;
+mod pipeline;
 mod probes;
 pub mod project;
 pub mod supergraph;

@@ -41,8 +41,21 @@ pub async fn execute(
     variables: &Map<String, Value>,
     forward: &Forward,
 ) -> Outcome {
-    let run =
-        Run { client, variables, forward, data: Mutex::new(Value::Object(Map::new())), errors: Mutex::new(Vec::new()) };
+    execute_from(client, plan, variables, forward, Value::Object(Map::new()), Vec::new()).await
+}
+
+/// Runs `plan` starting from `data` (a subscription event from the primary subgraph): the
+/// `Subscription` node is already satisfied, everything after it (entity fetches for fields of
+/// other subgraphs) runs as usual.
+pub async fn execute_from(
+    client: &SubgraphClient,
+    plan: &QueryPlan,
+    variables: &Map<String, Value>,
+    forward: &Forward,
+    data: Value,
+    errors: Vec<Value>,
+) -> Outcome {
+    let run = Run { client, variables, forward, data: Mutex::new(data), errors: Mutex::new(errors) };
     if let Some(node) = &plan.node {
         run.node(node, None).await;
     }
@@ -81,8 +94,10 @@ impl<'a> Run<'a> {
                         self.node(branch, None).await;
                     }
                 }
-                PlanNode::Subscription(_) | PlanNode::Defer(_) => self.error(serde_json::json!({
-                    "message": "This operation needs a feature the router does not execute yet (subscriptions or @defer over HTTP).",
+                // Its event seeded the data already (see `execute_from`).
+                PlanNode::Subscription(_) => {}
+                PlanNode::Defer(_) => self.error(serde_json::json!({
+                    "message": "@defer is not supported by this router yet.",
                     "extensions": { "code": "OPERATION_NOT_SUPPORTED" },
                 })),
             }

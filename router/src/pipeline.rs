@@ -1,0 +1,163 @@
+//! The request pipeline shared by HTTP and websockets: from query text and caller to a response.
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use hive_router_query_planner::{
+    ast::{operation::OperationDefinition, selection_item::SelectionItem},
+    planner::plan_nodes::QueryPlan,
+    state::supergraph_state::OperationKind,
+};
+use serde_json::{Map, Value, json};
+use tessera_kit::{config::AuthorizationMode, jwt::Claims};
+
+use crate::{
+    RouterState,
+    authorize::authorize,
+    execute::{Forward, execute, execute_from},
+    project::Projector,
+    supergraph::{Supergraph, coded},
+};
+
+/// An operation that passed parsing, validation, limits and authorization.
+pub struct Authorized {
+    pub supergraph: Arc<Supergraph>,
+    /// The client's operation, which the response is shaped after.
+    pub operation: OperationDefinition,
+    pub kind: OperationKind,
+    pub root: String,
+    /// The operation to plan: the client's minus refused fields.
+    pub to_plan: OperationDefinition,
+    /// `UNAUTHORIZED_FIELD_OR_TYPE` errors for the refused fields.
+    pub errors: Vec<Value>,
+}
+
+/// Prepares and authorizes `query` for `caller`. A refusal carries the status and errors.
+pub fn authorize_operation(
+    state: &RouterState,
+    query: &str,
+    operation_name: Option<&str>,
+    caller: Option<&Claims>,
+) -> Result<Authorized, (StatusCode, Vec<Value>)> {
+    let supergraph = state.supergraph();
+    let prepared = supergraph.prepare(query, operation_name, &state.limits).map_err(|errors| {
+        let over_limit = errors.iter().any(|e| e["extensions"]["code"].as_str().is_some_and(|c| c.starts_with("MAX_")));
+        (if over_limit { StatusCode::BAD_REQUEST } else { StatusCode::OK }, errors)
+    })?;
+    let root = supergraph.root_type(&prepared.kind).unwrap_or("Query").to_owned();
+    let verdict = authorize(supergraph.state(), &root, &prepared.operation, caller);
+    if state.authorization == AuthorizationMode::Reject && !verdict.errors.is_empty() {
+        return Err((StatusCode::OK, verdict.errors));
+    }
+    Ok(Authorized {
+        supergraph,
+        operation: prepared.operation,
+        kind: prepared.kind,
+        root,
+        to_plan: verdict.operation,
+        errors: verdict.errors,
+    })
+}
+
+/// Runs a query or mutation to its response body (`data` and `errors`).
+pub async fn respond(state: &RouterState, op: Authorized, variables: &Map<String, Value>, forward: &Forward) -> Value {
+    let Authorized { supergraph, operation, root, mut to_plan, mut errors, .. } = op;
+    // `__schema` and `__type` are the router's to answer; only the rest goes to subgraphs.
+    let introspected = split_introspection(&mut to_plan, &supergraph, &operation, variables, &mut errors).await;
+    let nothing_to_fetch = to_plan
+        .selection_set
+        .items
+        .iter()
+        .all(|item| matches!(item, SelectionItem::Field(f) if f.name == "__typename"));
+    let merged = if nothing_to_fetch {
+        Value::Object(Map::new())
+    } else {
+        let plan = match supergraph.plan(&to_plan) {
+            Ok(plan) => plan,
+            Err(plan_errors) => return json!({ "errors": plan_errors }),
+        };
+        let outcome = execute(&state.client, &plan, variables, forward).await;
+        errors.extend(outcome.errors);
+        outcome.data
+    };
+    let data = shape(&supergraph, &root, &operation, variables, &merged, &mut errors);
+    let data = match data {
+        Value::Object(mut map) => {
+            map.extend(introspected);
+            Value::Object(map)
+        }
+        other => other,
+    };
+    body(data, errors)
+}
+
+/// The response to one subscription event: the event's data from the primary subgraph, plus
+/// whatever the plan fetches from other subgraphs, shaped after the client's operation.
+#[allow(clippy::too_many_arguments)]
+pub async fn respond_to_event(
+    state: &RouterState,
+    supergraph: &Supergraph,
+    plan: &QueryPlan,
+    op: &OperationDefinition,
+    root: &str,
+    variables: &Map<String, Value>,
+    forward: &Forward,
+    event: Value,
+    base_errors: &[Value],
+) -> Value {
+    let data = event.get("data").cloned().filter(Value::is_object).unwrap_or_else(|| Value::Object(Map::new()));
+    let mut event_errors: Vec<Value> = event.get("errors").and_then(Value::as_array).cloned().unwrap_or_default();
+    event_errors.extend(base_errors.iter().cloned());
+    let outcome = execute_from(&state.client, plan, variables, forward, data, event_errors).await;
+    let mut errors = outcome.errors;
+    let data = shape(supergraph, root, op, variables, &outcome.data, &mut errors);
+    body(data, errors)
+}
+
+fn shape(
+    supergraph: &Supergraph,
+    root: &str,
+    op: &OperationDefinition,
+    variables: &Map<String, Value>,
+    merged: &Value,
+    errors: &mut Vec<Value>,
+) -> Value {
+    // Project the client's operation, not the pruned one: refused fields answer null.
+    Projector::new(supergraph.state(), variables, errors).project(root, &op.selection_set, merged)
+}
+
+fn body(data: Value, errors: Vec<Value>) -> Value {
+    let mut response = json!({ "data": data });
+    if !errors.is_empty() {
+        response["errors"] = Value::Array(errors);
+    }
+    response
+}
+
+fn is_introspection(item: &SelectionItem) -> bool {
+    matches!(item, SelectionItem::Field(f) if f.name == "__schema" || f.name == "__type")
+}
+
+/// Removes introspection root fields from `to_plan` and answers them (or refuses them when
+/// introspection is off). Returns their data, keyed by response key.
+async fn split_introspection(
+    to_plan: &mut OperationDefinition,
+    supergraph: &Supergraph,
+    client_operation: &OperationDefinition,
+    variables: &Map<String, Value>,
+    errors: &mut Vec<Value>,
+) -> Map<String, Value> {
+    if !to_plan.selection_set.items.iter().any(is_introspection) {
+        return Map::new();
+    }
+    to_plan.selection_set.items.retain(|item| !is_introspection(item));
+    let Some(introspection) = &supergraph.introspection else {
+        errors.push(coded("Introspection is turned off on this router.", "INTROSPECTION_DISABLED"));
+        return Map::new();
+    };
+    let mut only = client_operation.clone();
+    only.selection_set.items.retain(is_introspection);
+    let (data, intro_errors) = introspection.answer(only.to_string(), variables).await;
+    errors.extend(intro_errors);
+    data
+}

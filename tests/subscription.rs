@@ -1,44 +1,24 @@
 //! Subscriptions straight on the notifications subgraph over graphql-transport-ws: auth rides in
 //! `connection_init`, and a subscriber sees only their own notifications.
 
-use futures::{SinkExt, StreamExt};
+use futures::SinkExt;
 use serde_json::{Value, json};
 use tessera_auth::KeyRing;
 use tessera_notifications::store::Notification;
-use tessera_testkit::{TestStack, claims_for, eventually, spawn_stack};
-use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
+use tessera_testkit::{
+    TestStack, claims_for, eventually, spawn_stack,
+    ws::{self, Socket, next_json},
+};
+use tokio_tungstenite::tungstenite::Message;
 use uuid::Uuid;
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
 async fn connect(stack: &TestStack, init: Value) -> Socket {
-    let mut req =
-        format!("ws://{}/graphql", stack.subgraph("notifications").addr).into_client_request().expect("a request");
-    req.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_static("graphql-transport-ws"));
-    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.expect("connects");
-    ws.send(Message::text(json!({ "type": "connection_init", "payload": init }).to_string())).await.expect("sends");
-    ws
-}
-
-async fn next_json(ws: &mut Socket) -> Option<Value> {
-    loop {
-        match tokio::time::timeout(std::time::Duration::from_secs(5), ws.next()).await.ok()?? {
-            Ok(Message::Text(t)) => return serde_json::from_str(&t).ok(),
-            Ok(Message::Close(frame)) => return Some(json!({ "closed": frame.map(|f| u16::from(f.code)) })),
-            Ok(_) => continue,
-            Err(_) => return None,
-        }
-    }
+    ws::connect(&format!("ws://{}/graphql", stack.subgraph("notifications").addr), init).await
 }
 
 async fn subscribe(stack: &TestStack, token: &str) -> Socket {
-    let mut ws = connect(stack, json!({ "Authorization": format!("Bearer {token}") })).await;
-    assert_eq!(next_json(&mut ws).await.expect("an answer")["type"], "connection_ack");
-    let query = "subscription { notificationAdded { title user { id } } }";
-    ws.send(Message::text(json!({ "id": "1", "type": "subscribe", "payload": { "query": query } }).to_string()))
-        .await
-        .expect("sends");
-    ws
+    let url = format!("ws://{}/graphql", stack.subgraph("notifications").addr);
+    ws::subscribe(&url, Some(token), "subscription { notificationAdded { title user { id } } }").await
 }
 
 fn notification(user: Uuid, title: &str) -> Notification {

@@ -82,11 +82,17 @@ fn csrf_refusal(state: &RouterState, headers: &HeaderMap) -> Option<Response> {
     })
 }
 
-pub(crate) async fn get(
-    State(state): State<Arc<RouterState>>,
-    headers: HeaderMap,
-    Query(params): Query<GraphQLParams>,
-) -> Response {
+pub(crate) async fn get(State(state): State<Arc<RouterState>>, request: axum::extract::Request) -> Response {
+    if crate::ws::is_upgrade(request.headers()) {
+        return crate::ws::upgrade(state, request).await;
+    }
+    let headers = request.headers().clone();
+    let params = match Query::<GraphQLParams>::try_from_uri(request.uri()) {
+        Ok(Query(params)) => params,
+        Err(_) => {
+            return error_response(StatusCode::BAD_REQUEST, ErrorCode::BadUserInput, "The query string is malformed.");
+        }
+    };
     if let Some(refusal) = csrf_refusal(&state, &headers) {
         return refusal;
     }

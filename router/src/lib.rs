@@ -13,10 +13,12 @@ pub mod execute;
 mod http;
 mod introspection;
 pub mod limits;
+pub mod metrics;
 mod pipeline;
 mod probes;
 pub mod project;
 pub mod supergraph;
+mod ws;
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -37,6 +39,14 @@ impl Subgraphs {
     pub fn graphql_url(&self, name: &str) -> Option<url::Url> {
         self.0.get(name).map(|u| u.join("graphql").expect("a base URL joins a path"))
     }
+
+    /// The subgraph's GraphQL endpoint as a websocket URL (`ws://…/graphql`, or `wss://`).
+    pub fn ws_url(&self, name: &str) -> Option<url::Url> {
+        let mut url = self.graphql_url(name)?;
+        let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
+        url.set_scheme(scheme).ok()?;
+        Some(url)
+    }
 }
 
 /// What the router needs to start.
@@ -50,9 +60,13 @@ pub struct RouterOptions {
     pub csrf_prevention: bool,
     pub limits: limits::Limits,
     pub apq_cache_size: usize,
+    pub ws_init_timeout: Duration,
+    pub max_subscriptions_per_connection: usize,
 }
 
 pub struct RouterState {
+    ws: ws::WsSettings,
+    pub metrics: metrics::Metrics,
     authorization: tessera_kit::config::AuthorizationMode,
     csrf_prevention: bool,
     limits: limits::Limits,
@@ -80,6 +94,11 @@ pub fn app(options: RouterOptions) -> Router {
         .filter_map(|name| Some((name.to_lowercase(), options.subgraphs.graphql_url(name)?)))
         .collect();
     let state = Arc::new(RouterState {
+        ws: ws::WsSettings {
+            init_timeout: options.ws_init_timeout,
+            max_subscriptions: options.max_subscriptions_per_connection,
+        },
+        metrics: metrics::Metrics::default(),
         authorization: options.authorization,
         csrf_prevention: options.csrf_prevention,
         limits: options.limits,
@@ -124,5 +143,7 @@ pub async fn build(config: &tessera_kit::config::Config, subgraphs: Subgraphs) -
             max_tokens: config.router.limits.max_tokens,
         },
         apq_cache_size: config.router.apq_cache_size,
+        ws_init_timeout: Duration::from_millis(config.router.ws_init_timeout_ms),
+        max_subscriptions_per_connection: config.router.max_subscriptions_per_connection,
     }))
 }

@@ -129,6 +129,10 @@ pub struct RouterConfig {
     pub limits: LimitsConfig,
     /// Answer `__schema` and `__type` queries. Turn it off in production if the schema is private.
     pub introspection: bool,
+    /// How long a websocket client has to send `connection_init`, in milliseconds (then 4408).
+    pub ws_init_timeout_ms: u64,
+    /// Most subscriptions one websocket connection may run at once.
+    pub max_subscriptions_per_connection: usize,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -171,6 +175,8 @@ impl Default for RouterConfig {
             apq_cache_size: 1000,
             limits: LimitsConfig::default(),
             introspection: true,
+            ws_init_timeout_ms: 10_000,
+            max_subscriptions_per_connection: 32,
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod db;
 pub mod redis_server;
 pub mod stack;
 pub mod tokens;
+pub mod ws;
 
 pub use client::{graphql, graphql_with};
 pub use db::{TestDb, fresh_db};

@@ -1,0 +1,111 @@
+//! The router's side of a subscription toward the subgraph that owns the root field: one
+//! graphql-transport-ws connection per client subscription, with the caller's token in
+//! `connection_init`.
+
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
+
+/// What the upstream subscription produced.
+#[derive(Debug)]
+pub enum Upstream {
+    /// One event: a GraphQL response (`data`, `errors`).
+    Next(Value),
+    /// The subgraph refused or ended the operation with errors.
+    Error(Vec<Value>),
+    Complete,
+    /// The connection dropped (subgraph restarting, network): worth reconnecting.
+    Lost(String),
+}
+
+/// Opens the subscription and returns its events. Dropping the receiver closes the upstream
+/// connection promptly (the task watches for it), so a client that leaves frees the subgraph
+/// side too.
+pub fn subscribe(url: url::Url, token: Option<String>, query: String, variables: Value) -> mpsc::Receiver<Upstream> {
+    let (tx, rx) = mpsc::channel(16);
+    tokio::spawn(async move {
+        let result = run(&url, token, &query, variables, &tx).await;
+        if let Err(reason) = result {
+            let _ = tx.send(Upstream::Lost(reason)).await;
+        }
+    });
+    rx
+}
+
+async fn run(
+    url: &url::Url,
+    token: Option<String>,
+    query: &str,
+    variables: Value,
+    tx: &mpsc::Sender<Upstream>,
+) -> Result<(), String> {
+    let mut request = url.as_str().into_client_request().map_err(|e| e.to_string())?;
+    request.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_static("graphql-transport-ws"));
+    let (mut ws, _) = tokio::time::timeout(Duration::from_secs(5), tokio_tungstenite::connect_async(request))
+        .await
+        .map_err(|_| "connecting timed out".to_owned())?
+        .map_err(|e| format!("cannot connect: {e}"))?;
+    let init = match token {
+        Some(t) => json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {t}") } }),
+        None => json!({ "type": "connection_init", "payload": {} }),
+    };
+    ws.send(Message::text(init.to_string())).await.map_err(|e| e.to_string())?;
+    let mut subscribed = false;
+    loop {
+        let msg = tokio::select! {
+            () = tx.closed() => {
+                // The client left: tell the subgraph, then hang up.
+                let _ = ws.send(Message::text(json!({ "id": "1", "type": "complete" }).to_string())).await;
+                let _ = ws.close(None).await;
+                return Ok(());
+            }
+            msg = ws.next() => msg,
+        };
+        let text = match msg {
+            Some(Ok(Message::Text(t))) => t,
+            Some(Ok(Message::Close(frame))) => {
+                let code = frame.as_ref().map(|f| u16::from(f.code)).unwrap_or(1000);
+                if code == 4403 || code == 4401 {
+                    let _ = tx.send(Upstream::Error(vec![json!({ "message": "The subgraph refused the subscription's credentials.", "extensions": { "code": "UNAUTHENTICATED" } })])).await;
+                    return Ok(());
+                }
+                return Err(format!("closed by the subgraph ({code})"));
+            }
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => return Err(e.to_string()),
+            None => return Err("connection ended".into()),
+        };
+        let Ok(msg) = serde_json::from_str::<Value>(&text) else { continue };
+        match msg.get("type").and_then(Value::as_str) {
+            Some("connection_ack") if !subscribed => {
+                subscribed = true;
+                let subscribe =
+                    json!({ "id": "1", "type": "subscribe", "payload": { "query": query, "variables": variables } });
+                ws.send(Message::text(subscribe.to_string())).await.map_err(|e| e.to_string())?;
+            }
+            Some("next") => {
+                let payload = msg.get("payload").cloned().unwrap_or(Value::Null);
+                let delivered = tx.send(Upstream::Next(payload)).await;
+                if delivered.is_err() {
+                    return Ok(());
+                }
+            }
+            Some("error") => {
+                let errors = msg.get("payload").and_then(Value::as_array).cloned().unwrap_or_default();
+                let _ = tx.send(Upstream::Error(errors)).await;
+                return Ok(());
+            }
+            Some("complete") => {
+                let _ = tx.send(Upstream::Complete).await;
+                return Ok(());
+            }
+            Some("ping") => {
+                ws.send(Message::text(json!({ "type": "pong" }).to_string())).await.map_err(|e| e.to_string())?;
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! Subscriptions through the router over websockets: events carry fields from other
+//! subgraphs, each subscriber sees only their own, protocol violations close with their codes,
+//! and a closed client leaves nothing behind.
+
+use serde_json::{Value, json};
+use tessera::SUBGRAPHS;
+use tessera_auth::KeyRing;
+use tessera_kit::on_db;
+use tessera_notifications::store::Notification;
+use tessera_testkit::{
+    TestStack, claims_for, eventually, spawn_configured, spawn_stack, test_bus,
+    ws::{self, next_json, send},
+};
+use uuid::Uuid;
+
+fn router_ws(stack: &TestStack) -> String {
+    format!("ws://{}/graphql", stack.router)
+}
+
+async fn account(stack: &TestStack, username: &str) -> (Uuid, String) {
+    let user = Uuid::now_v7();
+    let auth = &stack.subgraph("auth").rt.db;
+    on_db!(auth, |pool| sqlx::query("INSERT INTO accounts (id, email, username, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(user)
+        .bind(format!("{username}@example.com"))
+        .bind(username)
+        .bind(chrono::Utc::now())
+        .execute(pool)
+        .await
+        .map(|_| ()))
+    .expect("account");
+    let token = KeyRing::load_or_create(auth).await.expect("keys").sign(&claims_for(user, &["customer"]));
+    (user, token)
+}
+
+fn notification(user: Uuid, title: &str) -> Notification {
+    Notification {
+        id: Uuid::now_v7(),
+        user_id: user,
+        kind: "TEST".into(),
+        title: title.into(),
+        body: "body".into(),
+        read_at: None,
+        created_at: chrono::Utc::now(),
+    }
+}
+
+const QUERY: &str = "subscription { notificationAdded { title user { id username } } }";
+
+#[tokio::test]
+async fn an_event_through_the_router_carries_a_field_from_another_subgraph() {
+    let stack = spawn_stack(&SUBGRAPHS).await;
+    let (alice, alice_token) = account(&stack, "alice").await;
+    let (bob, _) = account(&stack, "bob").await;
+    let mut socket = ws::subscribe(&router_ws(&stack), Some(&alice_token), QUERY).await;
+    let rt = &stack.subgraph("notifications").rt;
+    eventually("the router's upstream subscription listens", || async { rt.bus.live_topics() == 1 }).await;
+
+    tessera_notifications::deliver_in_app(rt, &notification(bob, "for bob")).await.expect("delivers");
+    tessera_notifications::deliver_in_app(rt, &notification(alice, "for alice")).await.expect("delivers");
+
+    let msg = next_json(&mut socket).await.expect("an event");
+    assert_eq!(
+        msg,
+        json!({ "type": "next", "id": "1", "payload": { "data": { "notificationAdded": {
+            "title": "for alice",
+            "user": { "id": alice.to_string(), "username": "alice" },
+        } } } }),
+        "bob's notification came first and must not show"
+    );
+
+    // The client leaves: the router closes its upstream subscription too.
+    drop(socket);
+    eventually("the subgraph side is released", || async { rt.bus.live_topics() == 0 }).await;
+}
+
+#[tokio::test]
+async fn an_anonymous_subscription_to_an_authenticated_field_is_refused_by_the_router() {
+    let stack = spawn_stack(&SUBGRAPHS).await;
+    let mut socket = ws::subscribe(&router_ws(&stack), None, QUERY).await;
+    let msg = next_json(&mut socket).await.expect("an answer");
+    assert_eq!(msg["type"], "error", "{msg}");
+    assert_eq!(msg["payload"][0]["extensions"]["code"], "UNAUTHORIZED_FIELD_OR_TYPE", "{msg}");
+    assert_eq!(stack.subgraph("notifications").rt.bus.live_topics(), 0, "the subgraph was never asked");
+}
+
+#[tokio::test]
+async fn a_query_over_the_socket_answers_once_then_completes() {
+    let stack = spawn_stack(&SUBGRAPHS).await;
+    let mut socket = ws::subscribe(&router_ws(&stack), None, "{ signedIn }").await;
+    assert_eq!(
+        next_json(&mut socket).await,
+        Some(json!({ "type": "next", "id": "1", "payload": { "data": { "signedIn": false } } }))
+    );
+    assert_eq!(next_json(&mut socket).await, Some(json!({ "type": "complete", "id": "1" })));
+}
+
+async fn closed_with(socket: &mut ws::Socket) -> Value {
+    loop {
+        let msg = next_json(socket).await.expect("the router answers");
+        if msg.get("closed").is_some() {
+            return msg["closed"].clone();
+        }
+    }
+}
+
+#[tokio::test]
+async fn protocol_violations_close_the_socket_with_their_codes() {
+    let stack = spawn_configured(&SUBGRAPHS, test_bus().await, |c| c.router.ws_init_timeout_ms = 300).await;
+    let url = router_ws(&stack);
+    let subscribe = json!({ "id": "1", "type": "subscribe", "payload": { "query": "{ signedIn }" } });
+
+    let mut before_ack = ws::open(&url, "graphql-transport-ws").await;
+    send(&mut before_ack, subscribe.clone()).await;
+    assert_eq!(closed_with(&mut before_ack).await, 4401, "subscribe before ack");
+
+    let mut twice = ws::connect(&url, json!({})).await;
+    send(&mut twice, json!({ "type": "connection_init" })).await;
+    assert_eq!(closed_with(&mut twice).await, 4429, "repeated init");
+
+    let mut forged = ws::connect(&url, json!({ "Authorization": "Bearer forged.token.value" })).await;
+    assert_eq!(closed_with(&mut forged).await, 4403, "forbidden token");
+
+    let mut silent = ws::open(&url, "graphql-transport-ws").await;
+    assert_eq!(closed_with(&mut silent).await, 4408, "init timeout");
+
+    let mut garbage = ws::connect(&url, json!({})).await;
+    send(&mut garbage, json!({ "type": "what" })).await;
+    assert_eq!(closed_with(&mut garbage).await, 4400, "bad message");
+
+    let (_, token) = account(&stack, "dup").await;
+    let mut duplicate = ws::subscribe(&url, Some(&token), QUERY).await;
+    let rt = &stack.subgraph("notifications").rt;
+    eventually("the first subscription listens", || async { rt.bus.live_topics() == 1 }).await;
+    send(&mut duplicate, json!({ "id": "1", "type": "subscribe", "payload": { "query": QUERY } })).await;
+    assert_eq!(closed_with(&mut duplicate).await, 4409, "duplicate id");
+    eventually("closing freed the subscription", || async { rt.bus.live_topics() == 0 }).await;
+}
+
+#[tokio::test]
+async fn the_legacy_graphql_ws_protocol_works_too() {
+    let stack = spawn_stack(&SUBGRAPHS).await;
+    let mut socket = ws::open(&router_ws(&stack), "graphql-ws").await;
+    send(&mut socket, json!({ "type": "connection_init", "payload": {} })).await;
+    assert_eq!(next_json(&mut socket).await.expect("ack")["type"], "connection_ack");
+    send(&mut socket, json!({ "id": "a", "type": "start", "payload": { "query": "{ signedIn }" } })).await;
+    assert_eq!(
+        next_json(&mut socket).await,
+        Some(json!({ "type": "data", "id": "a", "payload": { "data": { "signedIn": false } } }))
+    );
+    assert_eq!(next_json(&mut socket).await, Some(json!({ "type": "complete", "id": "a" })));
+}

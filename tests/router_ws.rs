@@ -150,3 +150,40 @@ async fn the_legacy_graphql_ws_protocol_works_too() {
     );
     assert_eq!(next_json(&mut socket).await, Some(json!({ "type": "complete", "id": "a" })));
 }
+
+#[tokio::test]
+async fn a_supergraph_reload_keeps_open_subscriptions_and_serves_the_new_schema() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("supergraph.graphql");
+    let original = tessera::compose::supergraph(&tessera_kit::config::Config::default()).expect("composes");
+    std::fs::write(&path, &original).expect("writes");
+    let file = path.clone();
+    let stack = spawn_configured(&SUBGRAPHS, test_bus().await, move |c| {
+        c.router.supergraph_path = Some(file);
+        c.router.supergraph_poll_ms = 50;
+    })
+    .await;
+    let (alice, token) = account(&stack, "alice").await;
+    let mut socket = ws::subscribe(&router_ws(&stack), Some(&token), QUERY).await;
+    let rt = &stack.subgraph("notifications").rt;
+    eventually("the subscription listens", || async { rt.bus.live_topics() == 1 }).await;
+
+    // A broken file is ignored; a good new one is picked up.
+    std::fs::write(&path, "this is not a supergraph").expect("writes");
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let changed = original.replace("Whether the caller is signed in", "RELOADED: whether the caller is signed in");
+    assert_ne!(changed, original, "the marker text exists in the supergraph");
+    std::fs::write(&path, &changed).expect("writes");
+    let router = stack.router_url("/graphql");
+    eventually("the router serves the new supergraph", || async {
+        let (_, body) =
+            tessera_testkit::graphql(&router, r#"{ __type(name: "Query") { fields { description } } }"#, None).await;
+        body.to_string().contains("RELOADED")
+    })
+    .await;
+
+    tessera_notifications::deliver_in_app(rt, &notification(alice, "after the reload")).await.expect("delivers");
+    let msg = next_json(&mut socket).await.expect("the subscription survived the reload");
+    assert_eq!(msg["payload"]["data"]["notificationAdded"]["title"], "after the reload", "{msg}");
+    assert_eq!(msg["payload"]["data"]["notificationAdded"]["user"]["username"], "alice", "{msg}");
+}

@@ -17,6 +17,7 @@ pub mod metrics;
 mod pipeline;
 mod probes;
 pub mod project;
+mod reload;
 pub mod supergraph;
 mod ws;
 
@@ -87,6 +88,10 @@ impl RouterState {
 
 /// The router app.
 pub fn app(options: RouterOptions) -> Router {
+    app_with_state(options).0
+}
+
+fn app_with_state(options: RouterOptions) -> (Router, Arc<RouterState>) {
     let urls: HashMap<String, url::Url> = options
         .subgraphs
         .0
@@ -113,9 +118,9 @@ pub fn app(options: RouterOptions) -> Router {
         .route("/graphql", get(http::get).post(http::post))
         .route("/health", get(|| async { "ok" }))
         .route("/ready", get(probes::ready))
-        .with_state(state)
+        .with_state(state.clone())
         .layer(tower_http::limit::RequestBodyLimitLayer::new(options.body_limit_bytes));
-    tessera_kit::telemetry::with_request_ids(router)
+    (tessera_kit::telemetry::with_request_ids(router), state)
 }
 
 /// Builds the router from configuration: loads `router.supergraph_path`, or composes from the
@@ -128,7 +133,7 @@ pub async fn build(config: &tessera_kit::config::Config, subgraphs: Subgraphs) -
     };
     let supergraph = Supergraph::new(&sdl, config.router.plan_cache_size, config.router.introspection)
         .map_err(anyhow::Error::msg)?;
-    Ok(app(RouterOptions {
+    let (router, state) = app_with_state(RouterOptions {
         subgraphs,
         supergraph,
         verifier: Arc::new(JwtVerifier::new(&config.jwt, config.jwks_url())),
@@ -145,5 +150,17 @@ pub async fn build(config: &tessera_kit::config::Config, subgraphs: Subgraphs) -
         apq_cache_size: config.router.apq_cache_size,
         ws_init_timeout: Duration::from_millis(config.router.ws_init_timeout_ms),
         max_subscriptions_per_connection: config.router.max_subscriptions_per_connection,
-    }))
+    });
+    if let Some(path) = &config.router.supergraph_path {
+        reload::spawn(
+            Arc::downgrade(&state),
+            reload::Watch {
+                path: path.clone(),
+                every: Duration::from_millis(config.router.supergraph_poll_ms),
+                plan_cache: config.router.plan_cache_size,
+                introspection: config.router.introspection,
+            },
+        );
+    }
+    Ok(router)
 }

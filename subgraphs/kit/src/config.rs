@@ -113,6 +113,9 @@ pub struct RouterConfig {
     /// The composed supergraph to serve (production: `schema/supergraph.graphql`). When unset,
     /// the router composes from the running subgraphs' `_service { sdl }` at start.
     pub supergraph_path: Option<PathBuf>,
+    /// How often the supergraph file is checked for changes, in milliseconds. A changed file is
+    /// reloaded without a restart and without dropping open subscriptions.
+    pub supergraph_poll_ms: u64,
     /// Most query plans kept in the plan cache.
     pub plan_cache_size: usize,
     /// How long one subgraph request may take, in milliseconds.
@@ -168,6 +171,7 @@ impl Default for RouterConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 4000)),
             subgraph_urls: BTreeMap::new(),
             supergraph_path: None,
+            supergraph_poll_ms: 2000,
             plan_cache_size: 1000,
             subgraph_timeout_ms: 10_000,
             authorization: AuthorizationMode::Filter,

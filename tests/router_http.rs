@@ -62,8 +62,9 @@ async fn a_simple_cross_site_request_is_refused_and_a_json_one_runs() {
     assert_eq!(form.status(), 400);
     assert_eq!(form.json::<Value>().await.expect("JSON")["errors"][0]["extensions"]["code"], "CSRF_PREVENTION");
 
+    // GET runs queries only and credentials never ride in cookies, so a bare GET may run.
     let get = http.get(stack.router_url("/graphql")).query(&[("query", "{ signedIn }")]).send().await.expect("answers");
-    assert_eq!(get.status(), 400, "a bare GET is a simple request too");
+    assert_eq!(get.status(), 200);
 
     let (status, body) = graphql(&stack.router_url("/graphql"), "{ signedIn }", None).await;
     assert_eq!((status, &body), (200, &json!({ "data": { "signedIn": false } })));
@@ -93,4 +94,37 @@ async fn operations_over_a_limit_are_refused_with_the_limits_code() {
 
     let after: Vec<usize> = stack.subgraphs.iter().map(|s| s.request_count()).collect();
     assert_eq!(before, after, "no limit violation reaches a subgraph");
+}
+
+#[tokio::test]
+async fn variables_are_coerced_before_any_subgraph_is_called() {
+    let stack = spawn_stack(&SUBGRAPHS).await;
+    let before: Vec<usize> = stack.subgraphs.iter().map(|s| s.request_count()).collect();
+    let query = "query($t: String!) { validateToken(token: $t) { valid } }";
+    let (_, missing) = post(&stack, json!({ "query": query })).await;
+    assert_eq!(missing["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{missing}");
+    assert_eq!(missing["errors"][0]["extensions"]["field"], "t");
+    let (_, wrong) = post(&stack, json!({ "query": query, "variables": { "t": 42 } })).await;
+    assert_eq!(wrong["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{wrong}");
+    let after: Vec<usize> = stack.subgraphs.iter().map(|s| s.request_count()).collect();
+    assert_eq!(before, after);
+    let (_, fine) = post(&stack, json!({ "query": query, "variables": { "t": "abc" } })).await;
+    assert_eq!(fine, json!({ "data": { "validateToken": { "valid": false } } }));
+}
+
+#[tokio::test]
+async fn the_graphql_response_media_type_gets_400_for_requests_that_fail_before_execution() {
+    let stack = spawn_stack(&SUBGRAPHS).await;
+    let http = reqwest::Client::new();
+    let ask = |query: &'static str| {
+        http.post(stack.router_url("/graphql"))
+            .header("accept", "application/graphql-response+json")
+            .json(&json!({ "query": query }))
+            .send()
+    };
+    let bad = ask("{ nope }").await.expect("answers");
+    assert_eq!(bad.status(), 400);
+    let ok = ask("{ signedIn }").await.expect("answers");
+    assert_eq!(ok.status(), 200);
+    assert!(ok.headers()["content-type"].to_str().expect("ASCII").starts_with("application/graphql-response+json"));
 }

@@ -3,6 +3,11 @@
 //! its Content-Type is not a simple one (`application/x-www-form-urlencoded`,
 //! `multipart/form-data`, `text/plain`, or none), or it carries a header a simple request cannot:
 //! `apollo-require-preflight` or `x-apollo-operation-name`.
+//!
+//! GET is exempt, unlike in Apollo's routers: GET runs queries only, and Tessera takes
+//! credentials from the `Authorization` header, never from cookies, so a cross-site GET can
+//! neither change anything nor act as the user. Exempting it keeps plain GET working for
+//! GraphQL-over-HTTP clients (the graphql-http audit sends bare GETs).
 
 use axum::http::{HeaderMap, header};
 

@@ -86,6 +86,7 @@ pub(crate) async fn get(State(state): State<Arc<RouterState>>, request: axum::ex
     if crate::ws::is_upgrade(request.headers()) {
         return crate::ws::upgrade(state, request).await;
     }
+    // No CSRF check: GET runs queries only and credentials never come from cookies (csrf.rs).
     let headers = request.headers().clone();
     let params = match Query::<GraphQLParams>::try_from_uri(request.uri()) {
         Ok(Query(params)) => params,
@@ -93,9 +94,6 @@ pub(crate) async fn get(State(state): State<Arc<RouterState>>, request: axum::ex
             return error_response(StatusCode::BAD_REQUEST, ErrorCode::BadUserInput, "The query string is malformed.");
         }
     };
-    if let Some(refusal) = csrf_refusal(&state, &headers) {
-        return refusal;
-    }
     let variables = match params.variables.as_deref().map(serde_json::from_str::<Map<String, Value>>).transpose() {
         Ok(v) => v,
         Err(_) => {
@@ -114,6 +112,10 @@ pub(crate) async fn get(State(state): State<Arc<RouterState>>, request: axum::ex
 }
 
 async fn run(state: &RouterState, headers: &HeaderMap, body: GraphQLBody, is_get: bool) -> Response {
+    let modern = accepts_graphql_response(headers);
+    if body.extensions.as_ref().is_some_and(|e| !e.is_object() && !e.is_null()) {
+        return error_response(StatusCode::BAD_REQUEST, ErrorCode::BadUserInput, "`extensions` must be an object.");
+    }
     let query = match state.apq.resolve(body.query, body.extensions.as_ref()) {
         Ok(Some(query)) if !query.trim().is_empty() => query,
         Ok(_) => {
@@ -142,9 +144,11 @@ async fn run(state: &RouterState, headers: &HeaderMap, body: GraphQLBody, is_get
             }
         },
     };
-    let op = match authorize_operation(state, &query, body.operation_name.as_deref(), caller.as_ref()) {
+    let variables = body.variables.unwrap_or_default();
+    let op = match authorize_operation(state, &query, body.operation_name.as_deref(), &variables, caller.as_ref()) {
         Ok(op) => op,
-        Err((status, errors)) => return errors_response(status, errors),
+        // With the newer media type, a request that fails before execution is a 400.
+        Err((status, errors)) => return errors_response(if modern { StatusCode::BAD_REQUEST } else { status }, errors),
     };
     if is_get && op.kind != OperationKind::Query {
         let mut res = error_response(
@@ -165,8 +169,23 @@ async fn run(state: &RouterState, headers: &HeaderMap, body: GraphQLBody, is_get
         );
     }
     let forward = forwarded(headers);
-    let variables = body.variables.unwrap_or_default();
-    (StatusCode::OK, Json(respond(state, op, &variables, &forward).await)).into_response()
+    let mut response = (StatusCode::OK, Json(respond(state, op, &forward).await)).into_response();
+    if modern {
+        response.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static(GRAPHQL_RESPONSE_JSON));
+    }
+    response
+}
+
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json; charset=utf-8";
+
+/// Whether the client accepts `application/graphql-response+json` (GraphQL over HTTP): it is
+/// then answered in that media type, with 4xx statuses for requests that fail before execution.
+fn accepts_graphql_response(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("application/graphql-response+json"))
 }
 
 const FORWARDED: [&str; 3] = ["authorization", "x-request-id", "traceparent"];

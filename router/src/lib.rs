@@ -19,6 +19,7 @@ mod probes;
 pub mod project;
 mod reload;
 pub mod supergraph;
+mod variables;
 mod ws;
 
 use std::{

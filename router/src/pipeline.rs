@@ -30,6 +30,8 @@ pub struct Authorized {
     pub to_plan: OperationDefinition,
     /// `UNAUTHORIZED_FIELD_OR_TYPE` errors for the refused fields.
     pub errors: Vec<Value>,
+    /// The variables, coerced against the operation's definitions (defaults filled in).
+    pub variables: Map<String, Value>,
 }
 
 /// Prepares and authorizes `query` for `caller`. A refusal carries the status and errors.
@@ -37,6 +39,7 @@ pub fn authorize_operation(
     state: &RouterState,
     query: &str,
     operation_name: Option<&str>,
+    variables: &Map<String, Value>,
     caller: Option<&Claims>,
 ) -> Result<Authorized, (StatusCode, Vec<Value>)> {
     let supergraph = state.supergraph();
@@ -44,6 +47,8 @@ pub fn authorize_operation(
         let over_limit = errors.iter().any(|e| e["extensions"]["code"].as_str().is_some_and(|c| c.starts_with("MAX_")));
         (if over_limit { StatusCode::BAD_REQUEST } else { StatusCode::OK }, errors)
     })?;
+    let variables = crate::variables::coerce(supergraph.state(), &prepared.operation, variables)
+        .map_err(|e| (StatusCode::OK, e))?;
     let root = supergraph.root_type(&prepared.kind).unwrap_or("Query").to_owned();
     let verdict = authorize(supergraph.state(), &root, &prepared.operation, caller);
     if state.authorization == AuthorizationMode::Reject && !verdict.errors.is_empty() {
@@ -56,12 +61,14 @@ pub fn authorize_operation(
         root,
         to_plan: verdict.operation,
         errors: verdict.errors,
+        variables,
     })
 }
 
 /// Runs a query or mutation to its response body (`data` and `errors`).
-pub async fn respond(state: &RouterState, op: Authorized, variables: &Map<String, Value>, forward: &Forward) -> Value {
-    let Authorized { supergraph, operation, root, mut to_plan, mut errors, .. } = op;
+pub async fn respond(state: &RouterState, op: Authorized, forward: &Forward) -> Value {
+    let Authorized { supergraph, operation, root, mut to_plan, mut errors, variables, .. } = op;
+    let variables = &variables;
     // `__schema` and `__type` are the router's to answer; only the rest goes to subgraphs.
     let introspected = split_introspection(&mut to_plan, &supergraph, &operation, variables, &mut errors).await;
     let nothing_to_fetch = to_plan

@@ -40,7 +40,13 @@ pub(super) async fn run(state: Arc<RouterState>, req: Request, out: mpsc::Sender
         let out = out.clone();
         async move { out.send(Out::Message(msg)).await.is_ok() }
     };
-    let op = match authorize_operation(&state, &req.query, req.operation_name.as_deref(), req.caller.as_ref()) {
+    let op = match authorize_operation(
+        &state,
+        &req.query,
+        req.operation_name.as_deref(),
+        &req.variables,
+        req.caller.as_ref(),
+    ) {
         Ok(op) => op,
         Err((_, errors)) => {
             send(protocol::error(req.protocol, &req.id, errors)).await;
@@ -49,7 +55,7 @@ pub(super) async fn run(state: Arc<RouterState>, req: Request, out: mpsc::Sender
     };
     if op.kind != OperationKind::Subscription {
         // graphql-ws allows single-result operations too: one `next`, then `complete`.
-        let body = respond(&state, op, &req.variables, &req.forward).await;
+        let body = respond(&state, op, &req.forward).await;
         if send(protocol::next(req.protocol, &req.id, body)).await {
             send(protocol::complete(&req.id)).await;
         }
@@ -82,7 +88,7 @@ pub(super) async fn run(state: Arc<RouterState>, req: Request, out: mpsc::Sender
         .variable_usages
         .iter()
         .flatten()
-        .filter_map(|name| Some((name.clone(), req.variables.get(name)?.clone())))
+        .filter_map(|name| Some((name.clone(), op.variables.get(name)?.clone())))
         .collect();
 
     // A subgraph that restarts is reconnected to transparently, with backoff, for as long as
@@ -105,7 +111,7 @@ pub(super) async fn run(state: Arc<RouterState>, req: Request, out: mpsc::Sender
                         &plan,
                         &op.operation,
                         &op.root,
-                        &req.variables,
+                        &op.variables,
                         &req.forward,
                         payload,
                         &op.errors,

@@ -1,0 +1,91 @@
+//! Coercing the client's variables against the operation's variable definitions, before any
+//! subgraph is called (the GraphQL spec's CoerceVariableValues). A missing required variable or
+//! a value of the wrong type is refused with `BAD_USER_INPUT` naming the variable; defaults are
+//! filled in so subgraphs see the same values the router checked.
+
+use hive_router_query_planner::{
+    ast::operation::OperationDefinition,
+    state::supergraph_state::{SupergraphDefinition, SupergraphState, TypeNode},
+};
+use serde_json::{Map, Value};
+
+use crate::supergraph::coded;
+
+pub fn coerce(
+    state: &SupergraphState,
+    op: &OperationDefinition,
+    given: &Map<String, Value>,
+) -> Result<Map<String, Value>, Vec<Value>> {
+    let mut out = given.clone();
+    let mut errors = Vec::new();
+    for def in op.variable_definitions.iter().flatten() {
+        let name = &def.name;
+        match given.get(name) {
+            None => match &def.default_value {
+                Some(default) => {
+                    out.insert(name.clone(), serde_json::to_value(default).unwrap_or(Value::Null));
+                }
+                None if def.variable_type.is_non_null() => {
+                    errors.push(variable_error(name, &format!("a value of type {} is required", def.variable_type)));
+                }
+                None => {}
+            },
+            Some(value) => {
+                if let Err(why) = check(state, &def.variable_type, value) {
+                    errors.push(variable_error(name, &why));
+                }
+            }
+        }
+    }
+    if errors.is_empty() { Ok(out) } else { Err(errors) }
+}
+
+fn variable_error(name: &str, why: &str) -> Value {
+    let mut e = coded(&format!("Variable `${name}` got an invalid value: {why}."), "BAD_USER_INPUT");
+    e["extensions"]["field"] = Value::String(name.to_owned());
+    e
+}
+
+fn check(state: &SupergraphState, ty: &TypeNode, value: &Value) -> Result<(), String> {
+    match (ty, value) {
+        (TypeNode::NonNull(_), Value::Null) => Err(format!("{ty} cannot be null")),
+        (TypeNode::NonNull(inner), v) => check(state, inner, v),
+        (_, Value::Null) => Ok(()),
+        (TypeNode::List(inner), Value::Array(items)) => items.iter().try_for_each(|item| check(state, inner, item)),
+        // A single value where a list is expected is coerced to a list of one.
+        (TypeNode::List(inner), v) => check(state, inner, v),
+        (TypeNode::Named(name), v) => check_named(state, name, v),
+    }
+}
+
+fn check_named(state: &SupergraphState, name: &str, v: &Value) -> Result<(), String> {
+    let ok = match name {
+        "Int" => v.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
+        "Float" => v.is_number(),
+        "String" => v.is_string(),
+        "Boolean" => v.is_boolean(),
+        "ID" => v.is_string() || v.as_i64().is_some(),
+        _ => match state.definitions.get(name) {
+            Some(SupergraphDefinition::Enum(e)) => v.as_str().is_some_and(|s| e.values.iter().any(|ev| ev.name == s)),
+            Some(SupergraphDefinition::InputObject(io)) => {
+                let Value::Object(fields) = v else { return Err(format!("{name} must be an object")) };
+                if let Some(unknown) = fields.keys().find(|k| !io.fields.contains_key(*k)) {
+                    return Err(format!("{name} has no field `{unknown}`"));
+                }
+                for (field, def) in &io.fields {
+                    match fields.get(field) {
+                        Some(value) => {
+                            check(state, &def.field_type, value).map_err(|e| format!("{name}.{field}: {e}"))?
+                        }
+                        None if def.field_type.is_non_null() => return Err(format!("{name}.{field} is required")),
+                        None => {}
+                    }
+                }
+                true
+            }
+            // Custom scalars (DateTime, …) are the subgraph's to parse.
+            _ => true,
+        },
+    };
+    if ok { Ok(()) } else { Err(format!("expected {name}, got {v}")) }
+}

@@ -128,3 +128,59 @@ async fn the_graphql_response_media_type_gets_400_for_requests_that_fail_before_
     assert_eq!(ok.status(), 200);
     assert!(ok.headers()["content-type"].to_str().expect("ASCII").starts_with("application/graphql-response+json"));
 }
+
+#[tokio::test]
+async fn metrics_count_requests_fetches_and_plan_cache_use_for_allowed_addresses_only() {
+    let stack = spawn_stack(&SUBGRAPHS).await;
+    for _ in 0..2 {
+        let (_, body) = graphql(&stack.router_url("/graphql"), "{ signedIn }", None).await;
+        assert_eq!(body["data"]["signedIn"], false);
+    }
+    let text = reqwest::get(stack.router_url("/metrics")).await.expect("answers").text().await.expect("text");
+    for line in [
+        r#"tessera_router_requests_total{operation_type="query",outcome="ok"} 2"#,
+        r#"tessera_router_plan_cache_total{result="miss"} 1"#,
+        r#"tessera_router_plan_cache_total{result="hit"} 1"#,
+        r#"tessera_router_subgraph_fetch_duration_seconds_count{subgraph="auth"} 2"#,
+        "tessera_router_websocket_connections 0",
+    ] {
+        assert!(text.lines().any(|l| l == line), "missing `{line}` in:\n{text}");
+    }
+
+    let closed = tessera_testkit::spawn_configured(&SUBGRAPHS, tessera_testkit::test_bus().await, |c| {
+        c.router.metrics_allow = vec![]
+    })
+    .await;
+    let res = reqwest::get(closed.router_url("/metrics")).await.expect("answers");
+    assert_eq!(res.status(), 403, "loopback is not on this router's allowlist");
+}
+
+#[tokio::test]
+async fn cors_answers_configured_origins_only() {
+    let stack = tessera_testkit::spawn_configured(&SUBGRAPHS, tessera_testkit::test_bus().await, |c| {
+        c.router.cors.allow_origins = vec!["https://app.example.com".into()];
+    })
+    .await;
+    let preflight = |origin: &'static str| {
+        reqwest::Client::new()
+            .request(reqwest::Method::OPTIONS, stack.router_url("/graphql"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type,authorization")
+            .send()
+    };
+    let allowed = preflight("https://app.example.com").await.expect("answers");
+    assert_eq!(allowed.headers()["access-control-allow-origin"], "https://app.example.com");
+    let other = preflight("https://evil.example").await.expect("answers");
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+
+    let default = spawn_stack(&SUBGRAPHS).await;
+    let res = reqwest::Client::new()
+        .post(default.router_url("/graphql"))
+        .header("origin", "https://app.example.com")
+        .json(&json!({ "query": "{ signedIn }" }))
+        .send()
+        .await
+        .expect("answers");
+    assert!(res.headers().get("access-control-allow-origin").is_none(), "no origins configured: no CORS headers");
+}

@@ -112,16 +112,35 @@ pub(crate) async fn get(State(state): State<Arc<RouterState>>, request: axum::ex
 }
 
 async fn run(state: &RouterState, headers: &HeaderMap, body: GraphQLBody, is_get: bool) -> Response {
+    let started = std::time::Instant::now();
+    let (response, kind, outcome) = run_counted(state, headers, body, is_get).await;
+    state.metrics.requests.with_label_values(&[kind, outcome]).inc();
+    state.metrics.request_seconds.with_label_values(&[kind]).observe(started.elapsed().as_secs_f64());
+    response
+}
+
+/// The response, with the operation type and outcome it is counted under.
+type Counted = (Response, &'static str, &'static str);
+
+async fn run_counted(state: &RouterState, headers: &HeaderMap, body: GraphQLBody, is_get: bool) -> Counted {
     let modern = accepts_graphql_response(headers);
     if body.extensions.as_ref().is_some_and(|e| !e.is_object() && !e.is_null()) {
-        return error_response(StatusCode::BAD_REQUEST, ErrorCode::BadUserInput, "`extensions` must be an object.");
+        return refused(error_response(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadUserInput,
+            "`extensions` must be an object.",
+        ));
     }
     let query = match state.apq.resolve(body.query, body.extensions.as_ref()) {
         Ok(Some(query)) if !query.trim().is_empty() => query,
         Ok(_) => {
-            return error_response(StatusCode::BAD_REQUEST, ErrorCode::BadUserInput, "The request has no `query`.");
+            return refused(error_response(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadUserInput,
+                "The request has no `query`.",
+            ));
         }
-        Err(error) => return errors_response(StatusCode::OK, vec![error]),
+        Err(error) => return refused(errors_response(StatusCode::OK, vec![error])),
     };
     // A bad token is refused outright; no token means anonymous.
     let token = headers
@@ -140,7 +159,7 @@ async fn run(state: &RouterState, headers: &HeaderMap, body: GraphQLBody, is_get
                     &format!("{e} Sign in again."),
                 );
                 res.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
-                return res;
+                return refused(res);
             }
         },
     };
@@ -148,7 +167,14 @@ async fn run(state: &RouterState, headers: &HeaderMap, body: GraphQLBody, is_get
     let op = match authorize_operation(state, &query, body.operation_name.as_deref(), &variables, caller.as_ref()) {
         Ok(op) => op,
         // With the newer media type, a request that fails before execution is a 400.
-        Err((status, errors)) => return errors_response(if modern { StatusCode::BAD_REQUEST } else { status }, errors),
+        Err((status, errors)) => {
+            return refused(errors_response(if modern { StatusCode::BAD_REQUEST } else { status }, errors));
+        }
+    };
+    let kind = match op.kind {
+        OperationKind::Query => "query",
+        OperationKind::Mutation => "mutation",
+        OperationKind::Subscription => "subscription",
     };
     if is_get && op.kind != OperationKind::Query {
         let mut res = error_response(
@@ -157,23 +183,30 @@ async fn run(state: &RouterState, headers: &HeaderMap, body: GraphQLBody, is_get
             "Only queries may be sent with GET; use POST.",
         );
         res.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("POST"));
-        return res;
+        return (res, kind, "refused");
     }
     if op.kind == OperationKind::Subscription {
-        return errors_response(
+        let res = errors_response(
             StatusCode::BAD_REQUEST,
             vec![coded(
                 "Subscriptions need a websocket: connect to /graphql with graphql-transport-ws.",
                 "SUBSCRIPTION_NEEDS_WEBSOCKET",
             )],
         );
+        return (res, kind, "refused");
     }
     let forward = forwarded(headers);
-    let mut response = (StatusCode::OK, Json(respond(state, op, &forward).await)).into_response();
+    let body = respond(state, op, &forward).await;
+    let outcome = if body.get("errors").is_some() { "error" } else { "ok" };
+    let mut response = (StatusCode::OK, Json(body)).into_response();
     if modern {
         response.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static(GRAPHQL_RESPONSE_JSON));
     }
-    response
+    (response, kind, outcome)
+}
+
+fn refused(response: Response) -> Counted {
+    (response, "unknown", "refused")
 }
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json; charset=utf-8";

@@ -64,11 +64,14 @@ pub struct RouterOptions {
     pub apq_cache_size: usize,
     pub ws_init_timeout: Duration,
     pub max_subscriptions_per_connection: usize,
+    pub metrics_allow: Vec<ipnet::IpNet>,
+    pub cors: tessera_kit::config::CorsConfig,
 }
 
 pub struct RouterState {
     ws: ws::WsSettings,
-    pub metrics: metrics::Metrics,
+    pub metrics: Arc<metrics::Metrics>,
+    metrics_allow: Vec<ipnet::IpNet>,
     authorization: tessera_kit::config::AuthorizationMode,
     csrf_prevention: bool,
     limits: limits::Limits,
@@ -99,17 +102,20 @@ fn app_with_state(options: RouterOptions) -> (Router, Arc<RouterState>) {
         .keys()
         .filter_map(|name| Some((name.to_lowercase(), options.subgraphs.graphql_url(name)?)))
         .collect();
+    let metrics = Arc::new(metrics::Metrics::default());
+    let cors = cors_layer(&options.cors);
     let state = Arc::new(RouterState {
+        metrics_allow: options.metrics_allow,
         ws: ws::WsSettings {
             init_timeout: options.ws_init_timeout,
             max_subscriptions: options.max_subscriptions_per_connection,
         },
-        metrics: metrics::Metrics::default(),
+        metrics: metrics.clone(),
         authorization: options.authorization,
         csrf_prevention: options.csrf_prevention,
         limits: options.limits,
         apq: apq::PersistedQueries::new(options.apq_cache_size),
-        client: SubgraphClient::new(urls, options.subgraph_timeout),
+        client: SubgraphClient::new(urls, options.subgraph_timeout, metrics),
         subgraphs: options.subgraphs,
         supergraph: RwLock::new(Arc::new(options.supergraph)),
         verifier: options.verifier,
@@ -119,9 +125,44 @@ fn app_with_state(options: RouterOptions) -> (Router, Arc<RouterState>) {
         .route("/graphql", get(http::get).post(http::post))
         .route("/health", get(|| async { "ok" }))
         .route("/ready", get(probes::ready))
+        .route("/metrics", get(metrics::serve))
         .with_state(state.clone())
         .layer(tower_http::limit::RequestBodyLimitLayer::new(options.body_limit_bytes));
+    let router = match cors {
+        Some(cors) => router.layer(cors),
+        None => router,
+    };
     (tessera_kit::telemetry::with_request_ids(router), state)
+}
+
+/// CORS for the configured origins; None (no CORS headers at all) when none are configured.
+fn cors_layer(config: &tessera_kit::config::CorsConfig) -> Option<tower_http::cors::CorsLayer> {
+    use axum::http::{HeaderName, HeaderValue, Method, header};
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    if config.allow_origins.is_empty() {
+        return None;
+    }
+    let origins = if config.allow_origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(config.allow_origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(origins)
+            .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+            .allow_headers([
+                header::CONTENT_TYPE,
+                header::AUTHORIZATION,
+                header::ACCEPT,
+                HeaderName::from_static("apollo-require-preflight"),
+                HeaderName::from_static("x-apollo-operation-name"),
+                HeaderName::from_static("x-request-id"),
+                HeaderName::from_static("traceparent"),
+            ])
+            .expose_headers([HeaderName::from_static("x-request-id")])
+            .max_age(Duration::from_secs(config.max_age_seconds)),
+    )
 }
 
 /// Builds the router from configuration: loads `router.supergraph_path`, or composes from the
@@ -151,6 +192,8 @@ pub async fn build(config: &tessera_kit::config::Config, subgraphs: Subgraphs) -
         apq_cache_size: config.router.apq_cache_size,
         ws_init_timeout: Duration::from_millis(config.router.ws_init_timeout_ms),
         max_subscriptions_per_connection: config.router.max_subscriptions_per_connection,
+        metrics_allow: config.router.metrics_allow.clone(),
+        cors: config.router.cors.clone(),
     });
     if let Some(path) = &config.router.supergraph_path {
         reload::spawn(

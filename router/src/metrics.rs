@@ -1,30 +1,82 @@
-//! Live counters of the router (the start of `/metrics`).
+//! Prometheus metrics of one router, served on `/metrics` to allowlisted addresses.
+//!
+//! Each router has its own registry (several routers may run in one process, in tests).
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::{net::SocketAddr, sync::Arc};
 
-#[derive(Debug, Default)]
+use axum::{
+    extract::{ConnectInfo, Request, State},
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+
+use crate::RouterState;
+
 pub struct Metrics {
-    /// Open client websocket connections.
-    pub ws_connections: Gauge,
-    /// Running subscriptions over all connections.
-    pub ws_subscriptions: Gauge,
-    /// Plans served from the plan cache.
-    pub plan_cache_hits: Gauge,
+    registry: Registry,
+    /// GraphQL requests by operation type (`query`, `mutation`, `subscription`, `unknown`) and
+    /// outcome (`ok`, `error`: answered with errors, `refused`: failed before execution).
+    pub requests: IntCounterVec,
+    pub request_seconds: HistogramVec,
+    /// Subgraph requests by subgraph.
+    pub fetch_seconds: HistogramVec,
+    pub fetch_errors: IntCounterVec,
+    /// Plan cache lookups by result (`hit`, `miss`).
+    pub plan_cache: IntCounterVec,
+    pub ws_connections: IntGauge,
+    pub ws_subscriptions: IntGauge,
 }
 
-#[derive(Debug, Default)]
-pub struct Gauge(AtomicI64);
+const LATENCY_BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
 
-impl Gauge {
-    pub fn inc(&self) {
-        self.0.fetch_add(1, Ordering::Relaxed);
+impl Default for Metrics {
+    fn default() -> Self {
+        let registry = Registry::new_custom(Some("tessera_router".into()), None).expect("a valid prefix");
+        let counter = |name: &str, help: &str, labels: &[&str]| {
+            let c = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
+            registry.register(Box::new(c.clone())).expect("registered once");
+            c
+        };
+        let histogram = |name: &str, help: &str, labels: &[&str]| {
+            let h = HistogramVec::new(HistogramOpts::new(name, help).buckets(LATENCY_BUCKETS.to_vec()), labels)
+                .expect("valid metric");
+            registry.register(Box::new(h.clone())).expect("registered once");
+            h
+        };
+        let gauge = |name: &str, help: &str| {
+            let g = IntGauge::new(name, help).expect("valid metric");
+            registry.register(Box::new(g.clone())).expect("registered once");
+            g
+        };
+        Self {
+            requests: counter(
+                "requests_total",
+                "GraphQL requests by operation type and outcome",
+                &["operation_type", "outcome"],
+            ),
+            request_seconds: histogram("request_duration_seconds", "GraphQL request latency", &["operation_type"]),
+            fetch_seconds: histogram("subgraph_fetch_duration_seconds", "Subgraph request latency", &["subgraph"]),
+            fetch_errors: counter("subgraph_fetch_errors_total", "Subgraph requests that failed", &["subgraph"]),
+            plan_cache: counter("plan_cache_total", "Plan cache lookups by result", &["result"]),
+            ws_connections: gauge("websocket_connections", "Open client websocket connections"),
+            ws_subscriptions: gauge("websocket_subscriptions", "Running subscriptions"),
+            registry,
+        }
     }
+}
 
-    pub fn dec(&self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
+impl Metrics {
+    pub fn render(&self) -> String {
+        TextEncoder::new().encode_to_string(&self.registry.gather()).unwrap_or_default()
     }
+}
 
-    pub fn get(&self) -> i64 {
-        self.0.load(Ordering::Relaxed)
+/// `GET /metrics`, for addresses in `router.metrics_allow` only.
+pub(crate) async fn serve(State(state): State<Arc<RouterState>>, request: Request) -> Response {
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    if !peer.is_some_and(|ip| state.metrics_allow.iter().any(|net| net.contains(&ip))) {
+        return (StatusCode::FORBIDDEN, "metrics are not served to this address").into_response();
     }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
 }

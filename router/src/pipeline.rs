@@ -79,7 +79,7 @@ pub async fn respond(state: &RouterState, op: Authorized, forward: &Forward) -> 
     let merged = if nothing_to_fetch {
         Value::Object(Map::new())
     } else {
-        let plan = match supergraph.plan(&to_plan) {
+        let plan = match supergraph.plan(&to_plan, &state.metrics) {
             Ok(plan) => plan,
             Err(plan_errors) => return json!({ "errors": plan_errors }),
         };

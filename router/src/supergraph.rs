@@ -33,8 +33,6 @@ pub struct Supergraph {
     pub introspection: Option<crate::introspection::Introspection>,
     validation: ValidationPlan,
     plans: Mutex<LruCache<u64, Arc<QueryPlan>>>,
-    /// Plans served from the cache (for metrics and tests).
-    pub cache_hits: std::sync::atomic::AtomicU64,
 }
 
 /// A request parsed, validated and normalized: ready to authorize and plan.
@@ -60,7 +58,6 @@ impl Supergraph {
             planner,
             validation: default_rules_validation_plan(),
             plans: Mutex::new(LruCache::new(NonZeroUsize::new(plan_cache.max(1)).expect("at least one"))),
-            cache_hits: Default::default(),
         })
     }
 
@@ -100,17 +97,22 @@ impl Supergraph {
         Ok(Prepared { operation, kind })
     }
 
-    /// Plans a normalized operation, through the cache.
-    pub fn plan(&self, operation: &OperationDefinition) -> Result<Arc<QueryPlan>, Vec<Value>> {
+    /// Plans a normalized operation, through the cache (hits and misses are counted).
+    pub fn plan(
+        &self,
+        operation: &OperationDefinition,
+        metrics: &crate::metrics::Metrics,
+    ) -> Result<Arc<QueryPlan>, Vec<Value>> {
         let key = {
             let mut h = std::collections::hash_map::DefaultHasher::new();
             operation.to_string().hash(&mut h);
             h.finish()
         };
         if let Some(plan) = self.plans.lock().expect("plan cache lock poisoned").get(&key) {
-            self.cache_hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            metrics.plan_cache.with_label_values(&["hit"]).inc();
             return Ok(plan.clone());
         }
+        metrics.plan_cache.with_label_values(&["miss"]).inc();
         let plan = self
             .planner
             .plan_from_normalized_operation(operation, PlannerOverrideContext::default(), &CancellationToken::new())

@@ -15,6 +15,7 @@ pub struct Forward(pub Vec<(http::HeaderName, http::HeaderValue)>);
 pub struct SubgraphClient {
     http: reqwest::Client,
     urls: HashMap<String, url::Url>,
+    metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
 
 /// Why a subgraph gave no usable answer. Never carries internals to the client.
@@ -27,13 +28,34 @@ pub struct SubgraphFailure {
 impl SubgraphClient {
     /// `urls` maps each subgraph name (lower case, as in the supergraph's `join__Graph`) to its
     /// GraphQL endpoint.
-    pub fn new(urls: HashMap<String, url::Url>, timeout: Duration) -> Self {
+    pub fn new(
+        urls: HashMap<String, url::Url>,
+        timeout: Duration,
+        metrics: std::sync::Arc<crate::metrics::Metrics>,
+    ) -> Self {
         let http = reqwest::Client::builder().timeout(timeout).build().expect("HTTP client builds");
-        Self { http, urls }
+        Self { http, urls, metrics }
     }
 
-    /// Posts one operation and returns the GraphQL response body.
+    /// Posts one operation and returns the GraphQL response body, timed per subgraph.
     pub async fn send(
+        &self,
+        service: &str,
+        query: &str,
+        variables: Value,
+        forward: &super::Forward,
+    ) -> Result<Value, SubgraphFailure> {
+        let name = service.to_lowercase();
+        let timer = self.metrics.fetch_seconds.with_label_values(&[name.as_str()]).start_timer();
+        let result = self.send_untimed(service, query, variables, forward).await;
+        timer.observe_duration();
+        if result.is_err() {
+            self.metrics.fetch_errors.with_label_values(&[name.as_str()]).inc();
+        }
+        result
+    }
+
+    async fn send_untimed(
         &self,
         service: &str,
         query: &str,

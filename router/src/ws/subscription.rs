@@ -66,7 +66,7 @@ pub(super) async fn run(state: Arc<RouterState>, req: Request, out: mpsc::Sender
         send(protocol::error(req.protocol, &req.id, op.errors)).await;
         return finish(&out, &req.id).await;
     }
-    let plan = match op.supergraph.plan(&op.to_plan) {
+    let plan = match op.supergraph.plan(&op.to_plan, &state.metrics) {
         Ok(plan) => plan,
         Err(errors) => {
             send(protocol::error(req.protocol, &req.id, errors)).await;

@@ -136,6 +136,26 @@ pub struct RouterConfig {
     pub ws_init_timeout_ms: u64,
     /// Most subscriptions one websocket connection may run at once.
     pub max_subscriptions_per_connection: usize,
+    /// Networks allowed to read `/metrics` (CIDR notation).
+    pub metrics_allow: Vec<ipnet::IpNet>,
+    /// Cross-origin access for browser front ends on other origins.
+    pub cors: CorsConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CorsConfig {
+    /// Origins allowed to call the router from a browser (`https://app.example.com`), or `*`.
+    /// Empty: no CORS headers, so only same-origin pages (GraphiQL on the router) can call it.
+    pub allow_origins: Vec<String>,
+    /// How long browsers may cache a preflight answer, in seconds.
+    pub max_age_seconds: u64,
+}
+
+impl Default for CorsConfig {
+    fn default() -> Self {
+        Self { allow_origins: Vec::new(), max_age_seconds: 600 }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -181,6 +201,8 @@ impl Default for RouterConfig {
             introspection: true,
             ws_init_timeout_ms: 10_000,
             max_subscriptions_per_connection: 32,
+            metrics_allow: vec!["127.0.0.1/32".parse().expect("a network"), "::1/128".parse().expect("a network")],
+            cors: CorsConfig::default(),
         }
     }
 }

@@ -30,6 +30,9 @@ pub struct Authorized {
     pub to_plan: OperationDefinition,
     /// `UNAUTHORIZED_FIELD_OR_TYPE` errors for the refused fields.
     pub errors: Vec<Value>,
+    /// The plan-cache key of `to_plan`, when authorization pruned nothing (it is then the
+    /// prepared document's); computed at planning otherwise.
+    pub plan_key: Option<u64>,
     /// The variables, coerced against the operation's definitions (defaults filled in).
     pub variables: Map<String, Value>,
 }
@@ -54,23 +57,27 @@ pub fn authorize_operation(
     if state.authorization == AuthorizationMode::Reject && !verdict.errors.is_empty() {
         return Err((StatusCode::OK, verdict.errors));
     }
+    let plan_key = verdict.errors.is_empty().then_some(prepared.plan_key);
     Ok(Authorized {
+        operation: prepared.operation.clone(),
+        kind: prepared.kind.clone(),
         supergraph,
-        operation: prepared.operation,
-        kind: prepared.kind,
         root,
         to_plan: verdict.operation,
         errors: verdict.errors,
         variables,
+        plan_key,
     })
 }
 
 /// Runs a query or mutation to its response body (`data` and `errors`).
 pub async fn respond(state: &RouterState, op: Authorized, forward: &Forward) -> Value {
-    let Authorized { supergraph, operation, root, mut to_plan, mut errors, variables, .. } = op;
+    let Authorized { supergraph, operation, root, mut to_plan, mut errors, variables, plan_key, .. } = op;
     let variables = &variables;
     // `__schema` and `__type` are the router's to answer; only the rest goes to subgraphs.
     let introspected = split_introspection(&mut to_plan, &supergraph, &operation, variables, &mut errors).await;
+    // Splitting off introspection changed the operation: its prepared key no longer applies.
+    let plan_key = plan_key.filter(|_| introspected.is_empty());
     let nothing_to_fetch = to_plan
         .selection_set
         .items
@@ -79,7 +86,11 @@ pub async fn respond(state: &RouterState, op: Authorized, forward: &Forward) -> 
     let merged = if nothing_to_fetch {
         Value::Object(Map::new())
     } else {
-        let plan = match supergraph.plan(&to_plan, &state.metrics) {
+        let planned = match plan_key {
+            Some(key) => supergraph.plan_keyed(key, &to_plan, &state.metrics),
+            None => supergraph.plan(&to_plan, &state.metrics),
+        };
+        let plan = match planned {
             Ok(plan) => plan,
             Err(plan_errors) => return json!({ "errors": plan_errors }),
         };

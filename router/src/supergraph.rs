@@ -33,12 +33,17 @@ pub struct Supergraph {
     pub introspection: Option<crate::introspection::Introspection>,
     validation: ValidationPlan,
     plans: Mutex<LruCache<u64, Arc<QueryPlan>>>,
+    /// Parsed, validated and normalized documents by (query text, operation name): a repeated
+    /// operation skips parsing and validation, which cost more than the rest of the pipeline.
+    documents: Mutex<LruCache<u64, Arc<Prepared>>>,
 }
 
 /// A request parsed, validated and normalized: ready to authorize and plan.
 pub struct Prepared {
     pub operation: OperationDefinition,
     pub kind: OperationKind,
+    /// The plan-cache key of `operation` as it stands (before authorization prunes anything).
+    pub plan_key: u64,
 }
 
 impl Supergraph {
@@ -58,6 +63,7 @@ impl Supergraph {
             planner,
             validation: default_rules_validation_plan(),
             plans: Mutex::new(LruCache::new(NonZeroUsize::new(plan_cache.max(1)).expect("at least one"))),
+            documents: Mutex::new(LruCache::new(NonZeroUsize::new(plan_cache.max(1)).expect("at least one"))),
         })
     }
 
@@ -77,7 +83,27 @@ impl Supergraph {
 
     /// Parses, validates and normalizes `query`. Errors are GraphQL errors with codes, ready
     /// for the response.
-    pub fn prepare(&self, query: &str, operation_name: Option<&str>, limits: &Limits) -> Result<Prepared, Vec<Value>> {
+    pub fn prepare(
+        &self,
+        query: &str,
+        operation_name: Option<&str>,
+        limits: &Limits,
+    ) -> Result<Arc<Prepared>, Vec<Value>> {
+        let key = hash(&(query, operation_name));
+        if let Some(prepared) = self.documents.lock().expect("document cache lock poisoned").get(&key) {
+            return Ok(prepared.clone());
+        }
+        let prepared = Arc::new(self.prepare_uncached(query, operation_name, limits)?);
+        self.documents.lock().expect("document cache lock poisoned").put(key, prepared.clone());
+        Ok(prepared)
+    }
+
+    fn prepare_uncached(
+        &self,
+        query: &str,
+        operation_name: Option<&str>,
+        limits: &Limits,
+    ) -> Result<Prepared, Vec<Value>> {
         let doc = graphql_tools::parser::parse_query_with_token_limit::<String>(query, limits.max_tokens)
             .map(|d| d.into_static())
             .map_err(|e| vec![crate::limits::parse_error(&e.to_string())])?;
@@ -94,7 +120,8 @@ impl Supergraph {
         let operation = normalized.operation;
         crate::limits::check(&operation, limits)?;
         let kind = operation.operation_kind.clone().unwrap_or(OperationKind::Query);
-        Ok(Prepared { operation, kind })
+        let plan_key = hash(&operation.to_string());
+        Ok(Prepared { operation, kind, plan_key })
     }
 
     /// Plans a normalized operation, through the cache (hits and misses are counted).
@@ -103,11 +130,16 @@ impl Supergraph {
         operation: &OperationDefinition,
         metrics: &crate::metrics::Metrics,
     ) -> Result<Arc<QueryPlan>, Vec<Value>> {
-        let key = {
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            operation.to_string().hash(&mut h);
-            h.finish()
-        };
+        self.plan_keyed(hash(&operation.to_string()), operation, metrics)
+    }
+
+    /// Like [`Supergraph::plan`] with the cache key already known.
+    pub fn plan_keyed(
+        &self,
+        key: u64,
+        operation: &OperationDefinition,
+        metrics: &crate::metrics::Metrics,
+    ) -> Result<Arc<QueryPlan>, Vec<Value>> {
         if let Some(plan) = self.plans.lock().expect("plan cache lock poisoned").get(&key) {
             metrics.plan_cache.with_label_values(&["hit"]).inc();
             return Ok(plan.clone());
@@ -124,6 +156,12 @@ impl Supergraph {
         self.plans.lock().expect("plan cache lock poisoned").put(key, plan.clone());
         Ok(plan)
     }
+}
+
+fn hash(value: &impl Hash) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    value.hash(&mut h);
+    h.finish()
 }
 
 pub fn coded(message: &str, code: &str) -> Value {

@@ -86,6 +86,9 @@ pub(crate) async fn get(State(state): State<Arc<RouterState>>, request: axum::ex
     if crate::ws::is_upgrade(request.headers()) {
         return crate::ws::upgrade(state, request).await;
     }
+    if crate::graphiql::wants_page(request.headers(), request.uri().query().is_some_and(|q| !q.is_empty())) {
+        return crate::graphiql::page().await.into_response();
+    }
     // No CSRF check: GET runs queries only and credentials never come from cookies (csrf.rs).
     let headers = request.headers().clone();
     let params = match Query::<GraphQLParams>::try_from_uri(request.uri()) {

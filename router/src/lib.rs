@@ -10,6 +10,7 @@ mod authorize;
 pub mod compose;
 mod csrf;
 pub mod execute;
+mod graphiql;
 mod http;
 mod introspection;
 pub mod limits;
@@ -123,6 +124,8 @@ fn app_with_state(options: RouterOptions) -> (Router, Arc<RouterState>) {
     });
     let router = Router::new()
         .route("/graphql", get(http::get).post(http::post))
+        .route("/", get(graphiql::page))
+        .route("/graphiql/{file}", get(graphiql::asset))
         .route("/health", get(|| async { "ok" }))
         .route("/ready", get(probes::ready))
         .route("/metrics", get(metrics::serve))

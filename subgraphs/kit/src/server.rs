@@ -87,8 +87,12 @@ fn token_refused(e: TokenError) -> Response {
 }
 
 /// The token in a header value or connection payload, with or without the `Bearer ` prefix.
+/// "Bearer" alone (GraphiQL's untouched example header) means no token.
 pub fn bearer(value: &str) -> &str {
     let v = value.trim();
+    if v.eq_ignore_ascii_case("bearer") {
+        return "";
+    }
     v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")).unwrap_or(v).trim()
 }
 

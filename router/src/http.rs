@@ -166,6 +166,11 @@ async fn run_counted(state: &RouterState, headers: &HeaderMap, body: GraphQLBody
             }
         },
     };
+    if let Some(claims) = &caller
+        && let Err(wait) = state.rate_limiter.check(&format!("user:{}", claims.sub), &state.rate_limits.per_user).await
+    {
+        return refused(crate::rate_limit::refused(wait));
+    }
     let variables = body.variables.unwrap_or_default();
     let op = match authorize_operation(state, &query, body.operation_name.as_deref(), &variables, caller.as_ref()) {
         Ok(op) => op,

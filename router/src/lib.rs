@@ -18,6 +18,7 @@ pub mod metrics;
 mod pipeline;
 mod probes;
 pub mod project;
+pub mod rate_limit;
 mod reload;
 pub mod supergraph;
 mod variables;
@@ -67,9 +68,13 @@ pub struct RouterOptions {
     pub max_subscriptions_per_connection: usize,
     pub metrics_allow: Vec<ipnet::IpNet>,
     pub cors: tessera_kit::config::CorsConfig,
+    pub rate_limiter: rate_limit::RateLimiter,
+    pub rate_limits: tessera_kit::config::RateLimitConfig,
 }
 
 pub struct RouterState {
+    rate_limiter: rate_limit::RateLimiter,
+    rate_limits: tessera_kit::config::RateLimitConfig,
     ws: ws::WsSettings,
     pub metrics: Arc<metrics::Metrics>,
     metrics_allow: Vec<ipnet::IpNet>,
@@ -106,6 +111,8 @@ fn app_with_state(options: RouterOptions) -> (Router, Arc<RouterState>) {
     let metrics = Arc::new(metrics::Metrics::default());
     let cors = cors_layer(&options.cors);
     let state = Arc::new(RouterState {
+        rate_limiter: options.rate_limiter,
+        rate_limits: options.rate_limits,
         metrics_allow: options.metrics_allow,
         ws: ws::WsSettings {
             init_timeout: options.ws_init_timeout,
@@ -123,7 +130,12 @@ fn app_with_state(options: RouterOptions) -> (Router, Arc<RouterState>) {
         http: reqwest::Client::builder().timeout(Duration::from_secs(2)).build().expect("HTTP client builds"),
     });
     let router = Router::new()
-        .route("/graphql", get(http::get).post(http::post))
+        .route(
+            "/graphql",
+            get(http::get)
+                .post(http::post)
+                .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::per_ip)),
+        )
         .route("/", get(graphiql::page))
         .route("/graphiql/{file}", get(graphiql::asset))
         .route("/health", get(|| async { "ok" }))
@@ -197,6 +209,11 @@ pub async fn build(config: &tessera_kit::config::Config, subgraphs: Subgraphs) -
         max_subscriptions_per_connection: config.router.max_subscriptions_per_connection,
         metrics_allow: config.router.metrics_allow.clone(),
         cors: config.router.cors.clone(),
+        rate_limiter: match &config.redis_url {
+            Some(url) => rate_limit::RateLimiter::redis(url.expose(), &config.redis_namespace).await?,
+            None => rate_limit::RateLimiter::in_memory(),
+        },
+        rate_limits: config.router.rate_limit.clone(),
     });
     if let Some(path) = &config.router.supergraph_path {
         reload::spawn(

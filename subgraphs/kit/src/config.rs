@@ -140,6 +140,35 @@ pub struct RouterConfig {
     pub metrics_allow: Vec<ipnet::IpNet>,
     /// Cross-origin access for browser front ends on other origins.
     pub cors: CorsConfig,
+    /// Request rate limits (token buckets). Shared by all replicas when `redis_url` is set.
+    pub rate_limit: RateLimitConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitConfig {
+    /// The bucket per client IP address.
+    pub per_ip: BucketConfig,
+    /// The bucket per signed-in user (the token's `sub`).
+    pub per_user: BucketConfig,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self {
+            per_ip: BucketConfig { capacity: 1000.0, per_second: 500.0 },
+            per_user: BucketConfig { capacity: 200.0, per_second: 100.0 },
+        }
+    }
+}
+
+/// A token bucket: `capacity` requests at once, refilled at `per_second`. A rate of 0 turns
+/// the limit off.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BucketConfig {
+    pub capacity: f64,
+    pub per_second: f64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -203,6 +232,7 @@ impl Default for RouterConfig {
             max_subscriptions_per_connection: 32,
             metrics_allow: vec!["127.0.0.1/32".parse().expect("a network"), "::1/128".parse().expect("a network")],
             cors: CorsConfig::default(),
+            rate_limit: RateLimitConfig::default(),
         }
     }
 }

@@ -114,23 +114,6 @@ fn check_memory(buckets: &Mutex<HashMap<String, Bucket>>, key: &str, rule: &Buck
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn a_bucket_allows_its_capacity_then_refuses_with_the_wait_until_the_next_token() {
-        let limiter = RateLimiter::in_memory();
-        let rule = BucketConfig { capacity: 3.0, per_second: 2.0 };
-        for _ in 0..3 {
-            assert!(limiter.check("ip:1", &rule).await.is_ok());
-        }
-        let wait = limiter.check("ip:1", &rule).await.expect_err("the fourth is refused");
-        assert!(wait > Duration::from_millis(400) && wait <= Duration::from_millis(500), "{wait:?}");
-        assert!(limiter.check("ip:2", &rule).await.is_ok(), "another key has its own bucket");
-    }
-}
-
 /// The 429 answer, with `Retry-After` in whole seconds (at least 1).
 pub(crate) fn refused(wait: Duration) -> axum::response::Response {
     use axum::{
@@ -159,5 +142,22 @@ pub(crate) async fn per_ip(
     match state.rate_limiter.check(&format!("ip:{ip}"), &state.rate_limits.per_ip).await {
         Ok(()) => next.run(request).await,
         Err(wait) => refused(wait),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_bucket_allows_its_capacity_then_refuses_with_the_wait_until_the_next_token() {
+        let limiter = RateLimiter::in_memory();
+        let rule = BucketConfig { capacity: 3.0, per_second: 2.0 };
+        for _ in 0..3 {
+            assert!(limiter.check("ip:1", &rule).await.is_ok());
+        }
+        let wait = limiter.check("ip:1", &rule).await.expect_err("the fourth is refused");
+        assert!(wait > Duration::from_millis(400) && wait <= Duration::from_millis(500), "{wait:?}");
+        assert!(limiter.check("ip:2", &rule).await.is_ok(), "another key has its own bucket");
     }
 }

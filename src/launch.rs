@@ -85,7 +85,9 @@ pub async fn dev(mut config: Config, stop: CancellationToken) -> anyhow::Result<
         servers.push(tokio::spawn(server::serve(listener, app, stop.clone(), grace)));
     }
     // The subgraphs serve now, so the router can compose from what they really run.
-    let router_app = tessera_router::build(&config, subgraph_urls(&config)).await.context("starting the router")?;
+    let router_app = tessera_router::build(&config, subgraph_urls(&config), Some(bus.clone()))
+        .await
+        .context("starting the router")?;
     servers.push(tokio::spawn(server::serve(router_listener, router_app, stop.clone(), grace)));
 
     Ok(Running {
@@ -108,7 +110,9 @@ pub async fn serve(component: &str, config: Config, stop: CancellationToken) -> 
     if component == "router" {
         let listener = bind("router", config.router.listen).await?;
         let addr = listener.local_addr()?;
-        let app = tessera_router::build(&config, subgraph_urls(&config)).await.context("starting the router")?;
+        let bus = connect_bus(&config).await?;
+        let app =
+            tessera_router::build(&config, subgraph_urls(&config), Some(bus)).await.context("starting the router")?;
         let servers = vec![tokio::spawn(server::serve(listener, app, stop, grace))];
         return Ok(Running {
             router: Some(addr),

@@ -74,7 +74,7 @@ async fn router_replicas_share_one_budget_in_redis() {
     configure(&mut config);
     let urls =
         stack.subgraphs.iter().map(|s| (s.name.to_owned(), url::Url::parse(&s.url("/")).expect("URL"))).collect();
-    let app = tessera_router::build(&config, tessera_router::Subgraphs(urls)).await.expect("builds");
+    let app = tessera_router::build(&config, tessera_router::Subgraphs(urls), None).await.expect("builds");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds");
     let second = format!("http://{}/graphql", listener.local_addr().expect("bound"));
     tokio::spawn(async move {

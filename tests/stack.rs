@@ -45,8 +45,9 @@ async fn the_router_is_not_ready_while_a_subgraph_is_unreachable() {
     std::fs::write(&path, sdl).expect("writes");
     let mut config = tessera_kit::config::Config::default();
     config.router.supergraph_path = Some(path);
-    let app =
-        tessera_router::build(&config, tessera_router::Subgraphs(urls.into_iter().collect())).await.expect("builds");
+    let app = tessera_router::build(&config, tessera_router::Subgraphs(urls.into_iter().collect()), None)
+        .await
+        .expect("builds");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds");
     let addr = listener.local_addr().expect("bound");
     tokio::spawn(async move { axum::serve(listener, app).await });

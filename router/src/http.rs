@@ -166,6 +166,15 @@ async fn run_counted(state: &RouterState, headers: &HeaderMap, body: GraphQLBody
             }
         },
     };
+    if caller.as_ref().is_some_and(|c| state.revocations.is_revoked(c.sid)) {
+        let mut res = error_response(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthenticated,
+            "This session was signed out. Sign in again.",
+        );
+        res.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        return refused(res);
+    }
     if let Some(claims) = &caller
         && let Err(wait) = state.rate_limiter.check(&format!("user:{}", claims.sub), &state.rate_limits.per_user).await
     {

@@ -20,6 +20,7 @@ mod probes;
 pub mod project;
 pub mod rate_limit;
 mod reload;
+pub mod revocations;
 pub mod supergraph;
 mod variables;
 mod ws;
@@ -70,9 +71,15 @@ pub struct RouterOptions {
     pub cors: tessera_kit::config::CorsConfig,
     pub rate_limiter: rate_limit::RateLimiter,
     pub rate_limits: tessera_kit::config::RateLimitConfig,
+    /// Where `SessionRevoked` events arrive; None in tests that do not need revocation.
+    pub bus: Option<tessera_kit::bus::Bus>,
 }
 
+/// Access tokens live 15 minutes (DESIGN.md): a revoked session is remembered that long.
+const ACCESS_TOKEN_LIFETIME: Duration = Duration::from_secs(15 * 60);
+
 pub struct RouterState {
+    revocations: Arc<revocations::Revocations>,
     rate_limiter: rate_limit::RateLimiter,
     rate_limits: tessera_kit::config::RateLimitConfig,
     ws: ws::WsSettings,
@@ -110,7 +117,12 @@ fn app_with_state(options: RouterOptions) -> (Router, Arc<RouterState>) {
         .collect();
     let metrics = Arc::new(metrics::Metrics::default());
     let cors = cors_layer(&options.cors);
+    let revocations = revocations::Revocations::new(ACCESS_TOKEN_LIFETIME);
+    if let Some(bus) = &options.bus {
+        revocations::spawn_consumer(bus, Arc::downgrade(&revocations), ACCESS_TOKEN_LIFETIME);
+    }
     let state = Arc::new(RouterState {
+        revocations,
         rate_limiter: options.rate_limiter,
         rate_limits: options.rate_limits,
         metrics_allow: options.metrics_allow,
@@ -182,7 +194,11 @@ fn cors_layer(config: &tessera_kit::config::CorsConfig) -> Option<tower_http::co
 
 /// Builds the router from configuration: loads `router.supergraph_path`, or composes from the
 /// running `subgraphs`, and verifies tokens against the configured JWKS.
-pub async fn build(config: &tessera_kit::config::Config, subgraphs: Subgraphs) -> anyhow::Result<Router> {
+pub async fn build(
+    config: &tessera_kit::config::Config,
+    subgraphs: Subgraphs,
+    bus: Option<tessera_kit::bus::Bus>,
+) -> anyhow::Result<Router> {
     let sdl = match &config.router.supergraph_path {
         Some(path) => std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("cannot read the supergraph {}: {e}", path.display()))?,
@@ -214,6 +230,7 @@ pub async fn build(config: &tessera_kit::config::Config, subgraphs: Subgraphs) -
             None => rate_limit::RateLimiter::in_memory(),
         },
         rate_limits: config.router.rate_limit.clone(),
+        bus,
     });
     if let Some(path) = &config.router.supergraph_path {
         reload::spawn(

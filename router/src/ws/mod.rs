@@ -76,6 +76,7 @@ impl Connection {
             .unwrap_or(Protocol::TransportWs);
         let (out, mut inbox) = mpsc::channel(64);
         let init_deadline = Instant::now() + state.ws.init_timeout;
+        let mut revoked = state.revocations.watch();
         let mut conn = Connection {
             state,
             protocol,
@@ -96,6 +97,11 @@ impl Connection {
                 }
                 () = tokio::time::sleep_until(expiry.unwrap_or(init_deadline)), if expiry.is_some() => {
                     break Some(Closing(close::FORBIDDEN, "Forbidden: the access token expired"));
+                }
+                Ok(session) = revoked.recv(), if conn.caller.is_some() => {
+                    if conn.caller.as_ref().is_some_and(|c| c.sid == session) {
+                        break Some(Closing(close::FORBIDDEN, "Forbidden: the session was revoked"));
+                    }
                 }
                 Some(out) = inbox.recv() => match out {
                     Out::Message(msg) => {
@@ -153,6 +159,9 @@ impl Connection {
                 if let Some(token) = &token {
                     let claims =
                         self.state.verifier.verify(token).await.map_err(|_| Closing(close::FORBIDDEN, "Forbidden"))?;
+                    if self.state.revocations.is_revoked(claims.sid) {
+                        return Err(Closing(close::FORBIDDEN, "Forbidden: the session was revoked"));
+                    }
                     self.caller = Some(claims);
                     let value = axum::http::HeaderValue::from_str(&format!("Bearer {token}"))
                         .map_err(|_| Closing(close::FORBIDDEN, "Forbidden"))?;

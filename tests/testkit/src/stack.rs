@@ -132,7 +132,9 @@ pub async fn spawn_configured(specs: &[SubgraphSpec], bus: Bus, configure: impl 
         subgraphs.iter().map(|s| (s.name.to_owned(), url::Url::parse(&s.url("/")).expect("a URL"))).collect();
     let router_listener = TcpListener::bind("127.0.0.1:0").await.expect("binds port 0");
     let router = router_listener.local_addr().expect("bound");
-    let app = tessera_router::build(&config, tessera_router::Subgraphs(urls)).await.expect("the router starts");
+    let app = tessera_router::build(&config, tessera_router::Subgraphs(urls), Some(bus.clone()))
+        .await
+        .expect("the router starts");
     tokio::spawn(server::serve(router_listener, app, stop.clone(), Duration::from_secs(1)));
 
     TestStack { router, subgraphs, bus, config, stop }

@@ -19,6 +19,8 @@ use super::{Ack, Delivery, Event, topics::TopicHub};
 #[derive(Clone, Default)]
 pub struct LocalBus {
     groups: Arc<Mutex<HashMap<String, mpsc::UnboundedSender<Event>>>>,
+    /// Readers that see every event (not one per group): router replicas, for revocations.
+    tails: Arc<Mutex<Vec<mpsc::UnboundedSender<Event>>>>,
     pub(super) topics: TopicHub,
 }
 
@@ -29,7 +31,15 @@ impl LocalBus {
         for tx in groups.values() {
             let _ = tx.send(event.clone());
         }
+        let mut tails = self.tails.lock().expect("bus lock poisoned");
+        tails.retain(|tx| tx.send(event.clone()).is_ok());
         Ok(())
+    }
+
+    pub(super) fn tail(&self) -> BoxStream<'static, Event> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.tails.lock().expect("bus lock poisoned").push(tx);
+        UnboundedReceiverStream::new(rx).boxed()
     }
 
     pub(super) fn events(&self, group: &str) -> BoxStream<'static, Delivery> {

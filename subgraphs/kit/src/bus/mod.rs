@@ -102,6 +102,16 @@ impl Bus {
         }
     }
 
+    /// Every event, to every caller (unlike [`Bus::events`], which shares a group's events among
+    /// its members). On Redis it starts `lookback` in the past, so a restarted reader relearns
+    /// recent events; the local bus starts now.
+    pub fn tail(&self, lookback: std::time::Duration) -> BoxStream<'static, Event> {
+        match self {
+            Bus::Local(b) => b.tail(),
+            Bus::Redis(b) => b.tail(lookback),
+        }
+    }
+
     /// Sends an ephemeral message to whoever listens on `topic` now (subscriptions).
     pub async fn publish_topic(&self, topic: &str, message: &str) -> anyhow::Result<()> {
         match self {

@@ -172,6 +172,50 @@ impl RedisBus {
         }
     }
 
+    /// Reads every event with plain `XREAD` (no group), starting `lookback` ago: stream ids are
+    /// millisecond timestamps. Ends when the receiver is dropped.
+    pub(super) fn tail(&self, lookback: Duration) -> BoxStream<'static, Event> {
+        let (tx, rx) = tokio::sync::mpsc::channel(64);
+        let bus = self.clone();
+        let start = chrono::Utc::now().timestamp_millis() - lookback.as_millis() as i64;
+        tokio::spawn(async move {
+            let mut cursor = format!("{}-0", start.max(0));
+            let mut backoff = Duration::from_millis(100);
+            while !tx.is_closed() {
+                let mut conn = match bus.client.get_multiplexed_async_connection().await {
+                    Ok(c) => c,
+                    Err(_) => {
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(Duration::from_secs(5));
+                        continue;
+                    }
+                };
+                loop {
+                    let opts = StreamReadOptions::default().count(256).block(2000);
+                    let reply: redis::RedisResult<StreamReadReply> =
+                        conn.xread_options(&[bus.stream.as_str()], &[cursor.as_str()], &opts).await;
+                    let Ok(reply) = reply else { break };
+                    backoff = Duration::from_millis(100);
+                    for entry in reply.keys.into_iter().flat_map(|k| k.ids) {
+                        cursor = entry.id.clone();
+                        let Some(event) = entry.get::<String>("event").and_then(|j| serde_json::from_str(&j).ok())
+                        else {
+                            continue;
+                        };
+                        if tx.send(event).await.is_err() {
+                            return;
+                        }
+                    }
+                    if tx.is_closed() {
+                        return;
+                    }
+                }
+                tokio::time::sleep(backoff).await;
+            }
+        });
+        tokio_stream::wrappers::ReceiverStream::new(rx).boxed()
+    }
+
     pub(super) async fn ack(&self, group: &str, entry_id: &str) -> anyhow::Result<()> {
         let mut conn = self.conn.clone();
         let _: i64 = conn.xack(&self.stream, group, &[entry_id]).await?;

@@ -187,3 +187,38 @@ async fn a_supergraph_reload_keeps_open_subscriptions_and_serves_the_new_schema(
     assert_eq!(msg["payload"]["data"]["notificationAdded"]["title"], "after the reload", "{msg}");
     assert_eq!(msg["payload"]["data"]["notificationAdded"]["user"]["username"], "alice", "{msg}");
 }
+
+#[tokio::test]
+async fn a_multipart_http_subscription_streams_events_and_frees_everything_when_dropped() {
+    let stack = spawn_stack(&SUBGRAPHS).await;
+    let (alice, token) = account(&stack, "alice").await;
+    let mut response = reqwest::Client::new()
+        .post(stack.router_url("/graphql"))
+        .header("accept", r#"multipart/mixed;subscriptionSpec="1.0", application/json"#)
+        .bearer_auth(&token)
+        .json(&json!({ "query": QUERY }))
+        .send()
+        .await
+        .expect("answers");
+    assert!(response.headers()["content-type"].to_str().expect("ASCII").starts_with("multipart/mixed"));
+    let rt = &stack.subgraph("notifications").rt;
+    eventually("the subscription listens", || async { rt.bus.live_topics() == 1 }).await;
+
+    tessera_notifications::deliver_in_app(rt, &notification(alice, "over multipart")).await.expect("delivers");
+    let mut received = String::new();
+    while !received.contains("over multipart") {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), response.chunk())
+            .await
+            .expect("a part within 5 s")
+            .expect("readable")
+            .expect("the stream stays open");
+        received.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(received.contains("--graphql\r\ncontent-type: application/json"), "{received}");
+    let json = received.rsplit("\r\n\r\n").next().expect("a part body");
+    let part: Value = serde_json::from_str(json).expect("the part is JSON");
+    assert_eq!(part["payload"]["data"]["notificationAdded"]["user"]["username"], "alice", "{part}");
+
+    drop(response);
+    eventually("the subgraph side is released", || async { rt.bus.live_topics() == 0 }).await;
+}

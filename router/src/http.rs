@@ -114,7 +114,7 @@ pub(crate) async fn get(State(state): State<Arc<RouterState>>, request: axum::ex
     run(&state, &headers, body, true).await
 }
 
-async fn run(state: &RouterState, headers: &HeaderMap, body: GraphQLBody, is_get: bool) -> Response {
+async fn run(state: &Arc<RouterState>, headers: &HeaderMap, body: GraphQLBody, is_get: bool) -> Response {
     let started = std::time::Instant::now();
     let (response, kind, outcome) = run_counted(state, headers, body, is_get).await;
     state.metrics.requests.with_label_values(&[kind, outcome]).inc();
@@ -125,7 +125,7 @@ async fn run(state: &RouterState, headers: &HeaderMap, body: GraphQLBody, is_get
 /// The response, with the operation type and outcome it is counted under.
 type Counted = (Response, &'static str, &'static str);
 
-async fn run_counted(state: &RouterState, headers: &HeaderMap, body: GraphQLBody, is_get: bool) -> Counted {
+async fn run_counted(state: &Arc<RouterState>, headers: &HeaderMap, body: GraphQLBody, is_get: bool) -> Counted {
     let modern = accepts_graphql_response(headers);
     if body.extensions.as_ref().is_some_and(|e| !e.is_object() && !e.is_null()) {
         return refused(error_response(
@@ -202,11 +202,25 @@ async fn run_counted(state: &RouterState, headers: &HeaderMap, body: GraphQLBody
         res.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("POST"));
         return (res, kind, "refused");
     }
+    if op.kind == OperationKind::Subscription && crate::multipart::accepts(headers) {
+        let request = crate::ws::subscription::Request {
+            id: "1".into(),
+            query: query.clone(),
+            variables,
+            operation_name: body.operation_name.clone(),
+            protocol: crate::ws::protocol::Protocol::Multipart,
+            caller,
+            token: token.map(str::to_owned),
+            forward: forwarded(headers),
+        };
+        return (crate::multipart::respond(state.clone(), request), kind, "ok");
+    }
     if op.kind == OperationKind::Subscription {
         let res = errors_response(
             StatusCode::BAD_REQUEST,
             vec![coded(
-                "Subscriptions need a websocket: connect to /graphql with graphql-transport-ws.",
+                "Subscriptions need a websocket (graphql-transport-ws on /graphql) or a multipart request \
+                 (`Accept: multipart/mixed;subscriptionSpec=\"1.0\"`).",
                 "SUBSCRIPTION_NEEDS_WEBSOCKET",
             )],
         );

@@ -15,6 +15,7 @@ mod http;
 mod introspection;
 pub mod limits;
 pub mod metrics;
+mod multipart;
 mod pipeline;
 mod probes;
 pub mod project;

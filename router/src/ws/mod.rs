@@ -8,8 +8,8 @@
 //! `subscribe` before the ack 4401, a refused or expired token 4403, no `connection_init` in
 //! time 4408, a reused id 4409, a second `connection_init` 4429.
 
-mod protocol;
-mod subscription;
+pub(crate) mod protocol;
+pub(crate) mod subscription;
 mod upstream;
 
 use std::{collections::HashMap, sync::Arc, time::Duration};

@@ -20,6 +20,8 @@ pub mod close {
 pub enum Protocol {
     TransportWs,
     Legacy,
+    /// Apollo's multipart HTTP subscriptions: each message is one part of the response body.
+    Multipart,
 }
 
 impl Protocol {
@@ -72,8 +74,11 @@ pub fn ack() -> Value {
 }
 
 pub fn next(protocol: Protocol, id: &str, payload: Value) -> Value {
-    let kind = if protocol == Protocol::TransportWs { "next" } else { "data" };
-    json!({ "type": kind, "id": id, "payload": payload })
+    match protocol {
+        Protocol::TransportWs => json!({ "type": "next", "id": id, "payload": payload }),
+        Protocol::Legacy => json!({ "type": "data", "id": id, "payload": payload }),
+        Protocol::Multipart => json!({ "payload": payload }),
+    }
 }
 
 pub fn error(protocol: Protocol, id: &str, errors: Vec<Value>) -> Value {
@@ -81,6 +86,8 @@ pub fn error(protocol: Protocol, id: &str, errors: Vec<Value>) -> Value {
         Protocol::TransportWs => json!({ "type": "error", "id": id, "payload": errors }),
         // The legacy protocol carries one error object; errors of a result go in `data`.
         Protocol::Legacy => json!({ "type": "data", "id": id, "payload": { "errors": errors } }),
+        // A fatal error: no payload, the errors beside it (Apollo's multipart protocol).
+        Protocol::Multipart => json!({ "payload": null, "errors": errors }),
     }
 }
 

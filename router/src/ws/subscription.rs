@@ -24,7 +24,7 @@ use crate::{
 };
 
 /// Everything one subscription needs from its connection.
-pub(super) struct Request {
+pub(crate) struct Request {
     pub id: String,
     pub query: String,
     pub variables: Map<String, Value>,
@@ -35,7 +35,7 @@ pub(super) struct Request {
     pub forward: Forward,
 }
 
-pub(super) async fn run(state: Arc<RouterState>, req: Request, out: mpsc::Sender<Out>) {
+pub(crate) async fn run(state: Arc<RouterState>, req: Request, out: mpsc::Sender<Out>) {
     let send = |msg: Value| {
         let out = out.clone();
         async move { out.send(Out::Message(msg)).await.is_ok() }
@@ -101,7 +101,16 @@ pub(super) async fn run(state: Arc<RouterState>, req: Request, out: mpsc::Sender
             primary.operation.document_str.clone(),
             Value::Object(used.clone()),
         );
-        while let Some(event) = events.recv().await {
+        loop {
+            // The client may go away between events (a dropped multipart response): stop then,
+            // which drops `events` and so closes the upstream subscription.
+            let event = tokio::select! {
+                () = out.closed() => return,
+                event = events.recv() => match event {
+                    Some(event) => event,
+                    None => break,
+                },
+            };
             match event {
                 Upstream::Next(payload) => {
                     backoff = Duration::from_millis(100);

@@ -1,0 +1,139 @@
+//! The router's part of the configuration.
+
+use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf};
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RouterConfig {
+    /// Address the router listens on.
+    pub listen: SocketAddr,
+    /// Subgraph URLs by name. A subgraph missing here is reached at its own `listen` address.
+    pub subgraph_urls: BTreeMap<String, url::Url>,
+    /// The composed supergraph to serve (production: `schema/supergraph.graphql`). When unset,
+    /// the router composes from the running subgraphs' `_service { sdl }` at start.
+    pub supergraph_path: Option<PathBuf>,
+    /// How often the supergraph file is checked for changes, in milliseconds. A changed file is
+    /// reloaded without a restart and without dropping open subscriptions.
+    pub supergraph_poll_ms: u64,
+    /// Most query plans kept in the plan cache.
+    pub plan_cache_size: usize,
+    /// How long one subgraph request may take, in milliseconds.
+    pub subgraph_timeout_ms: u64,
+    /// What happens to fields the caller may not read (`@authenticated`, `@requiresScopes`):
+    /// `filter` answers them null with an error and runs the rest; `reject` refuses the operation.
+    pub authorization: AuthorizationMode,
+    /// Refuse "simple" requests a browser could send cross-site without a preflight (see the
+    /// router's csrf module). Turn off only behind a gateway that does the same.
+    pub csrf_prevention: bool,
+    /// Most persisted queries (APQ) kept.
+    pub apq_cache_size: usize,
+    /// Operation limits.
+    pub limits: LimitsConfig,
+    /// Answer `__schema` and `__type` queries. Turn it off in production if the schema is private.
+    pub introspection: bool,
+    /// How long a websocket client has to send `connection_init`, in milliseconds (then 4408).
+    pub ws_init_timeout_ms: u64,
+    /// Most subscriptions one websocket connection may run at once.
+    pub max_subscriptions_per_connection: usize,
+    /// Networks allowed to read `/metrics` (CIDR notation).
+    pub metrics_allow: Vec<ipnet::IpNet>,
+    /// Cross-origin access for browser front ends on other origins.
+    pub cors: CorsConfig,
+    /// Request rate limits (token buckets). Shared by all replicas when `redis_url` is set.
+    pub rate_limit: RateLimitConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitConfig {
+    /// The bucket per client IP address.
+    pub per_ip: BucketConfig,
+    /// The bucket per signed-in user (the token's `sub`).
+    pub per_user: BucketConfig,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self {
+            per_ip: BucketConfig { capacity: 1000.0, per_second: 500.0 },
+            per_user: BucketConfig { capacity: 200.0, per_second: 100.0 },
+        }
+    }
+}
+
+/// A token bucket: `capacity` requests at once, refilled at `per_second`. A rate of 0 turns
+/// the limit off.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BucketConfig {
+    pub capacity: f64,
+    pub per_second: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CorsConfig {
+    /// Origins allowed to call the router from a browser (`https://app.example.com`), or `*`.
+    /// Empty: no CORS headers, so only same-origin pages (GraphiQL on the router) can call it.
+    pub allow_origins: Vec<String>,
+    /// How long browsers may cache a preflight answer, in seconds.
+    pub max_age_seconds: u64,
+}
+
+impl Default for CorsConfig {
+    fn default() -> Self {
+        Self { allow_origins: Vec::new(), max_age_seconds: 600 }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Deepest field nesting an operation may have.
+    pub max_depth: usize,
+    /// Most aliases in one operation.
+    pub max_aliases: usize,
+    /// Most root fields in one operation.
+    pub max_root_fields: usize,
+    /// Most lexical tokens in one operation.
+    pub max_tokens: usize,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self { max_depth: 15, max_aliases: 30, max_root_fields: 20, max_tokens: 5000 }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthorizationMode {
+    #[default]
+    Filter,
+    Reject,
+}
+
+impl Default for RouterConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 4000)),
+            subgraph_urls: BTreeMap::new(),
+            supergraph_path: None,
+            supergraph_poll_ms: 2000,
+            plan_cache_size: 1000,
+            subgraph_timeout_ms: 10_000,
+            authorization: AuthorizationMode::Filter,
+            csrf_prevention: true,
+            apq_cache_size: 1000,
+            limits: LimitsConfig::default(),
+            introspection: true,
+            ws_init_timeout_ms: 10_000,
+            max_subscriptions_per_connection: 32,
+            metrics_allow: vec!["127.0.0.1/32".parse().expect("a network"), "::1/128".parse().expect("a network")],
+            cors: CorsConfig::default(),
+            rate_limit: RateLimitConfig::default(),
+        }
+    }
+}

@@ -74,6 +74,7 @@ pub struct RouterOptions {
     pub rate_limits: tessera_kit::config::RateLimitConfig,
     /// Where `SessionRevoked` events arrive; None in tests that do not need revocation.
     pub bus: Option<tessera_kit::bus::Bus>,
+    pub traffic: tessera_kit::config::TrafficConfig,
 }
 
 /// Access tokens live 15 minutes (DESIGN.md): a revoked session is remembered that long.
@@ -110,11 +111,18 @@ pub fn app(options: RouterOptions) -> Router {
 }
 
 fn app_with_state(options: RouterOptions) -> (Router, Arc<RouterState>) {
-    let urls: HashMap<String, url::Url> = options
+    // Each subgraph's endpoints: its main URL first, then any configured replicas.
+    let urls: HashMap<String, Vec<url::Url>> = options
         .subgraphs
         .0
         .keys()
-        .filter_map(|name| Some((name.to_lowercase(), options.subgraphs.graphql_url(name)?)))
+        .filter_map(|name| {
+            let mut urls = vec![options.subgraphs.graphql_url(name)?];
+            for replica in options.traffic.replicas.get(name).into_iter().flatten() {
+                urls.push(replica.join("graphql").expect("a base URL joins a path"));
+            }
+            Some((name.to_lowercase(), urls))
+        })
         .collect();
     let metrics = Arc::new(metrics::Metrics::default());
     let cors = cors_layer(&options.cors);
@@ -136,7 +144,7 @@ fn app_with_state(options: RouterOptions) -> (Router, Arc<RouterState>) {
         csrf_prevention: options.csrf_prevention,
         limits: options.limits,
         apq: apq::PersistedQueries::new(options.apq_cache_size),
-        client: SubgraphClient::new(urls, options.subgraph_timeout, metrics),
+        client: SubgraphClient::new(urls, options.subgraph_timeout, options.traffic, metrics),
         subgraphs: options.subgraphs,
         supergraph: RwLock::new(Arc::new(options.supergraph)),
         verifier: options.verifier,
@@ -232,6 +240,7 @@ pub async fn build(
         },
         rate_limits: config.router.rate_limit.clone(),
         bus,
+        traffic: config.router.traffic.clone(),
     });
     if let Some(path) = &config.router.supergraph_path {
         reload::spawn(

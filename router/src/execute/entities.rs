@@ -94,7 +94,8 @@ impl Run<'_> {
         for (alias, c) in fetch.aliases.iter().zip(&collected) {
             variables.insert(alias.variable.clone(), Value::Array(c.representations.clone()));
         }
-        let answer = self.client.send(fetch.service, fetch.query, Value::Object(variables), self.forward).await;
+        // `_entities` is a query even under a mutation: safe to retry.
+        let answer = self.client.send(fetch.service, fetch.query, Value::Object(variables), self.forward, true).await;
         let mut body = match answer {
             Ok(body) => body,
             Err(failure) => {

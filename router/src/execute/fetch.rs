@@ -1,85 +1,15 @@
 //! Requests to subgraphs, and root fetches (those not under a `Flatten`).
 
-use std::{collections::HashMap, time::Duration};
-
-use hive_router_query_planner::{ast::selection_item::SelectionItem, planner::plan_nodes::FetchNode};
+use hive_router_query_planner::{
+    ast::selection_item::SelectionItem, planner::plan_nodes::FetchNode, state::supergraph_state::OperationKind,
+};
 use serde_json::{Map, Value, json};
 
-use super::{Run, merge::deep_merge};
+use super::{Run, client::SubgraphFailure, merge::deep_merge};
 
 /// Headers passed on to every subgraph request (`Authorization`, `x-request-id`, `traceparent`).
 #[derive(Debug, Clone, Default)]
 pub struct Forward(pub Vec<(http::HeaderName, http::HeaderValue)>);
-
-/// Sends GraphQL requests to subgraphs by name.
-pub struct SubgraphClient {
-    http: reqwest::Client,
-    urls: HashMap<String, url::Url>,
-    metrics: std::sync::Arc<crate::metrics::Metrics>,
-}
-
-/// Why a subgraph gave no usable answer. Never carries internals to the client.
-#[derive(Debug)]
-pub struct SubgraphFailure {
-    pub service: String,
-    pub reason: String,
-}
-
-impl SubgraphClient {
-    /// `urls` maps each subgraph name (lower case, as in the supergraph's `join__Graph`) to its
-    /// GraphQL endpoint.
-    pub fn new(
-        urls: HashMap<String, url::Url>,
-        timeout: Duration,
-        metrics: std::sync::Arc<crate::metrics::Metrics>,
-    ) -> Self {
-        let http = reqwest::Client::builder().timeout(timeout).build().expect("HTTP client builds");
-        Self { http, urls, metrics }
-    }
-
-    /// Posts one operation and returns the GraphQL response body, timed per subgraph.
-    pub async fn send(
-        &self,
-        service: &str,
-        query: &str,
-        variables: Value,
-        forward: &super::Forward,
-    ) -> Result<Value, SubgraphFailure> {
-        let name = service.to_lowercase();
-        let timer = self.metrics.fetch_seconds.with_label_values(&[name.as_str()]).start_timer();
-        let result = self.send_untimed(service, query, variables, forward).await;
-        timer.observe_duration();
-        if result.is_err() {
-            self.metrics.fetch_errors.with_label_values(&[name.as_str()]).inc();
-        }
-        result
-    }
-
-    async fn send_untimed(
-        &self,
-        service: &str,
-        query: &str,
-        variables: Value,
-        forward: &super::Forward,
-    ) -> Result<Value, SubgraphFailure> {
-        let fail = |reason: String| SubgraphFailure { service: service.to_owned(), reason };
-        let url = self.urls.get(&service.to_lowercase()).ok_or_else(|| fail("no URL is configured for it".into()))?;
-        let mut req = self.http.post(url.clone()).json(&json!({ "query": query, "variables": variables }));
-        for (name, value) in &forward.0 {
-            req = req.header(name, value);
-        }
-        let res = req
-            .send()
-            .await
-            .map_err(|e| fail(if e.is_timeout() { "it timed out".into() } else { "it could not be reached".into() }))?;
-        let status = res.status();
-        let body: Value = res.json().await.map_err(|_| fail(format!("it answered {status} without a GraphQL body")))?;
-        if body.get("data").is_none() && body.get("errors").is_none() {
-            return Err(fail(format!("it answered {status} without data or errors")));
-        }
-        Ok(body)
-    }
-}
 
 /// The variables an operation uses, taken from the client's.
 pub(super) fn used_variables(
@@ -92,9 +22,11 @@ pub(super) fn used_variables(
 impl Run<'_> {
     pub(super) async fn root_fetch(&self, fetch: &FetchNode) {
         let variables = used_variables(fetch.variable_usages.as_ref(), self.variables);
+        // A mutation is sent once: if it timed out, it may have happened.
+        let is_query = fetch.operation_kind != Some(OperationKind::Mutation);
         let answer = self
             .client
-            .send(&fetch.service_name, &fetch.operation.document_str, Value::Object(variables), self.forward)
+            .send(&fetch.service_name, &fetch.operation.document_str, Value::Object(variables), self.forward, is_query)
             .await;
         match answer {
             Ok(mut body) => {

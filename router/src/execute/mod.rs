@@ -5,6 +5,8 @@
 //! lock, then merges the answer back under the lock. So `Parallel` children really run
 //! concurrently, and a later node in a `Sequence` sees what earlier ones merged.
 
+mod breaker;
+mod client;
 mod entities;
 mod fetch;
 mod merge;
@@ -16,7 +18,8 @@ use futures::future::{BoxFuture, join_all};
 use hive_router_query_planner::planner::plan_nodes::{PlanNode, QueryPlan};
 use serde_json::{Map, Value};
 
-pub use fetch::{Forward, SubgraphClient};
+pub use client::{SubgraphClient, SubgraphFailure};
+pub use fetch::Forward;
 
 /// What executing a plan produced: the merged (not yet projected) data, and errors with the
 /// client's paths.

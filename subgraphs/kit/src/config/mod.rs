@@ -15,7 +15,9 @@ use figment::{
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer};
 
-pub use router::{AuthorizationMode, BucketConfig, CorsConfig, LimitsConfig, RateLimitConfig, RouterConfig};
+pub use router::{
+    AuthorizationMode, BucketConfig, CorsConfig, LimitsConfig, RateLimitConfig, RouterConfig, TrafficConfig,
+};
 
 /// The five subgraphs, in start order. Auth comes first: everyone verifies tokens against its JWKS.
 pub const SUBGRAPHS: [&str; 5] = ["auth", "users", "products", "orders", "notifications"];

@@ -43,6 +43,42 @@ pub struct RouterConfig {
     pub cors: CorsConfig,
     /// Request rate limits (token buckets). Shared by all replicas when `redis_url` is set.
     pub rate_limit: RateLimitConfig,
+    /// How the router treats subgraphs: replicas, retries, circuit breakers, timeouts, dedup.
+    pub traffic: TrafficConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrafficConfig {
+    /// More endpoints per subgraph, beside its main URL (base URLs, `/graphql` is appended).
+    /// Requests go round-robin over the healthy ones.
+    pub replicas: BTreeMap<String, Vec<url::Url>>,
+    /// Timeout per subgraph, in milliseconds (default: `router.subgraph_timeout_ms`).
+    pub timeouts_ms: BTreeMap<String, u64>,
+    /// Extra attempts for a failed query (never for a mutation).
+    pub retries: u32,
+    /// The first retry waits this long, in milliseconds; each next one twice as long.
+    pub retry_backoff_ms: u64,
+    /// Consecutive failures after which an endpoint is skipped.
+    pub breaker_failures: u32,
+    /// How long a failing endpoint is skipped before one probe request, in milliseconds.
+    pub breaker_open_ms: u64,
+    /// Share one subgraph request among identical queries in flight at once.
+    pub dedup: bool,
+}
+
+impl Default for TrafficConfig {
+    fn default() -> Self {
+        Self {
+            replicas: BTreeMap::new(),
+            timeouts_ms: BTreeMap::new(),
+            retries: 2,
+            retry_backoff_ms: 25,
+            breaker_failures: 5,
+            breaker_open_ms: 10_000,
+            dedup: true,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -134,6 +170,7 @@ impl Default for RouterConfig {
             metrics_allow: vec!["127.0.0.1/32".parse().expect("a network"), "::1/128".parse().expect("a network")],
             cors: CorsConfig::default(),
             rate_limit: RateLimitConfig::default(),
+            traffic: TrafficConfig::default(),
         }
     }
 }

@@ -1,0 +1,220 @@
+//! Sending GraphQL requests to subgraphs, resiliently:
+//! - several endpoints per subgraph (replicas), chosen round-robin, skipping those whose
+//!   circuit breaker is open;
+//! - retries with backoff on another endpoint, for queries only: a mutation that timed out may
+//!   have happened, so it is never sent twice;
+//! - per-subgraph timeouts;
+//! - identical queries in flight at once (same subgraph, operation, variables and caller) share
+//!   one request.
+
+use std::{
+    collections::HashMap,
+    hash::{Hash, Hasher},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use futures::{
+    FutureExt,
+    future::{BoxFuture, Shared},
+};
+use serde_json::{Value, json};
+use tessera_kit::config::TrafficConfig;
+
+use super::{Forward, breaker::Breaker};
+
+/// Why a subgraph gave no usable answer. Never carries internals to the client.
+#[derive(Debug, Clone)]
+pub struct SubgraphFailure {
+    pub service: String,
+    pub reason: String,
+}
+
+/// Sends GraphQL requests to subgraphs by name.
+pub struct SubgraphClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    endpoints: HashMap<String, Endpoints>,
+    traffic: TrafficConfig,
+    default_timeout: Duration,
+    metrics: Arc<crate::metrics::Metrics>,
+    in_flight: Mutex<HashMap<u64, Shared<BoxFuture<'static, Result<Value, SubgraphFailure>>>>>,
+}
+
+struct Endpoints {
+    replicas: Vec<(url::Url, Breaker)>,
+    next: AtomicUsize,
+}
+
+impl Endpoints {
+    /// The next endpoint in turn whose breaker lets a request through.
+    fn pick(&self) -> Option<&url::Url> {
+        let n = self.replicas.len();
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        (0..n).map(|i| &self.replicas[(start + i) % n]).find(|(_, b)| b.allow()).map(|(url, _)| url)
+    }
+
+    fn breaker(&self, url: &url::Url) -> Option<&Breaker> {
+        self.replicas.iter().find(|(u, _)| u == url).map(|(_, b)| b)
+    }
+}
+
+impl SubgraphClient {
+    /// `urls` maps each subgraph name (lower case) to its GraphQL endpoints, primary first.
+    pub fn new(
+        urls: HashMap<String, Vec<url::Url>>,
+        default_timeout: Duration,
+        traffic: TrafficConfig,
+        metrics: Arc<crate::metrics::Metrics>,
+    ) -> Self {
+        let endpoints = urls
+            .into_iter()
+            .map(|(name, urls)| {
+                let replicas = urls.into_iter().map(|u| (u, Breaker::default())).collect();
+                (name, Endpoints { replicas, next: AtomicUsize::new(0) })
+            })
+            .collect();
+        let inner = Inner {
+            http: reqwest::Client::new(),
+            endpoints,
+            traffic,
+            default_timeout,
+            metrics,
+            in_flight: Mutex::new(HashMap::new()),
+        };
+        Self { inner: Arc::new(inner) }
+    }
+
+    /// Posts one operation and returns the GraphQL response body. `is_query` allows retries
+    /// and sharing with identical requests in flight.
+    pub async fn send(
+        &self,
+        service: &str,
+        query: &str,
+        variables: Value,
+        forward: &Forward,
+        is_query: bool,
+    ) -> Result<Value, SubgraphFailure> {
+        let name = service.to_lowercase();
+        let timer = self.inner.metrics.fetch_seconds.with_label_values(&[name.as_str()]).start_timer();
+        let result = if is_query && self.inner.traffic.dedup {
+            self.shared(name.clone(), query.to_owned(), variables, forward.clone()).await
+        } else {
+            self.inner
+                .clone()
+                .send_with_retries(name.clone(), query.to_owned(), variables, forward.clone(), is_query)
+                .await
+        };
+        timer.observe_duration();
+        if result.is_err() {
+            self.inner.metrics.fetch_errors.with_label_values(&[name.as_str()]).inc();
+        }
+        result
+    }
+
+    async fn shared(
+        &self,
+        service: String,
+        query: String,
+        variables: Value,
+        forward: Forward,
+    ) -> Result<Value, SubgraphFailure> {
+        let key = {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            (&service, &query, variables.to_string()).hash(&mut h);
+            // Different callers must never share answers: the credentials are part of the key.
+            for (name, value) in &forward.0 {
+                if name == http::header::AUTHORIZATION {
+                    value.as_bytes().hash(&mut h);
+                }
+            }
+            h.finish()
+        };
+        let future = {
+            let mut in_flight = self.inner.in_flight.lock().expect("in-flight lock poisoned");
+            match in_flight.get(&key) {
+                Some(f) => f.clone(),
+                None => {
+                    let inner = self.inner.clone();
+                    let f = async move {
+                        let result = inner.clone().send_with_retries(service, query, variables, forward, true).await;
+                        inner.in_flight.lock().expect("in-flight lock poisoned").remove(&key);
+                        result
+                    }
+                    .boxed()
+                    .shared();
+                    in_flight.insert(key, f.clone());
+                    f
+                }
+            }
+        };
+        future.await
+    }
+}
+
+impl Inner {
+    async fn send_with_retries(
+        self: Arc<Self>,
+        service: String,
+        query: String,
+        variables: Value,
+        forward: Forward,
+        is_query: bool,
+    ) -> Result<Value, SubgraphFailure> {
+        let fail = |reason: &str| SubgraphFailure { service: service.clone(), reason: reason.to_owned() };
+        let endpoints = self.endpoints.get(&service).ok_or_else(|| fail("no URL is configured for it"))?;
+        let attempts = if is_query { 1 + self.traffic.retries } else { 1 };
+        let timeout =
+            self.traffic.timeouts_ms.get(&service).map_or(self.default_timeout, |ms| Duration::from_millis(*ms));
+        let mut last = fail("it is temporarily disabled after repeated failures");
+        for attempt in 0..attempts {
+            if attempt > 0 {
+                let backoff = Duration::from_millis(self.traffic.retry_backoff_ms << (attempt - 1).min(6));
+                tokio::time::sleep(backoff).await;
+            }
+            let Some(url) = endpoints.pick() else { return Err(last) };
+            let outcome = self.post(url, &query, &variables, &forward, timeout).await;
+            let breaker = endpoints.breaker(url).expect("the picked endpoint has a breaker");
+            match outcome {
+                Ok(body) => {
+                    breaker.success();
+                    return Ok(body);
+                }
+                Err(reason) => {
+                    breaker.failure(self.traffic.breaker_failures, Duration::from_millis(self.traffic.breaker_open_ms));
+                    tracing::warn!(service, url = %url, attempt, reason, "subgraph request failed");
+                    last = fail(reason);
+                }
+            }
+        }
+        Err(last)
+    }
+
+    async fn post(
+        &self,
+        url: &url::Url,
+        query: &str,
+        variables: &Value,
+        forward: &Forward,
+        timeout: Duration,
+    ) -> Result<Value, &'static str> {
+        let mut req =
+            self.http.post(url.clone()).timeout(timeout).json(&json!({ "query": query, "variables": variables }));
+        for (name, value) in &forward.0 {
+            req = req.header(name, value);
+        }
+        let res =
+            req.send().await.map_err(|e| if e.is_timeout() { "it timed out" } else { "it could not be reached" })?;
+        let body: Value = res.json().await.map_err(|_| "it answered without a GraphQL body")?;
+        if body.get("data").is_none() && body.get("errors").is_none() {
+            return Err("it answered without data or errors");
+        }
+        Ok(body)
+    }
+}

@@ -1,0 +1,71 @@
+//! How the router treats subgraphs: replicas with failover, circuit breakers, and sharing one
+//! request among identical queries in flight.
+
+use tessera::SUBGRAPHS;
+use tessera_auth::KeyRing;
+use tessera_testkit::{TestStack, claims_for, graphql, spawn_configured, spawn_stack, test_bus};
+use uuid::Uuid;
+
+async fn token(stack: &TestStack) -> String {
+    KeyRing::load_or_create(&stack.subgraph("auth").rt.db)
+        .await
+        .expect("keys")
+        .sign(&claims_for(Uuid::now_v7(), &["customer"]))
+}
+
+fn dead_url() -> url::Url {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("binds").local_addr().expect("bound").port();
+    url::Url::parse(&format!("http://127.0.0.1:{port}/")).expect("a URL")
+}
+
+#[tokio::test]
+async fn a_dead_replica_is_skipped_and_every_query_still_succeeds() {
+    let dead = dead_url();
+    let stack = spawn_configured(&SUBGRAPHS, test_bus().await, move |c| {
+        c.router.traffic.replicas.insert("users".into(), vec![dead]);
+        c.router.traffic.breaker_failures = 1;
+    })
+    .await;
+    let token = token(&stack).await;
+    for _ in 0..6 {
+        let (status, body) = graphql(&stack.router_url("/graphql"), "{ me { id profileVersion } }", Some(&token)).await;
+        assert_eq!(status, 200);
+        assert!(body.get("errors").is_none(), "failover hides the dead replica: {body}");
+    }
+}
+
+#[tokio::test]
+async fn a_subgraph_that_keeps_failing_is_cut_off_by_its_breaker() {
+    let stack = spawn_configured(&SUBGRAPHS, test_bus().await, |c| {
+        c.router.traffic.retries = 0;
+        c.router.traffic.breaker_failures = 2;
+        c.router.traffic.breaker_open_ms = 60_000;
+    })
+    .await;
+    let token = token(&stack).await;
+    stack.subgraph("users").stop();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let mut messages = Vec::new();
+    for _ in 0..3 {
+        let (_, body) = graphql(&stack.router_url("/graphql"), "{ signedIn me { id } }", Some(&token)).await;
+        assert_eq!(body["errors"][0]["extensions"]["code"], "SUBGRAPH_UNAVAILABLE", "{body}");
+        messages.push(body["errors"][0]["message"].as_str().expect("a message").to_owned());
+    }
+    assert!(
+        messages[0].contains("could not be reached") && messages[1].contains("could not be reached"),
+        "{messages:?}"
+    );
+    assert!(messages[2].contains("temporarily disabled"), "the third is cut off without trying: {messages:?}");
+}
+
+#[tokio::test]
+async fn identical_queries_in_flight_share_one_subgraph_request() {
+    let stack = spawn_stack(&SUBGRAPHS).await;
+    let auth = stack.subgraph("auth");
+    let before = auth.request_count();
+    let url = stack.router_url("/graphql");
+    let answers = futures::future::join_all((0..50).map(|_| graphql(&url, "{ signedIn }", None))).await;
+    assert!(answers.iter().all(|(status, body)| *status == 200 && body["data"]["signedIn"] == false));
+    let sent = auth.request_count() - before;
+    assert!(sent < 50, "50 identical queries at once caused {sent} subgraph requests");
+}

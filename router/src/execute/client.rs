@@ -44,8 +44,11 @@ struct Inner {
     traffic: TrafficConfig,
     default_timeout: Duration,
     metrics: Arc<crate::metrics::Metrics>,
-    in_flight: Mutex<HashMap<u64, Shared<BoxFuture<'static, Result<Value, SubgraphFailure>>>>>,
+    in_flight: Mutex<HashMap<u64, InFlight>>,
 }
+
+/// A subgraph request that identical queries can wait on together.
+type InFlight = Shared<BoxFuture<'static, Result<Value, SubgraphFailure>>>;
 
 struct Endpoints {
     replicas: Vec<(url::Url, Breaker)>,

@@ -21,6 +21,7 @@ mod probes;
 pub mod project;
 pub mod rate_limit;
 mod reload;
+pub mod response_cache;
 pub mod revocations;
 pub mod supergraph;
 mod variables;
@@ -75,12 +76,14 @@ pub struct RouterOptions {
     /// Where `SessionRevoked` events arrive; None in tests that do not need revocation.
     pub bus: Option<tessera_kit::bus::Bus>,
     pub traffic: tessera_kit::config::TrafficConfig,
+    pub response_cache: response_cache::ResponseCache,
 }
 
 /// Access tokens live 15 minutes (DESIGN.md): a revoked session is remembered that long.
 const ACCESS_TOKEN_LIFETIME: Duration = Duration::from_secs(15 * 60);
 
 pub struct RouterState {
+    response_cache: response_cache::ResponseCache,
     revocations: Arc<revocations::Revocations>,
     rate_limiter: rate_limit::RateLimiter,
     rate_limits: tessera_kit::config::RateLimitConfig,
@@ -131,6 +134,7 @@ fn app_with_state(options: RouterOptions) -> (Router, Arc<RouterState>) {
         revocations::spawn_consumer(bus, Arc::downgrade(&revocations), ACCESS_TOKEN_LIFETIME);
     }
     let state = Arc::new(RouterState {
+        response_cache: options.response_cache,
         revocations,
         rate_limiter: options.rate_limiter,
         rate_limits: options.rate_limits,
@@ -241,6 +245,11 @@ pub async fn build(
         rate_limits: config.router.rate_limit.clone(),
         bus,
         traffic: config.router.traffic.clone(),
+        response_cache: match (&config.redis_url, config.router.response_cache_entries) {
+            (_, 0) => response_cache::ResponseCache::Off,
+            (Some(url), _) => response_cache::ResponseCache::redis(url.expose(), &config.redis_namespace).await?,
+            (None, entries) => response_cache::ResponseCache::memory(entries),
+        },
     });
     if let Some(path) = &config.router.supergraph_path {
         reload::spawn(

@@ -35,6 +35,8 @@ pub struct Authorized {
     pub plan_key: Option<u64>,
     /// The variables, coerced against the operation's definitions (defaults filled in).
     pub variables: Map<String, Value>,
+    /// No token: the response may come from, and go to, the response cache.
+    pub anonymous: bool,
 }
 
 /// Prepares and authorizes `query` for `caller`. A refusal carries the status and errors.
@@ -67,13 +69,26 @@ pub fn authorize_operation(
         errors: verdict.errors,
         variables,
         plan_key,
+        anonymous: caller.is_none(),
     })
 }
 
 /// Runs a query or mutation to its response body (`data` and `errors`).
 pub async fn respond(state: &RouterState, op: Authorized, forward: &Forward) -> Value {
-    let Authorized { supergraph, operation, root, mut to_plan, mut errors, variables, plan_key, .. } = op;
+    let Authorized { supergraph, operation, root, mut to_plan, mut errors, variables, plan_key, anonymous, kind } = op;
     let variables = &variables;
+    // Anonymous queries may be answered from the cache, keyed by the client's operation
+    // (normalized) and variables.
+    let cache_key = (anonymous && kind == OperationKind::Query).then(|| {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        std::hash::Hash::hash(&(operation.to_string(), Value::Object(variables.clone()).to_string()), &mut h);
+        std::hash::Hasher::finish(&h)
+    });
+    if let Some(key) = cache_key
+        && let Some(body) = state.response_cache.get(key).await
+    {
+        return body;
+    }
     // `__schema` and `__type` are the router's to answer; only the rest goes to subgraphs.
     let introspected = split_introspection(&mut to_plan, &supergraph, &operation, variables, &mut errors).await;
     // Splitting off introspection changed the operation: its prepared key no longer applies.
@@ -83,6 +98,7 @@ pub async fn respond(state: &RouterState, op: Authorized, forward: &Forward) -> 
         .items
         .iter()
         .all(|item| matches!(item, SelectionItem::Field(f) if f.name == "__typename"));
+    let mut max_age = None;
     let merged = if nothing_to_fetch {
         Value::Object(Map::new())
     } else {
@@ -96,6 +112,7 @@ pub async fn respond(state: &RouterState, op: Authorized, forward: &Forward) -> 
         };
         let outcome = execute(&state.client, &plan, variables, forward).await;
         errors.extend(outcome.errors);
+        max_age = outcome.max_age;
         outcome.data
     };
     let data = shape(&supergraph, &root, &operation, variables, &merged, &mut errors);
@@ -106,7 +123,13 @@ pub async fn respond(state: &RouterState, op: Authorized, forward: &Forward) -> 
         }
         other => other,
     };
-    body(data, errors)
+    let response = body(data, errors);
+    if let (Some(key), Some(age)) = (cache_key, max_age)
+        && response.get("errors").is_none()
+    {
+        state.response_cache.put(key, &response, age).await;
+    }
+    response
 }
 
 /// The response to one subscription event: the event's data from the primary subgraph, plus

@@ -48,7 +48,15 @@ struct Inner {
 }
 
 /// A subgraph request that identical queries can wait on together.
-type InFlight = Shared<BoxFuture<'static, Result<Value, SubgraphFailure>>>;
+type InFlight = Shared<BoxFuture<'static, Result<Answer, SubgraphFailure>>>;
+
+/// A subgraph's GraphQL response, and how long it may be cached (its public `max-age`, when
+/// it sent one).
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub body: Value,
+    pub max_age: Option<u64>,
+}
 
 struct Endpoints {
     replicas: Vec<(url::Url, Breaker)>,
@@ -103,7 +111,7 @@ impl SubgraphClient {
         variables: Value,
         forward: &Forward,
         is_query: bool,
-    ) -> Result<Value, SubgraphFailure> {
+    ) -> Result<Answer, SubgraphFailure> {
         let name = service.to_lowercase();
         let timer = self.inner.metrics.fetch_seconds.with_label_values(&[name.as_str()]).start_timer();
         let result = if is_query && self.inner.traffic.dedup {
@@ -127,7 +135,7 @@ impl SubgraphClient {
         query: String,
         variables: Value,
         forward: Forward,
-    ) -> Result<Value, SubgraphFailure> {
+    ) -> Result<Answer, SubgraphFailure> {
         let key = {
             let mut h = std::collections::hash_map::DefaultHasher::new();
             (&service, &query, variables.to_string()).hash(&mut h);
@@ -169,7 +177,7 @@ impl Inner {
         variables: Value,
         forward: Forward,
         is_query: bool,
-    ) -> Result<Value, SubgraphFailure> {
+    ) -> Result<Answer, SubgraphFailure> {
         let fail = |reason: &str| SubgraphFailure { service: service.clone(), reason: reason.to_owned() };
         let endpoints = self.endpoints.get(&service).ok_or_else(|| fail("no URL is configured for it"))?;
         let attempts = if is_query { 1 + self.traffic.retries } else { 1 };
@@ -206,7 +214,7 @@ impl Inner {
         variables: &Value,
         forward: &Forward,
         timeout: Duration,
-    ) -> Result<Value, &'static str> {
+    ) -> Result<Answer, &'static str> {
         let mut req =
             self.http.post(url.clone()).timeout(timeout).json(&json!({ "query": query, "variables": variables }));
         for (name, value) in &forward.0 {
@@ -214,10 +222,21 @@ impl Inner {
         }
         let res =
             req.send().await.map_err(|e| if e.is_timeout() { "it timed out" } else { "it could not be reached" })?;
+        let max_age =
+            res.headers().get(http::header::CACHE_CONTROL).and_then(|v| v.to_str().ok()).and_then(public_max_age);
         let body: Value = res.json().await.map_err(|_| "it answered without a GraphQL body")?;
         if body.get("data").is_none() && body.get("errors").is_none() {
             return Err("it answered without data or errors");
         }
-        Ok(body)
+        Ok(Answer { body, max_age })
     }
+}
+
+/// `max-age=N` of a public `Cache-Control` value; None for private or uncacheable ones.
+fn public_max_age(value: &str) -> Option<u64> {
+    let directives: Vec<&str> = value.split(',').map(str::trim).collect();
+    if directives.iter().any(|d| ["private", "no-cache", "no-store"].contains(d)) {
+        return None;
+    }
+    directives.iter().find_map(|d| d.strip_prefix("max-age=")?.parse().ok()).filter(|age| *age > 0)
 }

@@ -97,7 +97,10 @@ impl Run<'_> {
         // `_entities` is a query even under a mutation: safe to retry.
         let answer = self.client.send(fetch.service, fetch.query, Value::Object(variables), self.forward, true).await;
         let mut body = match answer {
-            Ok(body) => body,
+            Ok(answer) => {
+                self.cache_hint(answer.max_age);
+                answer.body
+            }
             Err(failure) => {
                 for c in &collected {
                     if let Some(first) = c.locations.iter().flatten().next() {

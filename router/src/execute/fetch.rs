@@ -29,7 +29,9 @@ impl Run<'_> {
             .send(&fetch.service_name, &fetch.operation.document_str, Value::Object(variables), self.forward, is_query)
             .await;
         match answer {
-            Ok(mut body) => {
+            Ok(answer) => {
+                self.cache_hint(answer.max_age);
+                let mut body = answer.body;
                 if let Some(errors) = body.get_mut("errors").and_then(Value::as_array_mut) {
                     let mut all = self.errors.lock().expect("errors lock poisoned");
                     all.extend(errors.drain(..).map(|e| annotate(e, &fetch.service_name)));

@@ -26,6 +26,9 @@ pub use fetch::Forward;
 pub struct Outcome {
     pub data: Value,
     pub errors: Vec<Value>,
+    /// How long the whole answer may be cached: the smallest public `max-age` of all its
+    /// subgraph answers; None if any answer had none (or nothing was fetched).
+    pub max_age: Option<u64>,
 }
 
 /// One execution of one plan.
@@ -35,6 +38,8 @@ pub(crate) struct Run<'a> {
     forward: &'a Forward,
     data: Mutex<Value>,
     errors: Mutex<Vec<Value>>,
+    /// `Some(u64::MAX)` until the first answer; None once any answer is uncacheable.
+    max_age: Mutex<Option<u64>>,
 }
 
 /// Runs `plan` with `variables`, forwarding `forward` to each subgraph.
@@ -58,13 +63,22 @@ pub async fn execute_from(
     data: Value,
     errors: Vec<Value>,
 ) -> Outcome {
-    let run = Run { client, variables, forward, data: Mutex::new(data), errors: Mutex::new(errors) };
+    let run = Run {
+        client,
+        variables,
+        forward,
+        data: Mutex::new(data),
+        errors: Mutex::new(errors),
+        max_age: Mutex::new(Some(u64::MAX)),
+    };
     if let Some(node) = &plan.node {
         run.node(node, None).await;
     }
+    let max_age = run.max_age.into_inner().expect("cache lock poisoned").filter(|age| *age != u64::MAX);
     Outcome {
         data: run.data.into_inner().expect("data lock poisoned"),
         errors: run.errors.into_inner().expect("errors lock poisoned"),
+        max_age,
     }
 }
 
@@ -105,6 +119,12 @@ impl<'a> Run<'a> {
                 })),
             }
         })
+    }
+
+    /// Folds one subgraph answer's cache hint into the run's.
+    fn cache_hint(&self, max_age: Option<u64>) {
+        let mut current = self.max_age.lock().expect("cache lock poisoned");
+        *current = current.and_then(|c| max_age.map(|a| c.min(a)));
     }
 
     fn error(&self, error: Value) {

@@ -45,6 +45,9 @@ pub struct RouterConfig {
     pub rate_limit: RateLimitConfig,
     /// How the router treats subgraphs: replicas, retries, circuit breakers, timeouts, dedup.
     pub traffic: TrafficConfig,
+    /// Most responses kept by the response cache for anonymous queries (0 turns it off). In
+    /// Redis, when `redis_url` is set, entries expire by their max-age instead.
+    pub response_cache_entries: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -171,6 +174,7 @@ impl Default for RouterConfig {
             cors: CorsConfig::default(),
             rate_limit: RateLimitConfig::default(),
             traffic: TrafficConfig::default(),
+            response_cache_entries: 1000,
         }
     }
 }

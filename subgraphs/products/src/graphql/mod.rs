@@ -35,7 +35,9 @@ pub struct Money {
     pub currency: String,
 }
 
+/// A product in the catalogue. Answers about products may be cached for up to 60 seconds.
 #[derive(SimpleObject)]
+#[graphql(cache_control(max_age = 60))]
 pub struct Product {
     pub id: ID,
     pub name: String,

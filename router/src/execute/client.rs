@@ -114,13 +114,23 @@ impl SubgraphClient {
     ) -> Result<Answer, SubgraphFailure> {
         let name = service.to_lowercase();
         let timer = self.inner.metrics.fetch_seconds.with_label_values(&[name.as_str()]).start_timer();
+        // A child span of the request's span, so each fetch shows in traces with its subgraph.
+        let span = tracing::info_span!("subgraph fetch", subgraph = %name);
         let result = if is_query && self.inner.traffic.dedup {
-            self.shared(name.clone(), query.to_owned(), variables, forward.clone()).await
+            tracing::Instrument::instrument(
+                self.shared(name.clone(), query.to_owned(), variables, forward.clone()),
+                span,
+            )
+            .await
         } else {
-            self.inner
-                .clone()
-                .send_with_retries(name.clone(), query.to_owned(), variables, forward.clone(), is_query)
-                .await
+            let sending = self.inner.clone().send_with_retries(
+                name.clone(),
+                query.to_owned(),
+                variables,
+                forward.clone(),
+                is_query,
+            );
+            tracing::Instrument::instrument(sending, span).await
         };
         timer.observe_duration();
         if result.is_err() {

@@ -111,7 +111,7 @@ impl RedisBus {
         while !tx.is_closed() {
             // A blocking read gets a connection of its own: on the shared multiplexed one it
             // would hold up every other command.
-            let mut conn = match self.client.get_multiplexed_async_connection().await {
+            let mut conn = match self.client.get_multiplexed_async_connection_with_config(&blocking_reads()).await {
                 Ok(c) => c,
                 Err(e) => {
                     tracing::warn!(error = %e, "event consumer cannot reach Redis; retrying");
@@ -124,7 +124,10 @@ impl RedisBus {
                 if tx.is_closed() {
                     return;
                 }
-                let opts = StreamReadOptions::default().group(&group, &self.consumer).count(64).block(2000);
+                let opts = StreamReadOptions::default()
+                    .group(&group, &self.consumer)
+                    .count(64)
+                    .block(BLOCK.as_millis() as usize);
                 let reply: redis::RedisResult<StreamReadReply> =
                     conn.xread_options(&[self.stream.as_str()], &[cursor.as_str()], &opts).await;
                 let reply = match reply {
@@ -182,7 +185,7 @@ impl RedisBus {
             let mut cursor = format!("{}-0", start.max(0));
             let mut backoff = Duration::from_millis(100);
             while !tx.is_closed() {
-                let mut conn = match bus.client.get_multiplexed_async_connection().await {
+                let mut conn = match bus.client.get_multiplexed_async_connection_with_config(&blocking_reads()).await {
                     Ok(c) => c,
                     Err(_) => {
                         tokio::time::sleep(backoff).await;
@@ -191,7 +194,7 @@ impl RedisBus {
                     }
                 };
                 loop {
-                    let opts = StreamReadOptions::default().count(256).block(2000);
+                    let opts = StreamReadOptions::default().count(256).block(BLOCK.as_millis() as usize);
                     let reply: redis::RedisResult<StreamReadReply> =
                         conn.xread_options(&[bus.stream.as_str()], &[cursor.as_str()], &opts).await;
                     let Ok(reply) = reply else { break };
@@ -261,6 +264,16 @@ impl RedisBus {
         let _: String = redis::cmd("PING").query_async(&mut conn).await?;
         Ok(())
     }
+}
+
+/// How long a blocking read (`XREAD(GROUP) … BLOCK`) waits for new entries.
+const BLOCK: Duration = Duration::from_secs(2);
+
+/// A connection for blocking reads. redis-rs times responses out after 500 ms by default,
+/// which would fail every `BLOCK 2000` read on an idle stream and send the reader into
+/// reconnect backoff: events would then arrive seconds late.
+fn blocking_reads() -> redis::AsyncConnectionConfig {
+    redis::AsyncConnectionConfig::new().set_response_timeout(Some(BLOCK + Duration::from_secs(5)))
 }
 
 fn hostname() -> String {

@@ -22,10 +22,25 @@ pub use router::{
 /// The five subgraphs, in start order. Auth comes first: everyone verifies tokens against its JWKS.
 pub const SUBGRAPHS: [&str; 5] = ["auth", "users", "products", "orders", "notifications"];
 
+/// Which defaults apply before the file and the environment: `dev` (the default) suits a
+/// laptop; `production` closes what should not be open on the internet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    #[default]
+    Dev,
+    Production,
+}
+
+/// The production profile's defaults: no introspection, JSON logs.
+const PRODUCTION_DEFAULTS: &str = "log_format: json\nrouter:\n  introspection: false\n";
+
 /// The whole configuration of a Tessera process.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
+    /// `dev` or `production` (`TESSERA_PROFILE`): the defaults the rest starts from.
+    pub profile: Profile,
     /// Directory for the SQLite files and the development mail sink.
     pub data_dir: PathBuf,
     /// Log format: `pretty` for people, `json` for log collectors.
@@ -57,6 +72,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Self {
+            profile: Profile::Dev,
             data_dir: PathBuf::from("./data"),
             log_format: LogFormat::Pretty,
             redis_url: None,
@@ -183,6 +199,10 @@ impl Config {
             let key = format!("{name}.database_url");
             figment = figment.merge(Env::raw().only(&["database_url"]).map(move |_| key.clone().into()));
         }
+        // The profile picks a base layer of defaults; the file and the environment still win.
+        if figment.extract_inner::<Profile>("profile").is_ok_and(|p| p == Profile::Production) {
+            figment = Figment::from(Yaml::string(PRODUCTION_DEFAULTS)).merge(figment);
+        }
         Self::from_figment(figment)
     }
 
@@ -301,6 +321,20 @@ mod tests {
             assert!(err.to_string().contains("TESSERA_ORDERS__POOL_SIZE"), "{err}");
             Ok(())
         });
+    }
+
+    #[test]
+    fn the_production_profile_turns_introspection_off_unless_told_otherwise() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("TESSERA_PROFILE", "production");
+            let c = Config::load(None, None).expect("valid");
+            assert!(!c.router.introspection);
+            assert_eq!(c.log_format, LogFormat::Json);
+            jail.set_env("TESSERA_ROUTER__INTROSPECTION", "true");
+            assert!(Config::load(None, None).expect("valid").router.introspection, "an explicit setting wins");
+            Ok(())
+        });
+        assert!(from_yaml("").expect("valid").router.introspection, "dev keeps it on");
     }
 
     #[test]

@@ -49,6 +49,20 @@ fn subgraph_urls(config: &Config) -> tessera_router::Subgraphs {
     tessera_router::Subgraphs(urls)
 }
 
+/// Serves the router over HTTPS when `router.tls` is configured, plain HTTP otherwise.
+async fn serve_router(
+    listener: TcpListener,
+    app: axum::Router,
+    stop: CancellationToken,
+    grace: Duration,
+    config: Arc<Config>,
+) -> anyhow::Result<()> {
+    match &config.router.tls {
+        Some(tls) => server::serve_tls(listener, app, stop, grace, &tls.cert_path, &tls.key_path).await,
+        None => server::serve(listener, app, stop, grace).await,
+    }
+}
+
 /// Runs the router and all five subgraphs in this process.
 pub async fn dev(mut config: Config, stop: CancellationToken) -> anyhow::Result<Running> {
     let mut listeners = Vec::new();
@@ -88,7 +102,7 @@ pub async fn dev(mut config: Config, stop: CancellationToken) -> anyhow::Result<
     let router_app = tessera_router::build(&config, subgraph_urls(&config), Some(bus.clone()))
         .await
         .context("starting the router")?;
-    servers.push(tokio::spawn(server::serve(router_listener, router_app, stop.clone(), grace)));
+    servers.push(tokio::spawn(serve_router(router_listener, router_app, stop.clone(), grace, config.clone())));
 
     Ok(Running {
         router: Some(config.router.listen),
@@ -113,7 +127,7 @@ pub async fn serve(component: &str, config: Config, stop: CancellationToken) -> 
         let bus = connect_bus(&config).await?;
         let app =
             tessera_router::build(&config, subgraph_urls(&config), Some(bus)).await.context("starting the router")?;
-        let servers = vec![tokio::spawn(server::serve(listener, app, stop, grace))];
+        let servers = vec![tokio::spawn(serve_router(listener, app, stop, grace, config.clone()))];
         return Ok(Running {
             router: Some(addr),
             subgraphs: vec![],

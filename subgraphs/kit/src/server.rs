@@ -286,3 +286,30 @@ where
         body_limit_bytes: rt.config.body_limit_bytes,
     })
 }
+
+/// Like [`serve`], over HTTPS with the PEM certificate chain and key at `cert` and `key`.
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    stop: CancellationToken,
+    grace: Duration,
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> anyhow::Result<()> {
+    // One crypto provider for the process; a second install (another server) is a no-op.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key).await.map_err(|e| {
+        anyhow::anyhow!("cannot load the TLS certificate {} and key {}: {e}", cert.display(), key.display())
+    })?;
+    let handle = axum_server::Handle::new();
+    let shutdown = handle.clone();
+    tokio::spawn(async move {
+        stop.cancelled().await;
+        shutdown.graceful_shutdown(Some(grace));
+    });
+    axum_server::from_tcp_rustls(listener.into_std()?, config)?
+        .handle(handle)
+        .serve(app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .await?;
+    Ok(())
+}

@@ -135,7 +135,18 @@ pub async fn spawn_configured(specs: &[SubgraphSpec], bus: Bus, configure: impl 
     let app = tessera_router::build(&config, tessera_router::Subgraphs(urls), Some(bus.clone()))
         .await
         .expect("the router starts");
-    tokio::spawn(server::serve(router_listener, app, stop.clone(), Duration::from_secs(1)));
+    match config.router.tls.clone() {
+        Some(tls) => {
+            let stop = stop.clone();
+            tokio::spawn(async move {
+                server::serve_tls(router_listener, app, stop, Duration::from_secs(1), &tls.cert_path, &tls.key_path)
+                    .await
+            });
+        }
+        None => {
+            tokio::spawn(server::serve(router_listener, app, stop.clone(), Duration::from_secs(1)));
+        }
+    }
 
     TestStack { router, subgraphs, bus, config, stop }
 }

@@ -48,6 +48,17 @@ pub struct RouterConfig {
     /// Most responses kept by the response cache for anonymous queries (0 turns it off). In
     /// Redis, when `redis_url` is set, entries expire by their max-age instead.
     pub response_cache_entries: usize,
+    /// Serve HTTPS (and WSS) with this certificate and key, instead of plain HTTP.
+    pub tls: Option<TlsConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// PEM file with the certificate chain, leaf first.
+    pub cert_path: PathBuf,
+    /// PEM file with the private key (PKCS#8, PKCS#1 or SEC1).
+    pub key_path: PathBuf,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -175,6 +186,7 @@ impl Default for RouterConfig {
             rate_limit: RateLimitConfig::default(),
             traffic: TrafficConfig::default(),
             response_cache_entries: 1000,
+            tls: None,
         }
     }
 }

@@ -1,15 +1,16 @@
 //! `@authenticated` and `@requiresScopes` are enforced by the router before any subgraph is
 //! called, and again by the subgraphs for requests that bypass the router.
 
+mod common;
+
 use serde_json::json;
 use tessera::SUBGRAPHS;
-use tessera_auth::KeyRing;
 use tessera_kit::config::AuthorizationMode;
-use tessera_testkit::{TestStack, claims_for, graphql, spawn_configured, spawn_stack, test_bus};
+use tessera_testkit::{TestStack, graphql, spawn_configured, spawn_stack, test_bus};
 use uuid::Uuid;
 
 async fn token(stack: &TestStack, roles: &[&str]) -> String {
-    KeyRing::load_or_create(&stack.subgraph("auth").rt.db).await.expect("keys").sign(&claims_for(Uuid::now_v7(), roles))
+    common::token(stack, Uuid::now_v7(), roles).await
 }
 
 fn counts(stack: &TestStack) -> Vec<(&'static str, usize)> {
@@ -55,7 +56,7 @@ async fn requires_scopes_lets_admins_in_and_keeps_customers_and_anonymous_out() 
     assert_eq!(customer["errors"][0]["path"], json!(["signingKeyIds"]));
 
     let (_, admin) = graphql(&url, query, Some(&token(&stack, &["admin"]).await)).await;
-    let kid = KeyRing::load_or_create(&stack.subgraph("auth").rt.db).await.expect("keys").current().kid;
+    let kid = tessera_auth::KeyRing::load_or_create(&stack.subgraph("auth").rt.db).await.expect("keys").current().kid;
     assert_eq!(admin, json!({ "data": { "signedIn": true, "signingKeyIds": [kid] } }));
 }
 

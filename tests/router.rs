@@ -1,11 +1,12 @@
 //! Journeys through the router: one query answered by three subgraphs, entity batching shown
 //! by counting subgraph requests, and partial data when a subgraph is down.
 
+mod common;
+
 use serde_json::{Value, json};
 use tessera::SUBGRAPHS;
-use tessera_auth::KeyRing;
 use tessera_kit::on_db;
-use tessera_testkit::{TestStack, claims_for, graphql, spawn_stack};
+use tessera_testkit::{TestStack, graphql, spawn_stack};
 use uuid::Uuid;
 
 /// A user with an account (auth), a profile (users) and `orders` orders (orders).
@@ -51,17 +52,14 @@ async fn seed_user(stack: &TestStack, username: &str, orders: usize) -> (Uuid, V
     (user, ids)
 }
 
-async fn token(stack: &TestStack, user: Uuid) -> String {
-    KeyRing::load_or_create(&stack.subgraph("auth").rt.db).await.expect("keys").sign(&claims_for(user, &["customer"]))
-}
-
 #[tokio::test]
 async fn one_query_is_answered_by_three_subgraphs() {
     let stack = spawn_stack(&SUBGRAPHS).await;
     let (user, orders) = seed_user(&stack, "ada", 1).await;
     let query =
         format!("{{ order(id: \"{}\") {{ status totalCents user {{ id username displayName }} }} }}", orders[0]);
-    let (status, body) = graphql(&stack.router_url("/graphql"), &query, Some(&token(&stack, user).await)).await;
+    let (status, body) =
+        graphql(&stack.router_url("/graphql"), &query, Some(&common::token(&stack, user, &["customer"]).await)).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         body,
@@ -77,7 +75,7 @@ async fn one_query_is_answered_by_three_subgraphs() {
 async fn entities_are_fetched_in_one_batch_per_subgraph_with_duplicates_removed() {
     let stack = spawn_stack(&SUBGRAPHS).await;
     let (user, _) = seed_user(&stack, "grace", 5).await;
-    let token = token(&stack, user).await;
+    let token = common::token(&stack, user, &["customer"]).await;
     let before: Vec<usize> = stack.subgraphs.iter().map(|s| s.request_count()).collect();
     let (_, body) =
         graphql(&stack.router_url("/graphql"), "{ myOrders { id user { username displayName } } }", Some(&token)).await;
@@ -103,7 +101,7 @@ async fn entities_are_fetched_in_one_batch_per_subgraph_with_duplicates_removed(
 async fn a_stopped_subgraph_costs_only_its_fields_and_is_named_in_the_error() {
     let stack = spawn_stack(&SUBGRAPHS).await;
     let (user, orders) = seed_user(&stack, "linus", 1).await;
-    let token = token(&stack, user).await;
+    let token = common::token(&stack, user, &["customer"]).await;
     stack.subgraph("users").stop();
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let query = format!("{{ order(id: \"{}\") {{ status user {{ username displayName }} }} }}", orders[0]);

@@ -2,47 +2,18 @@
 //! subgraphs, each subscriber sees only their own, protocol violations close with their codes,
 //! and a closed client leaves nothing behind.
 
+mod common;
+
+use common::{account, notification};
 use serde_json::{Value, json};
 use tessera::SUBGRAPHS;
-use tessera_auth::KeyRing;
-use tessera_kit::on_db;
-use tessera_notifications::store::Notification;
 use tessera_testkit::{
-    TestStack, claims_for, eventually, spawn_configured, spawn_stack, test_bus,
+    TestStack, eventually, spawn_configured, spawn_stack, test_bus,
     ws::{self, next_json, send},
 };
-use uuid::Uuid;
 
 fn router_ws(stack: &TestStack) -> String {
     format!("ws://{}/graphql", stack.router)
-}
-
-async fn account(stack: &TestStack, username: &str) -> (Uuid, String) {
-    let user = Uuid::now_v7();
-    let auth = &stack.subgraph("auth").rt.db;
-    on_db!(auth, |pool| sqlx::query("INSERT INTO accounts (id, email, username, created_at) VALUES ($1, $2, $3, $4)")
-        .bind(user)
-        .bind(format!("{username}@example.com"))
-        .bind(username)
-        .bind(chrono::Utc::now())
-        .execute(pool)
-        .await
-        .map(|_| ()))
-    .expect("account");
-    let token = KeyRing::load_or_create(auth).await.expect("keys").sign(&claims_for(user, &["customer"]));
-    (user, token)
-}
-
-fn notification(user: Uuid, title: &str) -> Notification {
-    Notification {
-        id: Uuid::now_v7(),
-        user_id: user,
-        kind: "TEST".into(),
-        title: title.into(),
-        body: "body".into(),
-        read_at: None,
-        created_at: chrono::Utc::now(),
-    }
 }
 
 const QUERY: &str = "subscription { notificationAdded { title user { id username } } }";

@@ -1,10 +1,12 @@
 //! Subscriptions straight on the notifications subgraph over graphql-transport-ws: auth rides in
 //! `connection_init`, and a subscriber sees only their own notifications.
 
+mod common;
+
+use common::notification;
 use futures::SinkExt;
 use serde_json::{Value, json};
 use tessera_auth::KeyRing;
-use tessera_notifications::store::Notification;
 use tessera_testkit::{
     TestStack, claims_for, eventually, spawn_stack,
     ws::{self, Socket, next_json},
@@ -19,18 +21,6 @@ async fn connect(stack: &TestStack, init: Value) -> Socket {
 async fn subscribe(stack: &TestStack, token: &str) -> Socket {
     let url = format!("ws://{}/graphql", stack.subgraph("notifications").addr);
     ws::subscribe(&url, Some(token), "subscription { notificationAdded { title user { id } } }").await
-}
-
-fn notification(user: Uuid, title: &str) -> Notification {
-    Notification {
-        id: Uuid::now_v7(),
-        user_id: user,
-        kind: "TEST".into(),
-        title: title.into(),
-        body: "body".into(),
-        read_at: None,
-        created_at: chrono::Utc::now(),
-    }
 }
 
 #[tokio::test]

@@ -139,3 +139,14 @@ async fn validation_errors_come_back_with_a_code_and_nothing_is_fetched() {
     let after: Vec<usize> = stack.subgraphs.iter().map(|s| s.request_count()).collect();
     assert_eq!(before, after, "no subgraph was called");
 }
+
+#[tokio::test]
+async fn skip_and_include_follow_their_variables() {
+    let stack = spawn_stack(&SUBGRAPHS).await;
+    let query = "query($hide: Boolean!, $show: Boolean!) { signedIn @skip(if: $hide) t: validateToken(token: \"x\") @include(if: $show) { valid } }";
+    let url = stack.router_url("/graphql");
+    let (_, hidden) = tessera_testkit::graphql_with(&url, query, json!({ "hide": true, "show": false }), None).await;
+    assert_eq!(hidden, json!({ "data": {} }));
+    let (_, shown) = tessera_testkit::graphql_with(&url, query, json!({ "hide": false, "show": true }), None).await;
+    assert_eq!(shown, json!({ "data": { "signedIn": false, "t": { "valid": false } } }));
+}

@@ -193,3 +193,25 @@ async fn a_multipart_http_subscription_streams_events_and_frees_everything_when_
     drop(response);
     eventually("the subgraph side is released", || async { rt.bus.live_topics() == 0 }).await;
 }
+
+#[tokio::test]
+async fn a_connection_over_its_subscription_cap_gets_an_error_for_the_extra_one() {
+    let stack = spawn_configured(&SUBGRAPHS, test_bus().await, |c| c.router.max_subscriptions_per_connection = 1).await;
+    let (_, token) = account(&stack, "capped").await;
+    let mut socket = ws::subscribe(&router_ws(&stack), Some(&token), QUERY).await;
+    send(&mut socket, json!({ "id": "2", "type": "subscribe", "payload": { "query": QUERY } })).await;
+    let msg = next_json(&mut socket).await.expect("an answer");
+    assert_eq!(msg["type"], "error", "{msg}");
+    assert_eq!(msg["id"], "2");
+    assert_eq!(msg["payload"][0]["extensions"]["code"], "SUBSCRIPTION_LIMIT", "{msg}");
+}
+
+#[tokio::test]
+async fn the_socket_closes_with_4403_when_its_token_expires() {
+    let stack = spawn_stack(&SUBGRAPHS).await;
+    let keys = tessera_auth::KeyRing::load_or_create(&stack.subgraph("auth").rt.db).await.expect("keys");
+    let mut claims = tessera_testkit::claims_for(uuid::Uuid::now_v7(), &["customer"]);
+    claims.exp = chrono::Utc::now().timestamp() + 1;
+    let mut socket = ws::subscribe(&router_ws(&stack), Some(&keys.sign(&claims)), QUERY).await;
+    assert_eq!(closed_with(&mut socket).await, 4403);
+}

@@ -37,6 +37,8 @@ pub struct Authorized {
     pub variables: Map<String, Value>,
     /// No token: the response may come from, and go to, the response cache.
     pub anonymous: bool,
+    /// Identifies the client's (normalized) operation: the prepared document's hash.
+    pub document_key: u64,
 }
 
 /// Prepares and authorizes `query` for `caller`. A refusal carries the status and errors.
@@ -70,18 +72,30 @@ pub fn authorize_operation(
         variables,
         plan_key,
         anonymous: caller.is_none(),
+        document_key: prepared.plan_key,
     })
 }
 
 /// Runs a query or mutation to its response body (`data` and `errors`).
 pub async fn respond(state: &RouterState, op: Authorized, forward: &Forward) -> Value {
-    let Authorized { supergraph, operation, root, mut to_plan, mut errors, variables, plan_key, anonymous, kind } = op;
+    let Authorized {
+        supergraph,
+        operation,
+        root,
+        mut to_plan,
+        mut errors,
+        variables,
+        plan_key,
+        anonymous,
+        kind,
+        document_key,
+    } = op;
     let variables = &variables;
     // Anonymous queries may be answered from the cache, keyed by the client's operation
     // (normalized) and variables.
     let cache_key = (anonymous && kind == OperationKind::Query).then(|| {
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        std::hash::Hash::hash(&(operation.to_string(), Value::Object(variables.clone()).to_string()), &mut h);
+        std::hash::Hash::hash(&(document_key, Value::Object(variables.clone()).to_string()), &mut h);
         std::hash::Hasher::finish(&h)
     });
     if let Some(key) = cache_key

@@ -16,14 +16,15 @@ use crate::{
     authorize::authorize,
     execute::{Forward, execute, execute_from},
     project::Projector,
-    supergraph::{Supergraph, coded},
+    supergraph::{Prepared, Supergraph, coded},
 };
 
 /// An operation that passed parsing, validation, limits and authorization.
 pub struct Authorized {
     pub supergraph: Arc<Supergraph>,
-    /// The client's operation, which the response is shaped after.
-    pub operation: OperationDefinition,
+    /// The client's prepared operation, which the response is shaped after (shared with the
+    /// document cache, not copied per request).
+    pub prepared: Arc<Prepared>,
     pub kind: OperationKind,
     pub root: String,
     /// The operation to plan: the client's minus refused fields.
@@ -63,7 +64,7 @@ pub fn authorize_operation(
     }
     let plan_key = verdict.errors.is_empty().then_some(prepared.plan_key);
     Ok(Authorized {
-        operation: prepared.operation.clone(),
+        prepared: prepared.clone(),
         kind: prepared.kind.clone(),
         supergraph,
         root,
@@ -80,7 +81,7 @@ pub fn authorize_operation(
 pub async fn respond(state: &RouterState, op: Authorized, forward: &Forward) -> Value {
     let Authorized {
         supergraph,
-        operation,
+        prepared,
         root,
         mut to_plan,
         mut errors,
@@ -104,7 +105,8 @@ pub async fn respond(state: &RouterState, op: Authorized, forward: &Forward) -> 
         return body;
     }
     // `__schema` and `__type` are the router's to answer; only the rest goes to subgraphs.
-    let introspected = split_introspection(&mut to_plan, &supergraph, &operation, variables, &mut errors).await;
+    let introspected =
+        split_introspection(&mut to_plan, &supergraph, &prepared.operation, variables, &mut errors).await;
     // Splitting off introspection changed the operation: its prepared key no longer applies.
     let plan_key = plan_key.filter(|_| introspected.is_empty());
     let nothing_to_fetch = to_plan
@@ -129,7 +131,7 @@ pub async fn respond(state: &RouterState, op: Authorized, forward: &Forward) -> 
         max_age = outcome.max_age;
         outcome.data
     };
-    let data = shape(&supergraph, &root, &operation, variables, &merged, &mut errors);
+    let data = shape(&supergraph, &root, &prepared.operation, variables, &merged, &mut errors);
     let data = match data {
         Value::Object(mut map) => {
             map.extend(introspected);

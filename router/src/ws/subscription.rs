@@ -118,7 +118,7 @@ pub(crate) async fn run(state: Arc<RouterState>, req: Request, out: mpsc::Sender
                         &state,
                         &op.supergraph,
                         &plan,
-                        &op.operation,
+                        &op.prepared.operation,
                         &op.root,
                         &op.variables,
                         &req.forward,

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 async fn stack() -> (TestStack, KeyRing) {
     let stack = spawn_stack(&[tessera_auth::SPEC, tessera_users::SPEC]).await;
-    let keys = KeyRing::load_or_create(&stack.subgraph("auth").rt.db).await.expect("the key ring loads");
+    let keys = KeyRing::load_or_create(&stack.subgraph("auth").rt.db, 900).await.expect("the key ring loads");
     (stack, keys)
 }
 

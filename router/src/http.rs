@@ -252,7 +252,19 @@ fn accepts_graphql_response(headers: &HeaderMap) -> bool {
         .any(|v| v.contains("application/graphql-response+json"))
 }
 
-const FORWARDED: [&str; 3] = ["authorization", "x-request-id", "traceparent"];
+const FORWARDED: [&str; 5] = ["authorization", "x-request-id", "traceparent", "x-forwarded-for", "user-agent"];
+
+/// Middleware: `X-Forwarded-For` becomes the TCP peer, whatever the client sent, so subgraphs
+/// (which trust the router) see the real client address for per-IP budgets and session lists.
+/// The router is the edge; behind another proxy this would need a trusted-proxy list too.
+pub(crate) async fn stamp_client(mut request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let peer = request.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+    match peer.and_then(|ip| header::HeaderValue::from_str(&ip.to_string()).ok()) {
+        Some(value) => request.headers_mut().insert("x-forwarded-for", value),
+        None => request.headers_mut().remove("x-forwarded-for"),
+    };
+    next.run(request).await
+}
 
 /// The headers every subgraph request carries on the caller's behalf.
 pub(crate) fn forwarded(headers: &HeaderMap) -> Forward {

@@ -159,7 +159,8 @@ fn app_with_state(options: RouterOptions) -> (Router, Arc<RouterState>) {
             "/graphql",
             get(http::get)
                 .post(http::post)
-                .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::per_ip)),
+                .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::per_ip))
+                .layer(axum::middleware::from_fn(http::stamp_client)),
         )
         .route("/", get(graphiql::page))
         .route("/graphiql/{file}", get(graphiql::asset))

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 /// An access token for `user` with `roles`, signed with the auth subgraph's real key.
 pub async fn token(stack: &TestStack, user: Uuid, roles: &[&str]) -> String {
-    KeyRing::load_or_create(&stack.subgraph("auth").rt.db)
+    KeyRing::load_or_create(&stack.subgraph("auth").rt.db, 900)
         .await
         .expect("the key ring loads")
         .sign(&claims_for(user, roles))

@@ -1,31 +1,45 @@
-//! The auth subgraph's errors, each mapped to a stable `extensions.code`.
-//!
-//! No `Display` on purpose: async-graphql turns any `Display` type into an error carrying just
-//! its message, which would bypass the code mapping below.
+//! The auth subgraph's errors beyond the kit's constructors. Resolvers return
+//! [`tessera_kit::ApiError`]; these build the ones with auth-specific wording or extensions.
 
-use tessera_kit::ApiError;
+use tessera_kit::{ApiError, ErrorCode};
 
-#[derive(Debug)]
-pub enum AuthError {
-    Database(sqlx::Error),
+/// The one answer to a failed sign-in, whatever failed: the same message, code and extensions
+/// for an unknown identifier and a wrong password, so the answer reveals nothing.
+pub fn bad_credentials() -> ApiError {
+    ApiError::unauthenticated("The email, username or password is not right.")
 }
 
-impl From<sqlx::Error> for AuthError {
-    fn from(e: sqlx::Error) -> Self {
-        Self::Database(e)
-    }
-}
-
-impl From<AuthError> for ApiError {
-    fn from(e: AuthError) -> Self {
-        match e {
-            AuthError::Database(e) => ApiError::internal(e),
+/// Locked by too many failures (or by an admin), with when to try again if known.
+pub fn locked(retry_after: Option<i64>) -> ApiError {
+    match retry_after {
+        Some(seconds) => {
+            let minutes = (seconds + 59) / 60;
+            ApiError::new(
+                ErrorCode::AccountLocked,
+                format!("Too many failed attempts. Try again in {minutes} minute(s), or reset your password."),
+            )
+            .with("retryAfterSeconds", seconds)
         }
+        None => ApiError::new(ErrorCode::AccountLocked, "This account is locked. Contact support to unlock it."),
     }
 }
 
-impl From<AuthError> for async_graphql::Error {
-    fn from(e: AuthError) -> Self {
-        ApiError::from(e).into()
-    }
+/// A budget is spent (per IP, per account or per destination).
+pub fn rate_limited(retry_after: i64, what: &str) -> ApiError {
+    ApiError::new(
+        ErrorCode::RateLimited,
+        format!("Too many {what}. Try again in {} minute(s).", (retry_after + 59) / 60),
+    )
+    .with("retryAfterSeconds", retry_after.max(1))
+}
+
+/// Every password-hash slot and queue place is taken.
+pub fn busy() -> ApiError {
+    ApiError::new(ErrorCode::RateLimited, "The service is busy signing people in. Try again in a second.")
+        .with("retryAfterSeconds", 1)
+}
+
+/// A wrong, expired or spent one-time code, reset token or MFA code.
+pub fn bad_code(field: &str, what: &str) -> ApiError {
+    ApiError::bad_input(field, format!("This {what} is wrong, expired or already used. Request a new one."))
 }

@@ -1,17 +1,25 @@
-//! The auth subgraph: accounts, credentials, sessions and the signing keys behind every access
-//! token. This crate holds the foundation (keys, JWKS, token validation, the `User` entity);
-//! registration, login and the rest arrive with the auth issue.
+//! The auth subgraph: accounts, credentials, sessions, one-time codes, MFA, roles, the audit
+//! trail and the signing keys behind every access token. See docs/auth.md.
 
+pub mod audit;
+pub mod bootstrap;
 pub mod error;
 pub mod graphql;
 pub mod keys;
+pub mod password;
+pub mod rules;
+pub mod secret;
 pub mod store;
+pub mod tokens;
+pub mod totp;
 
-use async_graphql::{EmptyMutation, EmptySubscription, Schema, SchemaBuilder};
+use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
 use axum::{Json, Router, routing::get};
 use tessera_kit::{Runtime, SubgraphSpec, db::Migrations, sdl::federation_sdl, server};
 
 pub use keys::KeyRing;
+pub use password::Hasher;
+pub use secret::CodeKey;
 
 pub static MIGRATIONS: Migrations = Migrations {
     sqlite: sqlx::migrate!("../../migrations/auth/sqlite"),
@@ -25,28 +33,60 @@ pub const SPEC: SubgraphSpec = SubgraphSpec {
     sdl: || federation_sdl(&schema_builder().finish()),
 };
 
-pub type AuthSchema = Schema<graphql::Query, EmptyMutation, EmptySubscription>;
+pub type AuthSchema = Schema<graphql::Query, graphql::Mutation, EmptySubscription>;
 
 /// What resolvers reach through the GraphQL context.
 #[derive(Clone)]
 pub struct State {
     pub rt: Runtime,
     pub keys: KeyRing,
+    pub hasher: Hasher,
+    pub code_key: CodeKey,
 }
 
-pub fn schema_builder() -> SchemaBuilder<graphql::Query, EmptyMutation, EmptySubscription> {
-    server::harden(Schema::build(graphql::Query, EmptyMutation, EmptySubscription).enable_federation())
+impl State {
+    /// Loads (or creates) the keys and builds the hasher from the identity configuration.
+    pub async fn open(rt: Runtime) -> anyhow::Result<Self> {
+        let policy = &rt.config.identity;
+        let keys = KeyRing::load_or_create(&rt.db, policy.access_token_seconds).await?;
+        let hasher = Hasher::new(
+            policy.argon2_memory_kib,
+            policy.argon2_iterations,
+            policy.max_concurrent_hashes(),
+            policy.hash_queue,
+        )?;
+        let code_key = match &policy.code_key {
+            Some(key) => CodeKey::from_passphrase(secrecy::ExposeSecret::expose_secret(key)),
+            None => {
+                let stored =
+                    store::keys::server_secret(&rt.db, "code_key", || CodeKey::generate().bytes().to_vec()).await?;
+                CodeKey::new(stored.try_into().map_err(|_| anyhow::anyhow!("the stored code key is not 32 bytes"))?)
+            }
+        };
+        Ok(Self { rt, keys, hasher, code_key })
+    }
+
+    pub fn policy(&self) -> &tessera_kit::config::IdentityConfig {
+        &self.rt.config.identity
+    }
+}
+
+pub fn schema_builder() -> SchemaBuilder<graphql::Query, graphql::Mutation, EmptySubscription> {
+    server::harden(Schema::build(graphql::Query::default(), graphql::Mutation::default(), EmptySubscription))
+        .enable_federation()
 }
 
 pub fn schema(state: State) -> AuthSchema {
     schema_builder().data(state).finish()
 }
 
-/// The app: the standard GraphQL routes plus `/.well-known/jwks.json`.
+/// The app: the standard GraphQL routes plus `/.well-known/jwks.json`. Starts key rotation
+/// (when scheduled) and creates the bootstrap admin (when configured).
 pub async fn app(rt: Runtime) -> anyhow::Result<Router> {
-    let keys = KeyRing::load_or_create(&rt.db).await?;
-    let jwks = keys.clone();
-    let state = State { rt: rt.clone(), keys };
+    let state = State::open(rt.clone()).await?;
+    bootstrap::admin_from_config(&state).await?;
+    keys::spawn_maintenance(&state);
+    let jwks = state.keys.clone();
     Ok(server::subgraph_app(&rt, schema(state))
         .route("/.well-known/jwks.json", get(move || async move { Json(jwks.jwks()) })))
 }

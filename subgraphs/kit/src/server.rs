@@ -1,7 +1,7 @@
 //! The axum wiring every subgraph shares: `/graphql` (POST, GET, websocket), `/health`, `/ready`,
 //! a body size limit, request ids, and serving with graceful shutdown.
 
-use std::{sync::Arc, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use async_graphql::{
     Data, ObjectType, ParseRequestError, Schema, SchemaBuilder, SubscriptionType,
@@ -9,9 +9,9 @@ use async_graphql::{
 };
 use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
 use axum::{
-    Json, Router,
+    Extension, Json, Router,
     extract::ws::{CloseFrame, Message},
-    extract::{FromRequest, FromRequestParts, Request, State, WebSocketUpgrade},
+    extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State, WebSocketUpgrade},
     http::{HeaderMap, StatusCode, header},
     response::{Html, IntoResponse, Response},
     routing::get,
@@ -22,6 +22,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::{
     bus::Bus,
+    client::ClientInfo,
     db::Db,
     error::ErrorCode,
     identity::Viewer,
@@ -45,6 +46,7 @@ struct AppState<Q, M, S> {
     verifier: Arc<JwtVerifier>,
     db: Db,
     bus: Bus,
+    trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// What a subgraph's `app()` hands to [`graphql_app`].
@@ -54,6 +56,8 @@ pub struct AppParts<Q, M, S> {
     pub db: Db,
     pub bus: Bus,
     pub body_limit_bytes: usize,
+    /// Peers whose `X-Forwarded-For` is believed (see [`crate::client`]).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// The standard subgraph app. Merge extra routes (e.g. auth's JWKS) into the result.
@@ -64,7 +68,13 @@ where
     S: SubscriptionType + 'static,
 {
     let limit = parts.body_limit_bytes;
-    let state = Arc::new(AppState { schema: parts.schema, verifier: parts.verifier, db: parts.db, bus: parts.bus });
+    let state = Arc::new(AppState {
+        schema: parts.schema,
+        verifier: parts.verifier,
+        db: parts.db,
+        bus: parts.bus,
+        trusted_proxies: parts.trusted_proxies,
+    });
     let router = Router::new()
         .route("/graphql", get(graphql_get::<Q, M, S>).post(graphql_post::<Q, M, S>))
         .route("/health", get(|| async { "ok" }))
@@ -135,6 +145,7 @@ impl IntoResponse for Rejection {
 
 async fn graphql_post<Q, M, S>(
     State(state): State<Arc<AppState<Q, M, S>>>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     request: Result<GraphQLRequest<Rejection>, Rejection>,
 ) -> Response
@@ -152,7 +163,8 @@ where
         Ok(v) => v,
         Err(e) => return token_refused(e),
     };
-    GraphQLResponse::from(state.schema.execute(request.data(viewer)).await).into_response()
+    let client = ClientInfo::from_request(peer.map(|p| p.0.0), &headers, &state.trusted_proxies);
+    GraphQLResponse::from(state.schema.execute(request.data(viewer).data(client)).await).into_response()
 }
 
 async fn graphql_get<Q, M, S>(State(state): State<Arc<AppState<Q, M, S>>>, request: Request) -> Response
@@ -209,6 +221,8 @@ where
             .into_response();
     }
     let token = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+    let client = ClientInfo::from_request(peer, &parts.headers, &state.trusted_proxies);
     let request = match GraphQLRequest::<Rejection>::from_request(Request::from_parts(parts, body), &()).await {
         Ok(r) => r.into_inner(),
         Err(rejection) => return rejection.into_response(),
@@ -229,7 +243,7 @@ where
         Ok(v) => v,
         Err(e) => return token_refused(e),
     };
-    GraphQLResponse::from(state.schema.execute(request.data(viewer)).await).into_response()
+    GraphQLResponse::from(state.schema.execute(request.data(viewer).data(client)).await).into_response()
 }
 
 async fn ready<Q, M, S>(State(state): State<Arc<AppState<Q, M, S>>>) -> Response {
@@ -284,6 +298,7 @@ where
         db: rt.db.clone(),
         bus: rt.bus.clone(),
         body_limit_bytes: rt.config.body_limit_bytes,
+        trusted_proxies: rt.config.trusted_proxies.clone(),
     })
 }
 

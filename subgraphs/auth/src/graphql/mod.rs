@@ -1,64 +1,57 @@
-//! The auth subgraph's resolvers.
+//! The auth subgraph's resolvers, one file per area; the roots merge them.
 
+mod admin;
+mod audit;
+mod login;
+mod mfa;
+mod otp;
+mod recovery;
+mod register;
+mod sessions;
+mod tokens;
 mod user;
 
-use async_graphql::{Context, ID, Object, SimpleObject};
-use tessera_kit::identity::{RequireScopes, viewer};
+use async_graphql::{Context, MergedObject};
+use tessera_kit::{ApiError, client::ClientInfo, identity::require_user};
+use uuid::Uuid;
 
 use crate::State;
 pub use user::User;
 
-pub struct Query;
+#[derive(MergedObject, Default)]
+pub struct Query(tokens::TokenQuery, sessions::SessionQuery, audit::AuditQuery, user::UserQuery);
 
-/// The verdict on an access token.
-#[derive(SimpleObject)]
-pub struct TokenValidation {
-    pub valid: bool,
-    /// Why the token was refused, when it was.
-    pub reason: Option<String>,
-    /// The user the token was issued to, when valid.
-    pub user_id: Option<ID>,
-    pub scopes: Vec<String>,
-    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+#[derive(MergedObject, Default)]
+pub struct Mutation(
+    register::RegisterMutation,
+    login::LoginMutation,
+    sessions::SessionMutation,
+    recovery::RecoveryMutation,
+    mfa::MfaMutation,
+    otp::OtpMutation,
+    admin::AdminMutation,
+);
+
+fn state<'a>(ctx: &'a Context<'_>) -> &'a State {
+    ctx.data_unchecked::<State>()
 }
 
-#[Object]
-impl Query {
-    /// Checks an access token the way the router and subgraphs do: signature, algorithm,
-    /// issuer, audience and expiry.
-    async fn validate_token(&self, ctx: &Context<'_>, token: String) -> TokenValidation {
-        let state = ctx.data_unchecked::<State>();
-        match state.rt.verifier.verify(&token).await {
-            Ok(claims) => TokenValidation {
-                valid: true,
-                reason: None,
-                user_id: Some(ID(claims.sub.to_string())),
-                scopes: claims.scope.split_whitespace().map(str::to_owned).collect(),
-                expires_at: chrono::DateTime::from_timestamp(claims.exp, 0),
-            },
-            Err(e) => TokenValidation {
-                valid: false,
-                reason: Some(e.to_string()),
-                user_id: None,
-                scopes: vec![],
-                expires_at: None,
-            },
-        }
-    }
+fn client<'a>(ctx: &'a Context<'_>) -> &'a ClientInfo {
+    tessera_kit::client::client(ctx)
+}
 
-    /// The ids (`kid`) of the signing keys the JWKS publishes, newest first. Admins only.
-    #[graphql(requires_scopes = "admin", guard = "RequireScopes(&[\"admin\"])")]
-    async fn signing_key_ids(&self, ctx: &Context<'_>) -> Vec<String> {
-        ctx.data_unchecked::<State>().keys.kids()
-    }
+/// The signed-in caller's account id and session id.
+fn me(ctx: &Context<'_>) -> Result<(Uuid, Uuid), ApiError> {
+    let claims = require_user(ctx)?;
+    Ok((claims.sub, claims.sid))
+}
 
-    /// Whether the caller is signed in (the token they sent, if any, was valid).
-    async fn signed_in(&self, ctx: &Context<'_>) -> bool {
-        viewer(ctx).claims().is_some()
-    }
+/// Parses an `ID` argument that must be a UUID.
+fn uuid(field: &str, id: &async_graphql::ID) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(id).map_err(|_| ApiError::bad_input(field, "This id is not valid: ids are UUIDs."))
+}
 
-    #[graphql(entity)]
-    async fn find_user_by_id(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<User> {
-        User::load(ctx.data_unchecked::<State>(), &id).await
-    }
+/// An epoch-seconds column as a GraphQL `DateTime`.
+fn time(seconds: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp(seconds, 0).unwrap_or_default()
 }

@@ -4,6 +4,7 @@
 //! Every struct denies unknown fields, so a typo stops start-up with a message naming the key
 //! and where it came from, instead of being silently ignored.
 
+mod identity;
 mod router;
 
 use std::{net::SocketAddr, path::PathBuf};
@@ -15,6 +16,7 @@ use figment::{
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer};
 
+pub use identity::IdentityConfig;
 pub use router::{
     AuthorizationMode, BucketConfig, CorsConfig, LimitsConfig, RateLimitConfig, RouterConfig, TlsConfig, TrafficConfig,
 };
@@ -32,8 +34,9 @@ pub enum Profile {
     Production,
 }
 
-/// The production profile's defaults: no introspection, JSON logs.
-const PRODUCTION_DEFAULTS: &str = "log_format: json\nrouter:\n  introspection: false\n";
+/// The production profile's defaults: no introspection, JSON logs, verified emails to sign in.
+const PRODUCTION_DEFAULTS: &str =
+    "log_format: json\nrouter:\n  introspection: false\nidentity:\n  require_verified_email: true\n";
 
 /// The whole configuration of a Tessera process.
 #[derive(Debug, Clone, Deserialize)]
@@ -55,6 +58,11 @@ pub struct Config {
     pub shutdown_grace_seconds: u64,
     /// How access tokens are verified.
     pub jwt: JwtConfig,
+    /// Accounts, sessions and their protections (the auth subgraph).
+    pub identity: IdentityConfig,
+    /// Peers whose `X-Forwarded-For` a subgraph believes (the router, by default on loopback).
+    /// Anyone else is taken at their TCP address, so per-IP limits cannot be dodged by a header.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// The gateway router.
     pub router: RouterConfig,
     /// The auth subgraph.
@@ -80,6 +88,11 @@ impl Default for Config {
             body_limit_bytes: 1024 * 1024,
             shutdown_grace_seconds: 10,
             jwt: JwtConfig::default(),
+            identity: IdentityConfig::default(),
+            trusted_proxies: vec![
+                "127.0.0.0/8".parse().expect("a valid network"),
+                "::1/128".parse().expect("a valid network"),
+            ],
             router: RouterConfig::default(),
             auth: SubgraphConfig::on_port(4001),
             users: SubgraphConfig::on_port(4002),
@@ -330,6 +343,7 @@ mod tests {
             let c = Config::load(None, None).expect("valid");
             assert!(!c.router.introspection);
             assert_eq!(c.log_format, LogFormat::Json);
+            assert!(c.identity.require_verified_email, "production signs in verified emails only");
             jail.set_env("TESSERA_ROUTER__INTROSPECTION", "true");
             assert!(Config::load(None, None).expect("valid").router.introspection, "an explicit setting wins");
             Ok(())

@@ -1,0 +1,75 @@
+//! Fixed-window counters in the database: per-IP and per-destination budgets that every
+//! replica shares, with no Redis needed.
+
+use tessera_kit::{db::Db, on_db};
+
+/// Counts one use of `key` in the current window of `window` seconds and returns the count
+/// so far, this one included. One statement, so parallel callers each see a distinct count.
+pub async fn hit(db: &Db, key: &str, window: i64, now: i64) -> Result<i64, sqlx::Error> {
+    let start = now - now.rem_euclid(window);
+    on_db!(db, |pool| sqlx::query_scalar(
+        "INSERT INTO throttles (key, window_start, count) VALUES ($1, $2, 1) \
+         ON CONFLICT (key) DO UPDATE SET \
+           count = CASE WHEN throttles.window_start = $2 THEN throttles.count + 1 ELSE 1 END, \
+           window_start = $2 \
+         RETURNING count"
+    )
+    .bind(key)
+    .bind(start)
+    .fetch_one(pool)
+    .await)
+}
+
+/// Reserves a sign-in attempt for an identifier: returns its number among consecutive
+/// failures (this one included), the locks earned so far and the current lock's end. The
+/// count goes up before the password is checked, so N parallel guesses get N distinct numbers
+/// and only the first few are evaluated. An expired lock starts a fresh count.
+pub async fn reserve_attempt(db: &Db, identifier: &str, now: i64) -> Result<(i64, i64, Option<i64>), sqlx::Error> {
+    on_db!(db, |pool| sqlx::query_as(
+        "INSERT INTO login_attempts (identifier, failures, locks, locked_until) VALUES ($1, 1, 0, NULL) \
+         ON CONFLICT (identifier) DO UPDATE SET \
+           failures = CASE WHEN login_attempts.locked_until IS NOT NULL AND login_attempts.locked_until <= $2 \
+                      THEN 1 ELSE login_attempts.failures + 1 END, \
+           locked_until = CASE WHEN login_attempts.locked_until IS NOT NULL AND login_attempts.locked_until <= $2 \
+                      THEN NULL ELSE login_attempts.locked_until END \
+         RETURNING failures, locks, locked_until"
+    )
+    .bind(identifier)
+    .bind(now)
+    .fetch_one(pool)
+    .await)
+}
+
+/// Gives back a reserved attempt that never checked a password (the request was shed).
+pub async fn release_attempt(db: &Db, identifier: &str) -> Result<(), sqlx::Error> {
+    on_db!(db, |pool| sqlx::query(
+        "UPDATE login_attempts SET failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END WHERE identifier = $1"
+    )
+    .bind(identifier)
+    .execute(pool)
+    .await
+    .map(|_| ()))
+}
+
+/// A successful sign-in: the count and the lock history start over.
+pub async fn clear_attempts(db: &Db, identifier: &str) -> Result<(), sqlx::Error> {
+    on_db!(db, |pool| sqlx::query("DELETE FROM login_attempts WHERE identifier = $1")
+        .bind(identifier)
+        .execute(pool)
+        .await
+        .map(|_| ()))
+}
+
+/// Locks an identifier until `until`; true for the caller that set the lock.
+pub async fn lock(db: &Db, identifier: &str, until: i64, now: i64) -> Result<bool, sqlx::Error> {
+    on_db!(db, |pool| sqlx::query(
+        "UPDATE login_attempts SET locked_until = $2, locks = locks + 1 \
+         WHERE identifier = $1 AND (locked_until IS NULL OR locked_until <= $3)"
+    )
+    .bind(identifier)
+    .bind(until)
+    .bind(now)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected() == 1))
+}

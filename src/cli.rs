@@ -5,7 +5,7 @@ use std::{path::PathBuf, process::ExitCode, sync::Arc};
 use clap::{Parser, Subcommand, ValueEnum};
 use tessera_kit::{CancellationToken, config::Config, telemetry};
 
-use crate::{compose, launch};
+use crate::{admin, compose, launch};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -52,6 +52,35 @@ pub enum Command {
         #[arg(long, default_value = "schema")]
         out: PathBuf,
     },
+    /// Manage admins from the command line.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Manage the keys that sign access tokens.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an admin account with a printed one-time password (or make an existing account
+    /// an admin).
+    Create {
+        /// The admin's email address.
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Start signing with a new key. Old keys stay published until their tokens expire.
+    Rotate,
+    /// List the published key ids, the signing one first.
+    List,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -147,6 +176,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Compose { check, out } => compose::run(&config, &out, check),
+        Command::Admin { command: AdminCommand::Create { email } } => admin::create(config, &email).await,
+        Command::Keys { command: KeysCommand::Rotate } => admin::rotate(config).await,
+        Command::Keys { command: KeysCommand::List } => admin::list(config).await,
     }
 }
 

@@ -1,6 +1,7 @@
 //! The `tessera` binary's library: the CLI, the launcher that runs the whole stack in one process,
 //! and the SDL export. Tests use [`SUBGRAPHS`] to start the same stack.
 
+pub mod admin;
 pub mod cli;
 pub mod compose;
 pub mod launch;

@@ -43,3 +43,85 @@ pub fn notification(user: Uuid, title: &str) -> Notification {
         created_at: chrono::Utc::now(),
     }
 }
+
+/// A password the rules accept (long, unrelated words, no username in it).
+pub const PASSWORD: &str = "violet kettle drifting over marble";
+
+/// A GraphQL request through the router.
+pub async fn gql(
+    stack: &TestStack,
+    query: &str,
+    variables: serde_json::Value,
+    token: Option<&str>,
+) -> serde_json::Value {
+    tessera_testkit::graphql_with(&stack.router_url("/graphql"), query, variables, token).await.1
+}
+
+/// The first error's `extensions.code`, or "" when there is none.
+pub fn code(body: &serde_json::Value) -> String {
+    body["errors"][0]["extensions"]["code"].as_str().unwrap_or_default().to_owned()
+}
+
+/// A signed-up user, through the router.
+pub struct Registered {
+    pub id: Uuid,
+    pub access: String,
+    pub refresh: String,
+}
+
+/// Registers `username` (email `<username>@example.com`) through the router.
+pub async fn register(stack: &TestStack, username: &str) -> Registered {
+    let body = gql(
+        stack,
+        "mutation($i: RegisterInput!) { register(input: $i) { user { id } accessToken refreshToken } }",
+        serde_json::json!({ "i": { "email": format!("{username}@example.com"), "username": username, "password": PASSWORD } }),
+        None,
+    )
+    .await;
+    let r = &body["data"]["register"];
+    Registered {
+        id: r["user"]["id"]
+            .as_str()
+            .and_then(|s| Uuid::parse_str(s).ok())
+            .unwrap_or_else(|| panic!("registered: {body}")),
+        access: r["accessToken"].as_str().expect("an access token").to_owned(),
+        refresh: r["refreshToken"].as_str().expect("a refresh token").to_owned(),
+    }
+}
+
+pub const LOGIN: &str = "mutation($i: LoginInput!) { login(input: $i) { user { id username } accessToken refreshToken expiresAt mfaRequired mfaChallenge } }";
+
+/// A sign-in attempt through the router; the whole response.
+pub async fn login(stack: &TestStack, identifier: &str, password: &str) -> serde_json::Value {
+    gql(stack, LOGIN, serde_json::json!({ "i": { "identifier": identifier, "password": password } }), None).await
+}
+
+pub const REFRESH: &str =
+    "mutation($i: RefreshTokenInput!) { refreshToken(input: $i) { accessToken refreshToken expiresAt } }";
+
+pub async fn refresh(stack: &TestStack, token: &str) -> serde_json::Value {
+    gql(stack, REFRESH, serde_json::json!({ "i": { "refreshToken": token } }), None).await
+}
+
+/// The payloads of the auth subgraph's outbox events of `kind`, oldest first: where tests read
+/// the codes and links the notifications subgraph would send.
+pub async fn sent(stack: &TestStack, kind: &str) -> Vec<serde_json::Value> {
+    let db = &stack.subgraph("auth").rt.db;
+    let rows: Vec<String> =
+        on_db!(db, |pool| sqlx::query_scalar("SELECT payload FROM outbox WHERE kind = $1 ORDER BY created_at, id")
+            .bind(kind)
+            .fetch_all(pool)
+            .await)
+        .expect("the outbox reads");
+    rows.iter().map(|r| serde_json::from_str::<serde_json::Value>(r).expect("JSON")["payload"].clone()).collect()
+}
+
+/// How many security events of `kind` the auth subgraph recorded.
+pub async fn security_events(stack: &TestStack, kind: &str) -> i64 {
+    let db = &stack.subgraph("auth").rt.db;
+    on_db!(db, |pool| sqlx::query_scalar("SELECT COUNT(*) FROM security_events WHERE kind = $1")
+        .bind(kind)
+        .fetch_one(pool)
+        .await)
+    .expect("the audit trail reads")
+}

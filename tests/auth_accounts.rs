@@ -95,19 +95,20 @@ async fn an_unknown_identifier_and_a_wrong_password_get_the_same_answer() {
       "data": null,
       "errors": [
         {
-          "extensions": {
-            "code": "UNAUTHENTICATED"
-          },
+          "message": "The email, username or password is not right.",
           "locations": [
             {
-              "column": 33,
-              "line": 1
+              "line": 1,
+              "column": 26
             }
           ],
-          "message": "The email, username or password is not right.",
           "path": [
             "login"
-          ]
+          ],
+          "extensions": {
+            "code": "UNAUTHENTICATED",
+            "serviceName": "auth"
+          }
         }
       ]
     }

@@ -25,7 +25,7 @@ async fn an_anonymous_caller_gets_null_and_an_error_for_authenticated_fields_and
     let (status, body) = graphql(&stack.router_url("/graphql"), &query, None).await;
     assert_eq!(status, 200);
     assert_eq!(body["data"], json!({ "signedIn": false, "order": null }), "{body}");
-    assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHORIZED_FIELD_OR_TYPE", "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{body}");
     assert_eq!(body["errors"][0]["path"], json!(["order"]));
     let after = counts(&stack);
     let orders = |c: &[(&str, usize)]| c.iter().find(|(n, _)| *n == "orders").map(|(_, n)| *n);
@@ -38,7 +38,7 @@ async fn an_authenticated_field_under_a_non_null_root_nulls_the_whole_data() {
     let (_, body) = graphql(&stack.router_url("/graphql"), "{ me { id } }", None).await;
     assert_eq!(body["data"], serde_json::Value::Null, "{body}");
     assert_eq!(body["errors"].as_array().expect("errors").len(), 1, "one error, not a second for the null: {body}");
-    assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHORIZED_FIELD_OR_TYPE");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
 }
 
 #[tokio::test]
@@ -49,11 +49,12 @@ async fn requires_scopes_lets_admins_in_and_keeps_customers_and_anonymous_out() 
 
     let (_, anonymous) = graphql(&url, query, None).await;
     assert_eq!(anonymous["data"], serde_json::Value::Null, "{anonymous}");
-    assert_eq!(anonymous["errors"][0]["extensions"]["code"], "UNAUTHORIZED_FIELD_OR_TYPE");
+    assert_eq!(anonymous["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
 
     let (_, customer) = graphql(&url, query, Some(&token(&stack, &["customer"]).await)).await;
     assert_eq!(customer["data"], serde_json::Value::Null, "{customer}");
     assert_eq!(customer["errors"][0]["path"], json!(["signingKeyIds"]));
+    assert_eq!(customer["errors"][0]["extensions"]["code"], "FORBIDDEN", "signed in, but without the role");
 
     let (_, admin) = graphql(&url, query, Some(&token(&stack, &["admin"]).await)).await;
     let kid =
@@ -68,7 +69,7 @@ async fn reject_mode_refuses_the_whole_operation() {
     let before = counts(&stack);
     let (_, body) = graphql(&stack.router_url("/graphql"), "{ signedIn signingKeyIds }", None).await;
     assert!(body.get("data").is_none(), "{body}");
-    assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHORIZED_FIELD_OR_TYPE");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
     assert_eq!(before, counts(&stack), "no subgraph was called");
 }
 

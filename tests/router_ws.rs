@@ -51,7 +51,7 @@ async fn an_anonymous_subscription_to_an_authenticated_field_is_refused_by_the_r
     let mut socket = ws::subscribe(&router_ws(&stack), None, QUERY).await;
     let msg = next_json(&mut socket).await.expect("an answer");
     assert_eq!(msg["type"], "error", "{msg}");
-    assert_eq!(msg["payload"][0]["extensions"]["code"], "UNAUTHORIZED_FIELD_OR_TYPE", "{msg}");
+    assert_eq!(msg["payload"][0]["extensions"]["code"], "UNAUTHENTICATED", "{msg}");
     assert_eq!(stack.subgraph("notifications").rt.bus.live_topics(), 0, "the subgraph was never asked");
 }
 

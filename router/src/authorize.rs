@@ -5,8 +5,8 @@
 //! meet no mark; `@requiresScopes(scopes: [[a, b], [c]])` needs every scope of at least one
 //! inner list ("a and b, or c"). Unauthorized fields are removed from the operation that gets
 //! planned, so no subgraph ever sees them. The client's response still has them, as null, with
-//! an `UNAUTHORIZED_FIELD_OR_TYPE` error at their path. In `reject` mode the whole operation is
-//! refused instead.
+//! an `UNAUTHENTICATED` (anonymous caller) or `FORBIDDEN` (missing role) error at their path.
+//! In `reject` mode the whole operation is refused instead.
 
 use hive_router_query_planner::{
     ast::{
@@ -116,13 +116,14 @@ impl Walker<'_> {
     }
 
     fn refuse(&mut self, path: &[String], what: &str) {
-        let message = if self.caller.is_some() {
-            format!("You are not allowed to read `{what}`: your account lacks the role it needs.")
+        // The stable codes of DESIGN.md: a missing sign-in and a missing role are told apart, so
+        // a client knows whether to sign in or to give up.
+        let (code, message) = if self.caller.is_some() {
+            ("FORBIDDEN", format!("You are not allowed to read `{what}`: your account lacks the role it needs."))
         } else {
-            format!("`{what}` needs a signed-in user: send a valid access token.")
+            ("UNAUTHENTICATED", format!("`{what}` needs a signed-in user: send a valid access token."))
         };
-        self.errors
-            .push(json!({ "message": message, "path": path, "extensions": { "code": "UNAUTHORIZED_FIELD_OR_TYPE" } }));
+        self.errors.push(json!({ "message": message, "path": path, "extensions": { "code": code } }));
     }
 }
 

@@ -29,7 +29,7 @@ pub struct Authorized {
     pub root: String,
     /// The operation to plan: the client's minus refused fields.
     pub to_plan: OperationDefinition,
-    /// `UNAUTHORIZED_FIELD_OR_TYPE` errors for the refused fields.
+    /// `UNAUTHENTICATED`/`FORBIDDEN` errors for the refused fields.
     pub errors: Vec<Value>,
     /// The plan-cache key of `to_plan`, when authorization pruned nothing (it is then the
     /// prepared document's); computed at planning otherwise.

@@ -33,9 +33,8 @@ async fn a_token_signed_by_the_auth_subgraph_is_accepted_by_another_subgraph() {
     assert_eq!(body["data"]["me"]["id"], user.to_string());
 }
 
-#[tokio::test]
-async fn forged_expired_and_misaddressed_tokens_are_refused() {
-    let (stack, keys) = stack().await;
+/// Every way a token can be wrong, each with a name for the failure message.
+fn forgeries(keys: &KeyRing) -> Vec<(&'static str, String)> {
     let claims = claims_for(Uuid::now_v7(), &["admin"]);
     let real = keys.current();
 
@@ -70,7 +69,11 @@ async fn forged_expired_and_misaddressed_tokens_are_refused() {
     tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
     let tampered = String::from_utf8(tampered).expect("still ASCII");
 
-    for (name, token) in [
+    // The real key under a `kid` the JWKS does not list.
+    let unknown_kid = SigningKey::from_seed("forged-kid".into(), *real.seed()).sign(&claims);
+
+    vec![
+        ("unknown kid", unknown_kid),
         ("unknown key", unknown_key),
         ("alg none", alg_none),
         ("HS256 keyed with the public key", hs256_public),
@@ -81,8 +84,23 @@ async fn forged_expired_and_misaddressed_tokens_are_refused() {
         ("not yet valid", not_yet_valid),
         ("tampered signature", tampered),
         ("garbage", "not-a-jwt".to_owned()),
-    ] {
+    ]
+}
+
+#[tokio::test]
+async fn forged_expired_and_misaddressed_tokens_are_refused() {
+    let (stack, keys) = stack().await;
+    for (name, token) in forgeries(&keys) {
         assert_refused(name, me(&stack, &token).await);
+    }
+}
+
+#[tokio::test]
+async fn forged_expired_and_misaddressed_tokens_are_refused_by_the_router() {
+    let stack = tessera_testkit::spawn_stack(&tessera::SUBGRAPHS).await;
+    let keys = KeyRing::load_or_create(&stack.subgraph("auth").rt.db, 900).await.expect("the key ring loads");
+    for (name, token) in forgeries(&keys) {
+        assert_refused(name, graphql(&stack.router_url("/graphql"), "{ me { id } }", Some(&token)).await);
     }
 }
 

@@ -1,0 +1,206 @@
+//! Sign-in throughput and load shedding, measured.
+//!
+//! Run with `cargo bench --bench auth`. In one run, on this machine:
+//! 1. the raw argon2id rate: the DESIGN.md parameters (19 MiB, t=2, p=1), one thread per core,
+//!    verifying a hash in a loop: the ceiling no login service can beat;
+//! 2. logins/s through the router (HTTP, GraphQL, lockout bookkeeping, session, JWT), with
+//!    enough clients to keep every hash slot busy; the figure that matters is the ratio to (1);
+//! 3. a flood at 4x that login capacity for a few seconds, with a cheap query (`{ signedIn }`)
+//!    running beside it: how many logins were shed (`RATE_LIMITED`) and how fast, and the cheap
+//!    query's p99 next to its p99 on an idle stack.
+//!
+//! Everything is bounded in time and count and targets 127.0.0.1 only.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use argon2::{
+    Algorithm, Argon2, Params, Version,
+    password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash},
+};
+use serde_json::{Value, json};
+use tessera::SUBGRAPHS;
+use tessera_kit::config::BucketConfig;
+use tessera_testkit::{spawn_configured, test_bus};
+
+const PASSWORD: &str = "violet kettle drifting over marble";
+const USERS: usize = 32;
+const MEASURE: Duration = Duration::from_secs(6);
+const FLOOD: Duration = Duration::from_secs(6);
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map(usize::from).unwrap_or(2)
+}
+
+/// Verifications per second with one thread per core, for `MEASURE`.
+fn raw_argon2_rate() -> f64 {
+    let params = Params::new(19_456, 2, 1, None).expect("valid parameters");
+    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+    let hash = argon.hash_password(PASSWORD.as_bytes()).expect("hashes").to_string();
+    let done = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..cores() {
+            let (done, hash) = (done.clone(), hash.clone());
+            s.spawn(move || {
+                let parsed = PasswordHash::new(&hash).expect("parses");
+                while started.elapsed() < MEASURE {
+                    Argon2::default().verify_password(PASSWORD.as_bytes(), &parsed).expect("verifies");
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        }
+    });
+    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+}
+
+async fn post(http: &reqwest::Client, url: &str, body: &Value) -> (Duration, Value) {
+    let t = Instant::now();
+    let res = http.post(url).json(body).send().await.expect("the router answers");
+    let body: Value = res.json().await.unwrap_or(Value::Null);
+    (t.elapsed(), body)
+}
+
+fn login_body(i: usize) -> Value {
+    json!({
+        "query": "mutation($i: LoginInput!) { login(input: $i) { accessToken } }",
+        "variables": { "i": { "identifier": format!("user{}", i % USERS), "password": PASSWORD } },
+    })
+}
+
+fn outcome(body: &Value) -> &str {
+    if body["data"]["login"]["accessToken"].is_string() {
+        "ok"
+    } else {
+        body["errors"][0]["extensions"]["code"].as_str().unwrap_or("other")
+    }
+}
+
+fn percentile(sorted: &[Duration], p: usize) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[(sorted.len() * p / 100).min(sorted.len() - 1)].as_secs_f64() * 1000.0
+}
+
+/// The cheap query in a loop until `stop`, one at a time; its latencies, sorted.
+async fn cheap_queries(http: reqwest::Client, url: String, stop: Arc<AtomicBool>) -> Vec<Duration> {
+    let body = json!({ "query": "{ signedIn }" });
+    let mut latencies = Vec::new();
+    while !stop.load(Ordering::Relaxed) && latencies.len() < 100_000 {
+        latencies.push(post(&http, &url, &body).await.0);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    latencies.sort();
+    latencies
+}
+
+fn main() {
+    println!("cores: {}, argon2id m=19456 KiB t=2 p=1, 127.0.0.1, SQLite, bench (release) profile\n", cores());
+    let raw = raw_argon2_rate();
+    println!("raw argon2id verifications          {raw:>8.1} /s   ({} threads)", cores());
+
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    runtime.block_on(async {
+        let stack = spawn_configured(&SUBGRAPHS, test_bus().await, |c| {
+            // Measure the auth subgraph's own shedding, not the router's per-IP bucket.
+            c.router.rate_limit.per_ip = BucketConfig { capacity: 1e9, per_second: 1e9 };
+            c.identity.registrations_per_ip_per_hour = 1_000_000;
+        })
+        .await;
+        let http = reqwest::Client::new();
+        let url = stack.router_url("/graphql");
+        for i in 0..USERS {
+            let register = json!({
+                "query": "mutation($i: RegisterInput!) { register(input: $i) { user { id } } }",
+                "variables": { "i": { "email": format!("user{i}@example.com"), "username": format!("user{i}"), "password": PASSWORD } },
+            });
+            let (_, body) = post(&http, &url, &register).await;
+            assert!(body["data"]["register"].is_object(), "registered: {body}");
+        }
+
+        let (_, idle) = {
+            let stop = Arc::new(AtomicBool::new(false));
+            let task = tokio::spawn(cheap_queries(http.clone(), url.clone(), stop.clone()));
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            stop.store(true, Ordering::Relaxed);
+            ((), task.await.expect("cheap queries"))
+        };
+
+        // Closed loop: 2 clients per core keep every hash slot busy without overflowing the queue.
+        let clients = 2 * cores();
+        let ok = Arc::new(AtomicUsize::new(0));
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for c in 0..clients {
+            let (http, url, ok) = (http.clone(), url.clone(), ok.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut i = c;
+                while started.elapsed() < MEASURE {
+                    let (_, body) = post(&http, &url, &login_body(i)).await;
+                    if outcome(&body) == "ok" {
+                        ok.fetch_add(1, Ordering::Relaxed);
+                    }
+                    i += clients;
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.expect("a client");
+        }
+        let logins = ok.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64();
+        println!("logins through the router            {logins:>8.1} /s   ({clients} clients)");
+        println!("ratio to the raw argon2id rate       {:>8.2}      (goal: at least 0.90)\n", logins / raw);
+
+        // Open loop at 4x capacity: requests start on a schedule, whatever the answers do.
+        let rate = 4.0 * logins;
+        let stop = Arc::new(AtomicBool::new(false));
+        let cheap = tokio::spawn(cheap_queries(http.clone(), url.clone(), stop.clone()));
+        let interval = Duration::from_secs_f64(1.0 / rate);
+        let started = Instant::now();
+        let mut sent = Vec::new();
+        let mut n = 0;
+        while started.elapsed() < FLOOD {
+            let (http, url) = (http.clone(), url.clone());
+            sent.push(tokio::spawn(async move {
+                let (took, body) = post(&http, &url, &login_body(n)).await;
+                (took, outcome(&body).to_owned())
+            }));
+            n += 1;
+            let next = interval.mul_f64(n as f64);
+            tokio::time::sleep(next.saturating_sub(started.elapsed())).await;
+        }
+        let mut by_outcome: std::collections::BTreeMap<String, Vec<Duration>> = Default::default();
+        for t in sent {
+            let (took, outcome) = t.await.expect("a login");
+            by_outcome.entry(outcome).or_default().push(took);
+        }
+        stop.store(true, Ordering::Relaxed);
+        let busy = cheap.await.expect("cheap queries");
+        println!("flood: {n} logins in {:.1} s at {rate:.0}/s (4x capacity)", FLOOD.as_secs_f64());
+        for (outcome, mut latencies) in by_outcome {
+            latencies.sort();
+            println!(
+                "  {outcome:<16} {:>6}   p50 {:>8.1} ms   p99 {:>8.1} ms",
+                latencies.len(),
+                percentile(&latencies, 50),
+                percentile(&latencies, 99)
+            );
+        }
+        println!(
+            "cheap query {{ signedIn }}: idle p50 {:.2} ms p99 {:.2} ms; under the flood p50 {:.2} ms p99 {:.2} ms ({} queries, ratio p99 {:.1}x)",
+            percentile(&idle, 50),
+            percentile(&idle, 99),
+            percentile(&busy, 50),
+            percentile(&busy, 99),
+            busy.len(),
+            percentile(&busy, 99) / percentile(&idle, 99).max(0.001),
+        );
+        stack.stop();
+    });
+}

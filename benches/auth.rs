@@ -132,8 +132,8 @@ fn main() {
             ((), task.await.expect("cheap queries"))
         };
 
-        // Closed loop: 2 clients per core keep every hash slot busy without overflowing the queue.
-        let clients = 2 * cores();
+        // Closed loop: 4 clients per core keep every hash slot busy without overflowing the queue.
+        let clients = 4 * cores();
         let ok = Arc::new(AtomicUsize::new(0));
         let started = Instant::now();
         let mut tasks = Vec::new();

@@ -89,7 +89,8 @@ async fn locking_and_disabling_sign_the_user_out_and_unlocking_lets_them_back() 
     assert_eq!(code(&login(&stack, "ada", PASSWORD).await), "FORBIDDEN");
     assert_eq!(code(&refresh(&stack, &refresh_token).await), "UNAUTHENTICATED");
 
-    let trail = "query($u: ID!) { securityEvents(userId: $u, first: 100) { totalCount edges { node { kind detail } } } }";
+    let trail =
+        "query($u: ID!) { securityEvents(userId: $u, first: 100) { totalCount edges { node { kind detail } } } }";
     let events = gql(&stack, trail, json!({ "u": ada.id }), Some(&root)).await;
     let kinds: Vec<&str> = events["data"]["securityEvents"]["edges"]
         .as_array()
@@ -97,7 +98,9 @@ async fn locking_and_disabling_sign_the_user_out_and_unlocking_lets_them_back() 
         .iter()
         .filter_map(|e| e["node"]["kind"].as_str())
         .collect();
-    for kind in ["REGISTERED", "ACCOUNT_LOCKED", "SESSION_REVOKED", "ACCOUNT_UNLOCKED", "LOGIN_SUCCEEDED", "ACCOUNT_DISABLED"] {
+    for kind in
+        ["REGISTERED", "ACCOUNT_LOCKED", "SESSION_REVOKED", "ACCOUNT_UNLOCKED", "LOGIN_SUCCEEDED", "ACCOUNT_DISABLED"]
+    {
         assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
     }
     assert!(kinds[..2].contains(&"ACCOUNT_DISABLED"), "newest first: {kinds:?}");

@@ -13,8 +13,7 @@ async fn status(stack: &TestStack, token: &str) -> u16 {
     tessera_testkit::graphql(&stack.router_url("/graphql"), "{ signedIn }", Some(token)).await.0
 }
 
-const REQUEST_RESET: &str =
-    "mutation($i: RequestPasswordResetInput!) { requestPasswordReset(input: $i) { accepted } }";
+const REQUEST_RESET: &str = "mutation($i: RequestPasswordResetInput!) { requestPasswordReset(input: $i) { accepted } }";
 const RESET: &str = "mutation($i: ResetPasswordInput!) { resetPassword(input: $i) { sessionsRevoked } }";
 
 #[tokio::test]
@@ -83,17 +82,20 @@ async fn a_one_time_code_allows_five_guesses_and_works_once() {
     let right = last_code(&stack).await;
     let wrong = if right == "000000" { "111111" } else { "000000" };
     for _ in 0..5 {
-        let body = gql(&stack, VERIFY_OTP, json!({ "i": { "purpose": "STEP_UP", "code": wrong } }), Some(&ada.access)).await;
+        let body =
+            gql(&stack, VERIFY_OTP, json!({ "i": { "purpose": "STEP_UP", "code": wrong } }), Some(&ada.access)).await;
         assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
     }
-    let capped = gql(&stack, VERIFY_OTP, json!({ "i": { "purpose": "STEP_UP", "code": right } }), Some(&ada.access)).await;
+    let capped =
+        gql(&stack, VERIFY_OTP, json!({ "i": { "purpose": "STEP_UP", "code": right } }), Some(&ada.access)).await;
     assert_eq!(code(&capped), "BAD_USER_INPUT", "after five wrong guesses even the right code is dead: {capped}");
 
     gql(&stack, REQUEST_OTP, request, Some(&ada.access)).await;
     let fresh = last_code(&stack).await;
     let ok = gql(&stack, VERIFY_OTP, json!({ "i": { "purpose": "STEP_UP", "code": fresh } }), Some(&ada.access)).await;
     assert_eq!(ok["data"]["verifyOtp"]["verified"], true, "{ok}");
-    let again = gql(&stack, VERIFY_OTP, json!({ "i": { "purpose": "STEP_UP", "code": fresh } }), Some(&ada.access)).await;
+    let again =
+        gql(&stack, VERIFY_OTP, json!({ "i": { "purpose": "STEP_UP", "code": fresh } }), Some(&ada.access)).await;
     assert_eq!(code(&again), "BAD_USER_INPUT", "single use: {again}");
     let stored: Vec<Vec<u8>> = {
         let db = &stack.subgraph("auth").rt.db;
@@ -105,8 +107,7 @@ async fn a_one_time_code_allows_five_guesses_and_works_once() {
 
 #[tokio::test]
 async fn codes_to_one_destination_are_limited_per_hour_and_sms_verifies_a_phone() {
-    let stack =
-        spawn_configured(&SUBGRAPHS, test_bus().await, |c| c.identity.codes_per_destination_per_hour = 2).await;
+    let stack = spawn_configured(&SUBGRAPHS, test_bus().await, |c| c.identity.codes_per_destination_per_hour = 2).await;
     let ada = register(&stack, "ada").await;
     let phone = json!({ "i": { "purpose": "VERIFY_PHONE", "channel": "SMS", "destination": "+1 415 555 0123" } });
     let first = gql(&stack, REQUEST_OTP, phone.clone(), Some(&ada.access)).await;
@@ -121,7 +122,10 @@ async fn codes_to_one_destination_are_limited_per_hour_and_sms_verifies_a_phone(
     let third = gql(&stack, REQUEST_OTP, by_sms, Some(&ada.access)).await;
     assert_eq!(code(&third), "RATE_LIMITED", "two codes an hour to this phone: {third}");
     let by_email = json!({ "i": { "purpose": "STEP_UP", "channel": "EMAIL" } });
-    assert!(gql(&stack, REQUEST_OTP, by_email, Some(&ada.access)).await["data"]["requestOtp"].is_object(), "per destination");
+    assert!(
+        gql(&stack, REQUEST_OTP, by_email, Some(&ada.access)).await["data"]["requestOtp"].is_object(),
+        "per destination"
+    );
 }
 
 fn now() -> u64 {
@@ -139,7 +143,13 @@ async fn totp_guards_sign_in_a_code_cannot_be_replayed_and_a_recovery_code_works
 
     let confirm = "mutation($i: ConfirmTotpInput!) { confirmTotp(input: $i) { recoveryCodes } }";
     // The step before the current one: still accepted (drift), and leaves the current step unused.
-    let confirmed = gql(&stack, confirm, json!({ "i": { "code": tessera_auth::totp::code_at(&secret, now() - 30) } }), Some(&ada.access)).await;
+    let confirmed = gql(
+        &stack,
+        confirm,
+        json!({ "i": { "code": tessera_auth::totp::code_at(&secret, now() - 30) } }),
+        Some(&ada.access),
+    )
+    .await;
     let recovery: Vec<String> = serde_json::from_value(confirmed["data"]["confirmTotp"]["recoveryCodes"].clone())
         .unwrap_or_else(|_| panic!("{confirmed}"));
     assert_eq!(recovery.len(), 10);
@@ -152,20 +162,28 @@ async fn totp_guards_sign_in_a_code_cannot_be_replayed_and_a_recovery_code_works
     let current = tessera_auth::totp::code_at(&secret, now());
     let done = gql(&stack, verify, json!({ "i": { "challenge": challenge, "code": current } }), None).await;
     assert!(done["data"]["verifyMfa"]["accessToken"].is_string(), "{done}");
-    assert_eq!(code(&gql(&stack, verify, json!({ "i": { "challenge": challenge, "code": current } }), None).await), "UNAUTHENTICATED", "a challenge completes once");
+    assert_eq!(
+        code(&gql(&stack, verify, json!({ "i": { "challenge": challenge, "code": current } }), None).await),
+        "UNAUTHENTICATED",
+        "a challenge completes once"
+    );
 
     // A code seen over someone's shoulder is worthless within its window.
-    let again = login(&stack, "ada", PASSWORD).await["data"]["login"]["mfaChallenge"].as_str().expect("challenge").to_owned();
+    let again =
+        login(&stack, "ada", PASSWORD).await["data"]["login"]["mfaChallenge"].as_str().expect("challenge").to_owned();
     let replay = gql(&stack, verify, json!({ "i": { "challenge": again, "code": current } }), None).await;
     assert_eq!(code(&replay), "BAD_USER_INPUT", "replayed TOTP: {replay}");
-    let by_recovery = gql(&stack, verify, json!({ "i": { "challenge": again, "code": recovery[0].to_uppercase() } }), None).await;
+    let by_recovery =
+        gql(&stack, verify, json!({ "i": { "challenge": again, "code": recovery[0].to_uppercase() } }), None).await;
     assert!(by_recovery["data"]["verifyMfa"]["accessToken"].is_string(), "{by_recovery}");
-    let third = login(&stack, "ada", PASSWORD).await["data"]["login"]["mfaChallenge"].as_str().expect("challenge").to_owned();
+    let third =
+        login(&stack, "ada", PASSWORD).await["data"]["login"]["mfaChallenge"].as_str().expect("challenge").to_owned();
     let reused = gql(&stack, verify, json!({ "i": { "challenge": third, "code": recovery[0] } }), None).await;
     assert_eq!(code(&reused), "BAD_USER_INPUT", "a recovery code works once: {reused}");
 
     let disable = "mutation($i: DisableTotpInput!) { disableTotp(input: $i) { mfaEnabled } }";
-    let refused = gql(&stack, disable, json!({ "i": { "password": "not the password at all" } }), Some(&ada.access)).await;
+    let refused =
+        gql(&stack, disable, json!({ "i": { "password": "not the password at all" } }), Some(&ada.access)).await;
     assert_eq!(code(&refused), "UNAUTHENTICATED", "{refused}");
     let off = gql(&stack, disable, json!({ "i": { "password": PASSWORD } }), Some(&ada.access)).await;
     assert_eq!(off["data"]["disableTotp"]["mfaEnabled"], false, "{off}");

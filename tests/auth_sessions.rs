@@ -55,8 +55,7 @@ async fn of_ten_parallel_refreshes_with_one_token_exactly_one_wins() {
 
 #[tokio::test]
 async fn reusing_a_rotated_refresh_token_revokes_the_session_and_the_router_refuses_its_tokens() {
-    let stack =
-        spawn_configured(&SUBGRAPHS, test_bus().await, |c| c.identity.refresh_reuse_grace_seconds = 0).await;
+    let stack = spawn_configured(&SUBGRAPHS, test_bus().await, |c| c.identity.refresh_reuse_grace_seconds = 0).await;
     let ada = register(&stack, "ada").await;
     let other = login(&stack, "ada", PASSWORD).await;
     let other_access = other["data"]["login"]["accessToken"].as_str().expect("a second session").to_owned();
@@ -66,8 +65,7 @@ async fn reusing_a_rotated_refresh_token_revokes_the_session_and_the_router_refu
 
     let stolen = refresh(&stack, &ada.refresh).await;
     assert_eq!(code(&stolen), "UNAUTHENTICATED", "{stolen}");
-    eventually("the router refuses the family's access token", || async { status(&stack, &access).await == 401 })
-        .await;
+    eventually("the router refuses the family's access token", || async { status(&stack, &access).await == 401 }).await;
     assert_eq!(status(&stack, &ada.access).await, 401, "older access tokens of the family too");
     assert_eq!(code(&refresh(&stack, &next).await), "UNAUTHENTICATED", "the newest refresh token is dead too");
     assert_eq!(status(&stack, &other_access).await, 200, "another session of the user is untouched");

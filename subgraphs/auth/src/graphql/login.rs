@@ -77,7 +77,8 @@ impl LoginMutation {
         if input.password.len() > 4 * rules::PASSWORD_MAX {
             return Err(ApiError::bad_input("password", "A password has at most 128 characters."));
         }
-        let account = check_password(state, client, &identifier, &input.password).await?;
+        // The lock count is cleared in the sign-in's own transaction (one write fewer per login).
+        let account = check_password(state, client, &identifier, &input.password, false).await?;
         let policy = state.policy();
         if account.disabled {
             return Err(ApiError::forbidden("This account has been disabled. Contact support."));
@@ -94,10 +95,11 @@ impl LoginMutation {
             let challenge = secret::token();
             let expires = now + policy.mfa_challenge_seconds;
             store::codes::insert_challenge(&state.rt.db, &secret::token_hash(&challenge), account.id, expires).await?;
+            store::throttle::clear_attempts(&state.rt.db, &identifier).await?;
             audit::record_alone(&state.rt.db, Some(account.id), SecurityEventKind::MfaChallenged, client, "").await?;
             return Ok(LoginPayload { mfa_required: true, mfa_challenge: Some(challenge), ..LoginPayload::default() });
         }
-        let tokens = sign_in(state, &account, client, "password").await?;
+        let tokens = sign_in(state, &account, client, "password", Some(&identifier)).await?;
         Ok(LoginPayload::signed_in(account, tokens))
     }
 
@@ -121,15 +123,24 @@ impl LoginMutation {
             return Err(expired());
         }
         tx.commit().await?;
-        let tokens = sign_in(state, &account, client, "password and second factor").await?;
+        let tokens = sign_in(state, &account, client, "password and second factor", None).await?;
         Ok(LoginPayload::signed_in(account, tokens))
     }
 }
 
 /// Starts a session and records the sign-in.
-async fn sign_in(state: &State, account: &Account, client: &ClientInfo, how: &str) -> Result<Tokens, ApiError> {
+async fn sign_in(
+    state: &State,
+    account: &Account,
+    client: &ClientInfo,
+    how: &str,
+    clear: Option<&str>,
+) -> Result<Tokens, ApiError> {
     let roles = store::accounts::roles(&state.rt.db, account.id).await?;
     let mut tx = state.rt.db.begin().await?;
+    if let Some(identifier) = clear {
+        store::throttle::clear_attempts_in(&mut tx, identifier).await?;
+    }
     let tokens = tokens::start_session(state, &mut tx, account, roles, client).await?;
     audit::record(&mut tx, Some(account.id), SecurityEventKind::LoginSucceeded, client, how).await?;
     tx.commit().await?;
@@ -138,12 +149,14 @@ async fn sign_in(state: &State, account: &Account, client: &ClientInfo, how: &st
 }
 
 /// The account whose password this is, or the one answer every failure gets. Also counts the
-/// failure towards the identifier's lock, and upgrades an outdated hash.
+/// failure towards the identifier's lock, and upgrades an outdated hash. With `clear`, a success
+/// clears the identifier's count here; without, the caller must (see `login`).
 pub(super) async fn check_password(
     state: &State,
     client: &ClientInfo,
     identifier: &str,
     password: &str,
+    clear: bool,
 ) -> Result<Account, ApiError> {
     let db = &state.rt.db;
     let policy = state.policy();
@@ -168,7 +181,9 @@ pub(super) async fn check_password(
     let Some(account) = account.filter(|_| verdict != Verdict::Wrong) else {
         return Err(failed(state, client, identifier, attempt, locks, now).await);
     };
-    store::throttle::clear_attempts(db, identifier).await?;
+    if clear {
+        store::throttle::clear_attempts(db, identifier).await?;
+    }
     if verdict == Verdict::RightButRehash {
         upgrade_hash(state, account.id, stored.unwrap_or_default(), password);
     }

@@ -99,7 +99,7 @@ impl MfaMutation {
         let state = state(ctx);
         let (id, _) = me(ctx)?;
         let account = account(state, id).await?;
-        check_password(state, client(ctx), &account.username, &input.password).await?;
+        check_password(state, client(ctx), &account.username, &input.password, true).await?;
         let mut tx = state.rt.db.begin().await?;
         store::accounts::set_totp(&mut tx, id, None, false).await?;
         store::codes::replace_recovery(&mut tx, id, &[]).await?;

@@ -111,7 +111,7 @@ impl RecoveryMutation {
         let (id, sid) = me(ctx)?;
         let account =
             store::accounts::by_id(&state.rt.db, id).await?.ok_or_else(|| ApiError::not_found("No such account."))?;
-        check_password(state, client(ctx), &account.username, &input.current_password)
+        check_password(state, client(ctx), &account.username, &input.current_password, true)
             .await
             .map_err(|e| if e.code == tessera_kit::ErrorCode::Unauthenticated { wrong_current() } else { e })?;
         let new_hash = hashed(state, &input.new_password, &account).await?;

@@ -10,9 +10,12 @@ pub struct StoredKey {
     pub retired_at: Option<DateTime<Utc>>,
 }
 
+/// A `signing_keys` row: kid, seed, created, retired.
+type KeyRow = (String, Vec<u8>, DateTime<Utc>, Option<DateTime<Utc>>);
+
 /// Every stored key, newest first.
 pub async fn signing_keys(db: &Db) -> Result<Vec<StoredKey>, sqlx::Error> {
-    let rows: Vec<(String, Vec<u8>, DateTime<Utc>, Option<DateTime<Utc>>)> = on_db!(db, |pool| sqlx::query_as(
+    let rows: Vec<KeyRow> = on_db!(db, |pool| sqlx::query_as(
         "SELECT kid, seed, created_at, retired_at FROM signing_keys ORDER BY created_at DESC, kid DESC"
     )
     .fetch_all(pool)

@@ -73,3 +73,12 @@ pub async fn lock(db: &Db, identifier: &str, until: i64, now: i64) -> Result<boo
     .await
     .map(|r| r.rows_affected() == 1))
 }
+
+/// [`clear_attempts`] inside a transaction (the sign-in's own, to save a write).
+pub async fn clear_attempts_in(tx: &mut tessera_kit::db::Tx, identifier: &str) -> Result<(), sqlx::Error> {
+    tessera_kit::on_tx!(tx, |c| sqlx::query("DELETE FROM login_attempts WHERE identifier = $1")
+        .bind(identifier)
+        .execute(c)
+        .await
+        .map(|_| ()))
+}

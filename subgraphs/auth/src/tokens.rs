@@ -118,9 +118,10 @@ pub async fn refresh(state: &State, token: &str, client: &ClientInfo) -> Result<
     let policy = &state.rt.config.identity;
     let hash = secret::token_hash(token);
     let now = store::now();
-    let mut tx = db.begin().await?;
-    let Some(session_id) = store::sessions::rotate(&mut tx, &hash, now).await? else {
-        tx.rollback().await?;
+    // Everything is read before the transaction: a transaction must never wait for a second
+    // pool connection (on SQLite, parallel writers queue holding connections, and the pool
+    // would run dry). The conditional rotation below is what decides, atomically.
+    let Some((session_id, None)) = store::sessions::refresh_token(db, &hash).await? else {
         return Err(reused_or_unknown(state, &hash, client, now).await?);
     };
     let session = store::sessions::get(db, session_id).await?.ok_or_else(|| refused("Unknown session."))?;
@@ -134,12 +135,18 @@ pub async fn refresh(state: &State, token: &str, client: &ClientInfo) -> Result<
     if account.disabled || account.admin_locked {
         return Err(ApiError::new(tessera_kit::ErrorCode::AccountLocked, "This account is locked. Contact support."));
     }
+    // Roles are read now, so a role change reaches the token at the next refresh.
+    let roles = store::accounts::roles(db, account.id).await?;
     let next = secret::token();
+    let mut tx = db.begin().await?;
+    if store::sessions::rotate(&mut tx, &hash, now).await?.is_none() {
+        // A parallel refresh won the race.
+        tx.rollback().await?;
+        return Err(reused_or_unknown(state, &hash, client, now).await?);
+    }
     store::sessions::insert_refresh(&mut tx, &secret::token_hash(&next), session.id, now).await?;
     store::sessions::touch(&mut tx, session.id, now).await?;
     tx.commit().await?;
-    // Roles are read now, so a role change reaches the token at the next refresh.
-    let roles = store::accounts::roles(db, account.id).await?;
     Ok(tokens(state, account.id, session.id, roles, next, now))
 }
 

@@ -33,63 +33,19 @@ pub enum SecurityEventKind {
 }
 
 impl SecurityEventKind {
-    /// The stored name: the GraphQL enum value.
+    /// The stored name: the GraphQL enum value, so the two can never drift apart.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Registered => "REGISTERED",
-            Self::EmailVerified => "EMAIL_VERIFIED",
-            Self::LoginSucceeded => "LOGIN_SUCCEEDED",
-            Self::LoginFailed => "LOGIN_FAILED",
-            Self::AccountLockedOut => "ACCOUNT_LOCKED_OUT",
-            Self::MfaChallenged => "MFA_CHALLENGED",
-            Self::MfaFailed => "MFA_FAILED",
-            Self::SessionRevoked => "SESSION_REVOKED",
-            Self::RefreshTokenReused => "REFRESH_TOKEN_REUSED",
-            Self::PasswordResetRequested => "PASSWORD_RESET_REQUESTED",
-            Self::PasswordReset => "PASSWORD_RESET",
-            Self::PasswordChanged => "PASSWORD_CHANGED",
-            Self::RoleAssigned => "ROLE_ASSIGNED",
-            Self::RoleRevoked => "ROLE_REVOKED",
-            Self::AccountLocked => "ACCOUNT_LOCKED",
-            Self::AccountUnlocked => "ACCOUNT_UNLOCKED",
-            Self::AccountDisabled => "ACCOUNT_DISABLED",
-            Self::MfaEnabled => "MFA_ENABLED",
-            Self::MfaDisabled => "MFA_DISABLED",
-            Self::RecoveryCodeUsed => "RECOVERY_CODE_USED",
-            Self::OtpRequested => "OTP_REQUESTED",
-            Self::OtpVerified => "OTP_VERIFIED",
-        }
+        Self::items().iter().find(|i| i.value == self).map_or("UNKNOWN", |i| i.name)
     }
 
     pub fn parse(stored: &str) -> Option<Self> {
-        ALL.iter().copied().find(|k| k.as_str() == stored)
+        Self::items().iter().find(|i| i.name == stored).map(|i| i.value)
+    }
+
+    fn items() -> &'static [async_graphql::resolver_utils::EnumItem<Self>] {
+        <Self as async_graphql::resolver_utils::EnumType>::items()
     }
 }
-
-const ALL: [SecurityEventKind; 22] = [
-    SecurityEventKind::Registered,
-    SecurityEventKind::EmailVerified,
-    SecurityEventKind::LoginSucceeded,
-    SecurityEventKind::LoginFailed,
-    SecurityEventKind::AccountLockedOut,
-    SecurityEventKind::MfaChallenged,
-    SecurityEventKind::MfaFailed,
-    SecurityEventKind::SessionRevoked,
-    SecurityEventKind::RefreshTokenReused,
-    SecurityEventKind::PasswordResetRequested,
-    SecurityEventKind::PasswordReset,
-    SecurityEventKind::PasswordChanged,
-    SecurityEventKind::RoleAssigned,
-    SecurityEventKind::RoleRevoked,
-    SecurityEventKind::AccountLocked,
-    SecurityEventKind::AccountUnlocked,
-    SecurityEventKind::AccountDisabled,
-    SecurityEventKind::MfaEnabled,
-    SecurityEventKind::MfaDisabled,
-    SecurityEventKind::RecoveryCodeUsed,
-    SecurityEventKind::OtpRequested,
-    SecurityEventKind::OtpVerified,
-];
 
 /// Records an event about `account` (None: an identifier with no account, e.g. a failed
 /// sign-in). `detail` is for people, and never holds a secret.

@@ -4,7 +4,6 @@
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use tessera_kit::{ApiError, identity::RequireScopes};
-use uuid::Uuid;
 
 use super::{User, client, me, state, uuid};
 use crate::{
@@ -40,7 +39,7 @@ impl AdminMutation {
     /// Grants a role. It reaches the user's tokens at their next refresh.
     #[graphql(requires_scopes = "admin", guard = "RequireScopes(&[\"admin\"])")]
     async fn assign_role(&self, ctx: &Context<'_>, input: RoleInput) -> Result<AccountPayload, ApiError> {
-        let (target, role) = (existing(ctx, &input.user_id).await?, role(&input.role)?);
+        let (target, role) = (existing(ctx, &input.user_id).await?.id, role(&input.role)?);
         let mut tx = state(ctx).rt.db.begin().await?;
         if store::accounts::add_role(&mut tx, target, &role).await? {
             audit::record(&mut tx, Some(target), SecurityEventKind::RoleAssigned, client(ctx), by(ctx, &role)).await?;
@@ -52,7 +51,7 @@ impl AdminMutation {
     /// Takes a role away. It leaves the user's tokens at their next refresh.
     #[graphql(requires_scopes = "admin", guard = "RequireScopes(&[\"admin\"])")]
     async fn revoke_role(&self, ctx: &Context<'_>, input: RoleInput) -> Result<AccountPayload, ApiError> {
-        let (target, role) = (existing(ctx, &input.user_id).await?, role(&input.role)?);
+        let (target, role) = (existing(ctx, &input.user_id).await?.id, role(&input.role)?);
         if role == "admin" && target == me(ctx)?.0 {
             return Err(ApiError::forbidden("Another admin must take your admin role away, so one always remains."));
         }
@@ -67,29 +66,27 @@ impl AdminMutation {
     /// Locks an account until an admin unlocks it, and signs out its sessions.
     #[graphql(requires_scopes = "admin", guard = "RequireScopes(&[\"admin\"])")]
     async fn lock_account(&self, ctx: &Context<'_>, input: AccountInput) -> Result<AccountPayload, ApiError> {
-        flag(ctx, input, Flag::AdminLocked, true, SecurityEventKind::AccountLocked, Some("locked")).await
+        Ok(flag(ctx, input, Flag::AdminLocked, true, SecurityEventKind::AccountLocked, Some("locked")).await?.0)
     }
 
     /// Lifts an admin lock and any lockout from failed sign-ins.
     #[graphql(requires_scopes = "admin", guard = "RequireScopes(&[\"admin\"])")]
     async fn unlock_account(&self, ctx: &Context<'_>, input: AccountInput) -> Result<AccountPayload, ApiError> {
-        let target = existing(ctx, &input.user_id).await?;
-        let payload = flag(ctx, input, Flag::AdminLocked, false, SecurityEventKind::AccountUnlocked, None).await?;
-        if let Some(a) = store::accounts::by_id(&state(ctx).rt.db, target).await? {
-            store::throttle::clear_attempts(&state(ctx).rt.db, &a.email).await?;
-            store::throttle::clear_attempts(&state(ctx).rt.db, &a.username).await?;
-        }
+        let (payload, account) =
+            flag(ctx, input, Flag::AdminLocked, false, SecurityEventKind::AccountUnlocked, None).await?;
+        store::throttle::clear_account(&state(ctx).rt.db, &account).await?;
         Ok(payload)
     }
 
     /// Disables an account: sign-in is refused and every session is signed out.
     #[graphql(requires_scopes = "admin", guard = "RequireScopes(&[\"admin\"])")]
     async fn disable_account(&self, ctx: &Context<'_>, input: AccountInput) -> Result<AccountPayload, ApiError> {
-        flag(ctx, input, Flag::Disabled, true, SecurityEventKind::AccountDisabled, Some("disabled")).await
+        Ok(flag(ctx, input, Flag::Disabled, true, SecurityEventKind::AccountDisabled, Some("disabled")).await?.0)
     }
 }
 
 /// Sets a flag, records it and, with `revoke`, signs out every session under that reason.
+/// Returns the payload and the account as it was before.
 async fn flag(
     ctx: &Context<'_>,
     input: AccountInput,
@@ -97,8 +94,9 @@ async fn flag(
     on: bool,
     kind: SecurityEventKind,
     revoke: Option<&str>,
-) -> Result<AccountPayload, ApiError> {
-    let target = existing(ctx, &input.user_id).await?;
+) -> Result<(AccountPayload, store::Account), ApiError> {
+    let account = existing(ctx, &input.user_id).await?;
+    let target = account.id;
     if revoke.is_some() && target == me(ctx)?.0 {
         return Err(ApiError::forbidden("You cannot lock or disable your own account."));
     }
@@ -112,16 +110,15 @@ async fn flag(
     }
     tx.commit().await?;
     state.rt.relay.poke();
-    Ok(AccountPayload { user: User::load(ctx, target).await? })
+    Ok((AccountPayload { user: User::load(ctx, target).await? }, account))
 }
 
-/// The id of an existing account, or `NOT_FOUND`.
-async fn existing(ctx: &Context<'_>, id: &ID) -> Result<Uuid, ApiError> {
+/// An existing account, or `NOT_FOUND`.
+async fn existing(ctx: &Context<'_>, id: &ID) -> Result<store::Account, ApiError> {
     let id = uuid("userId", id)?;
-    match store::accounts::by_id(&state(ctx).rt.db, id).await? {
-        Some(_) => Ok(id),
-        None => Err(ApiError::not_found("No account has this id.").with("field", "userId")),
-    }
+    store::accounts::by_id(&state(ctx).rt.db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("No account has this id.").with("field", "userId"))
 }
 
 fn role(raw: &str) -> Result<String, ApiError> {

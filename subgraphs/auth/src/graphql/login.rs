@@ -178,8 +178,9 @@ pub(super) async fn check_password(
     let password = rules::normalize_password(password);
     let verdict = state.hasher.verify(&admission, password.clone(), stored.clone()).await;
     drop(admission);
-    let Some(account) = account.filter(|_| verdict != Verdict::Wrong) else {
-        return Err(failed(state, client, identifier, attempt, locks, now).await);
+    let Some(account) = account.as_ref().filter(|_| verdict != Verdict::Wrong).cloned() else {
+        let failure = Failure { account: account.map(|a| a.id), attempt, locks, now };
+        return Err(failed(state, client, identifier, failure).await);
     };
     if clear {
         store::throttle::clear_attempts(db, identifier).await?;
@@ -195,10 +196,18 @@ fn lock_seconds(policy: &tessera_kit::config::IdentityConfig, locks: i64) -> i64
     policy.lockout_base_seconds.saturating_mul(doubling).min(policy.lockout_max_seconds)
 }
 
+/// One failed sign-in: whose (if the identifier names an account), and its place in the count.
+struct Failure {
+    account: Option<uuid::Uuid>,
+    attempt: i64,
+    locks: i64,
+    now: i64,
+}
+
 /// Records a failed sign-in and, on the attempt that reaches the threshold, locks.
-async fn failed(state: &State, client: &ClientInfo, identifier: &str, attempt: i64, locks: i64, now: i64) -> ApiError {
+async fn failed(state: &State, client: &ClientInfo, identifier: &str, failure: Failure) -> ApiError {
     let db = &state.rt.db;
-    let account = store::accounts::by_identifier(db, identifier).await.ok().flatten().map(|a| a.id);
+    let Failure { account, attempt, locks, now } = failure;
     let mut result = audit::record_alone(db, account, SecurityEventKind::LoginFailed, client, "").await;
     if attempt >= state.policy().lockout_threshold {
         let seconds = lock_seconds(state.policy(), locks);

@@ -62,7 +62,7 @@ impl MfaMutation {
         let (otpauth_uri, base32) =
             totp::enrollment(&secret, &state.policy().totp_issuer, &account.email).map_err(ApiError::internal)?;
         let mut tx = state.rt.db.begin().await?;
-        store::accounts::set_totp(&mut tx, id, Some(&secret), false).await?;
+        store::accounts::set_totp(&mut tx, id, Some(&secret)).await?;
         tx.commit().await?;
         Ok(TotpEnrollment { otpauth_uri, secret: base32 })
     }
@@ -83,14 +83,11 @@ impl MfaMutation {
         let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| secret::recovery_code()).collect();
         let hashes: Vec<Vec<u8>> = codes.iter().map(|c| recovery_hash(state, id, c)).collect();
         let mut tx = state.rt.db.begin().await?;
-        store::accounts::set_totp(&mut tx, id, Some(&secret), true).await?;
-        // set_totp reset the step; keep the confirming code's step spent.
+        // Only the flag: the confirming code's step, claimed above, stays spent.
+        store::accounts::enable_mfa(&mut tx, id).await?;
         store::codes::replace_recovery(&mut tx, id, &hashes).await?;
         audit::record(&mut tx, Some(id), SecurityEventKind::MfaEnabled, client(ctx), "totp").await?;
         tx.commit().await?;
-        if let Some(step) = totp::matching_step(&secret, input.code.trim(), unix_now()) {
-            store::accounts::claim_totp_step(&state.rt.db, id, step).await?;
-        }
         Ok(ConfirmTotpPayload { recovery_codes: codes })
     }
 
@@ -101,7 +98,7 @@ impl MfaMutation {
         let account = account(state, id).await?;
         check_password(state, client(ctx), &account.username, &input.password, true).await?;
         let mut tx = state.rt.db.begin().await?;
-        store::accounts::set_totp(&mut tx, id, None, false).await?;
+        store::accounts::set_totp(&mut tx, id, None).await?;
         store::codes::replace_recovery(&mut tx, id, &[]).await?;
         audit::record(&mut tx, Some(id), SecurityEventKind::MfaDisabled, client(ctx), "").await?;
         tx.commit().await?;

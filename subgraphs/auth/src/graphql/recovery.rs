@@ -95,8 +95,7 @@ impl RecoveryMutation {
         audit::record(&mut tx, Some(account.id), SecurityEventKind::PasswordReset, client(ctx), "").await?;
         tx.commit().await?;
         // The reset is the way out of a lock: clear the counts on both identifiers.
-        store::throttle::clear_attempts(&state.rt.db, &account.email).await?;
-        store::throttle::clear_attempts(&state.rt.db, &account.username).await?;
+        store::throttle::clear_account(&state.rt.db, &account).await?;
         state.rt.relay.poke();
         Ok(PasswordPayload { sessions_revoked: i32::try_from(revoked).unwrap_or(i32::MAX) })
     }

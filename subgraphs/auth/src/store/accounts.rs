@@ -174,16 +174,24 @@ pub async fn totp(db: &Db, id: Uuid) -> Result<Option<(Option<Vec<u8>>, bool)>, 
         .await)
 }
 
-pub async fn set_totp(tx: &mut Tx, id: Uuid, secret: Option<&[u8]>, enabled: bool) -> Result<(), sqlx::Error> {
+pub async fn set_totp(tx: &mut Tx, id: Uuid, secret: Option<&[u8]>) -> Result<(), sqlx::Error> {
     on_tx!(tx, |c| sqlx::query(
-        "UPDATE accounts SET totp_secret = $2, mfa_enabled = $3, totp_last_step = 0 WHERE id = $1"
+        "UPDATE accounts SET totp_secret = $2, mfa_enabled = FALSE, totp_last_step = 0 WHERE id = $1"
     )
     .bind(id)
     .bind(secret)
-    .bind(enabled)
     .execute(c)
     .await
     .map(|_| ()))
+}
+
+/// Turns MFA on for a confirmed secret, keeping the last accepted step.
+pub async fn enable_mfa(tx: &mut Tx, id: Uuid) -> Result<(), sqlx::Error> {
+    on_tx!(tx, |c| sqlx::query("UPDATE accounts SET mfa_enabled = TRUE WHERE id = $1")
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|_| ()))
 }
 
 /// Accepts a TOTP time step once: true only if it is later than every step accepted before,

@@ -60,6 +60,12 @@ pub async fn clear_attempts(db: &Db, identifier: &str) -> Result<(), sqlx::Error
         .map(|_| ()))
 }
 
+/// Clears the counts of both identifiers an account signs in with (an unlock, a reset).
+pub async fn clear_account(db: &Db, account: &super::Account) -> Result<(), sqlx::Error> {
+    clear_attempts(db, &account.email).await?;
+    clear_attempts(db, &account.username).await
+}
+
 /// Locks an identifier until `until`; true for the caller that set the lock.
 pub async fn lock(db: &Db, identifier: &str, until: i64, now: i64) -> Result<bool, sqlx::Error> {
     on_db!(db, |pool| sqlx::query(

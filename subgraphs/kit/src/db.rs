@@ -57,6 +57,12 @@ macro_rules! on_tx {
     };
 }
 
+/// The placeholders of an `IN (...)` list of `n` values starting at `$first`: `$3, $4, $5`.
+/// Both backends accept `IN` with a list; `= ANY($1)` is Postgres-only (DESIGN.md).
+pub fn in_list(first: usize, n: usize) -> String {
+    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
 /// A subgraph's migrations: one embedded set per backend (`migrations/<name>/{sqlite,postgres}`).
 pub struct Migrations {
     pub sqlite: Migrator,

@@ -67,6 +67,30 @@ impl ApiError {
         Self { field: Some(field.into()), ..Self::new(ErrorCode::BadUserInput, message) }
     }
 
+    /// Several bad input fields in one answer: `field` names the first, `fields` lists each with
+    /// its own message, so a form can mark them all at once.
+    pub fn bad_fields(problems: &[(String, String)]) -> Self {
+        let Some((first, only)) = problems.first() else {
+            return Self::new(ErrorCode::BadUserInput, "The input is not valid.");
+        };
+        let message = if problems.len() == 1 {
+            only.clone()
+        } else {
+            let each: Vec<String> = problems.iter().map(|(f, m)| format!("{f}: {m}")).collect();
+            format!("{} fields need fixing. {}", problems.len(), each.join(" "))
+        };
+        let list: Vec<async_graphql::Value> = problems
+            .iter()
+            .map(|(f, m)| {
+                let mut entry = async_graphql::indexmap::IndexMap::new();
+                entry.insert(async_graphql::Name::new("field"), async_graphql::Value::from(f.as_str()));
+                entry.insert(async_graphql::Name::new("message"), async_graphql::Value::from(m.as_str()));
+                async_graphql::Value::Object(entry)
+            })
+            .collect();
+        Self::bad_input(first.clone(), message).with("fields", list)
+    }
+
     pub fn unauthenticated(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::Unauthenticated, message)
     }

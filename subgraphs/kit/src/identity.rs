@@ -37,6 +37,25 @@ pub fn require_user<'a>(ctx: &'a Context<'_>) -> Result<&'a Claims, ApiError> {
     viewer(ctx).claims().ok_or_else(|| ApiError::unauthenticated("Sign in to do this: send a valid access token."))
 }
 
+/// The caller's claims when they are `owner` or an admin, else `FORBIDDEN` (`UNAUTHENTICATED` for
+/// an anonymous caller). For private fields of another user's entity: the router only knows the
+/// field needs a signed-in caller, the owner check happens here, per field.
+pub fn require_self_or_admin<'a>(ctx: &'a Context<'_>, owner: uuid::Uuid) -> Result<&'a Claims, ApiError> {
+    let claims = require_user(ctx)?;
+    if claims.sub == owner || claims.has_scope("admin") {
+        Ok(claims)
+    } else {
+        Err(ApiError::forbidden("Only this user and admins can read this field."))
+    }
+}
+
+/// The caller's claims when they are `owner` (admins excluded: an export or an erasure is the
+/// user's own act), else `FORBIDDEN`.
+pub fn require_self<'a>(ctx: &'a Context<'_>, owner: uuid::Uuid) -> Result<&'a Claims, ApiError> {
+    let claims = require_user(ctx)?;
+    if claims.sub == owner { Ok(claims) } else { Err(ApiError::forbidden("Only this user can do this.")) }
+}
+
 // Marks a field or type `@authenticated` in the exported SDL. Pair it with [`Authenticated`].
 // The kit's SDL export imports it from the federation spec (see `crate::sdl`). A plain comment,
 // not a doc comment: a doc comment would be exported as the description of a definition that

@@ -1,7 +1,7 @@
 //! The events the users subgraph applies.
 
 use tessera_kit::{
-    bus::{Event, inbox::Handler},
+    bus::{Event, inbox::Handler, outbox},
     db::Tx,
 };
 use uuid::Uuid;
@@ -12,11 +12,24 @@ pub struct Events;
 
 impl Handler for Events {
     async fn handle(&self, event: &Event, tx: &mut Tx) -> anyhow::Result<()> {
-        if event.kind == "AccountRegistered" {
-            let user_id: Uuid = serde_json::from_value(event.payload["userId"].clone())?;
-            let display_name = event.payload["username"].as_str();
-            store::create_profile(tx, user_id, display_name).await?;
+        match event.kind.as_str() {
+            "AccountRegistered" => {
+                let display_name = event.payload["username"].as_str();
+                store::profiles::create(tx, user_id(event)?, display_name).await?;
+            }
+            // Erasure: the profile, the settings, and the published events that named the user.
+            "AccountDeleted" => {
+                let user = user_id(event)?;
+                store::profiles::delete(tx, user).await?;
+                store::preferences::delete(tx, user).await?;
+                outbox::forget_published(tx, user).await?;
+            }
+            _ => {}
         }
         Ok(())
     }
+}
+
+fn user_id(event: &Event) -> anyhow::Result<Uuid> {
+    Ok(serde_json::from_value(event.payload["userId"].clone())?)
 }

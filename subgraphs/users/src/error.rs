@@ -1,23 +1,60 @@
 //! The users subgraph's errors, each mapped to a stable `extensions.code`.
 //! No `Display` on purpose (see auth's error.rs): every path to the client goes through `ApiError`.
 
-use tessera_kit::ApiError;
+use std::sync::Arc;
+
+use tessera_kit::{ApiError, ErrorCode};
+
+use crate::domain::Problems;
 
 #[derive(Debug)]
 pub enum UsersError {
-    Database(sqlx::Error),
+    /// Bad input fields, every one named.
+    Invalid(Problems),
+    /// The profile changed since the version the client edited; `current` is the version now.
+    VersionConflict {
+        current: i64,
+    },
+    Database(Arc<sqlx::Error>),
 }
 
 impl From<sqlx::Error> for UsersError {
     fn from(e: sqlx::Error) -> Self {
+        Self::Database(Arc::new(e))
+    }
+}
+
+impl From<Arc<sqlx::Error>> for UsersError {
+    fn from(e: Arc<sqlx::Error>) -> Self {
         Self::Database(e)
+    }
+}
+
+impl From<Problems> for UsersError {
+    fn from(p: Problems) -> Self {
+        Self::Invalid(p)
+    }
+}
+
+impl From<UsersError> for ApiError {
+    fn from(e: UsersError) -> Self {
+        match e {
+            UsersError::Invalid(problems) => ApiError::bad_fields(&problems.0),
+            UsersError::VersionConflict { current } => ApiError::new(
+                ErrorCode::VersionConflict,
+                format!(
+                    "Someone changed this profile first (it is now at version {current}). \
+                     Reload it, reapply your change and send it with expectedVersion {current}."
+                ),
+            )
+            .with("currentVersion", current),
+            UsersError::Database(e) => ApiError::internal(anyhow::anyhow!("{e}")),
+        }
     }
 }
 
 impl From<UsersError> for async_graphql::Error {
     fn from(e: UsersError) -> Self {
-        match e {
-            UsersError::Database(e) => ApiError::internal(e).into(),
-        }
+        ApiError::from(e).into()
     }
 }

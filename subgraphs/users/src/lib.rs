@@ -1,13 +1,15 @@
 //! The users subgraph: profiles and preferences, joined to auth's part of the `User` entity by the
-//! router. This crate holds the foundation (the profile table, the `AccountRegistered` consumer,
-//! `me`); profile editing, preferences and the account lifecycle arrive with the users issue.
+//! router, and the root of `exportMyData`. Auth owns identity and credentials; this subgraph owns
+//! the person's profile and settings. See docs/users.md.
 
 pub mod consumer;
+pub mod domain;
 pub mod error;
 pub mod graphql;
+pub mod loader;
 pub mod store;
 
-use async_graphql::{EmptyMutation, EmptySubscription, Schema, SchemaBuilder};
+use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
 use tessera_kit::{Runtime, SubgraphSpec, bus::inbox, db::Migrations, sdl::federation_sdl, server};
 
 pub static MIGRATIONS: Migrations = Migrations {
@@ -22,14 +24,16 @@ pub const SPEC: SubgraphSpec = SubgraphSpec {
     sdl: || federation_sdl(&schema_builder().finish()),
 };
 
-pub type UsersSchema = Schema<graphql::Query, EmptyMutation, EmptySubscription>;
+pub type UsersSchema = Schema<graphql::Query, graphql::Mutation, EmptySubscription>;
 
-pub fn schema_builder() -> SchemaBuilder<graphql::Query, EmptyMutation, EmptySubscription> {
-    server::harden(Schema::build(graphql::Query, EmptyMutation, EmptySubscription).enable_federation())
+pub fn schema_builder() -> SchemaBuilder<graphql::Query, graphql::Mutation, EmptySubscription> {
+    server::harden(
+        Schema::build(graphql::Query::default(), graphql::Mutation::default(), EmptySubscription).enable_federation(),
+    )
 }
 
 pub fn schema(rt: Runtime) -> UsersSchema {
-    schema_builder().data(rt).finish()
+    schema_builder().data(loader::profiles(&rt.db)).data(loader::preferences(&rt.db)).data(rt).finish()
 }
 
 pub async fn app(rt: Runtime) -> anyhow::Result<axum::Router> {

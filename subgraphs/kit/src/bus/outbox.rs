@@ -46,6 +46,18 @@ pub async fn enqueue(tx: &mut Tx, event: &Event) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
+/// Deletes the already-published events that mention `user_id`, inside an erasure's transaction.
+/// Published rows are history nobody reads again, yet their payloads can hold an email address
+/// or a username; a deleted account must not live on there. Pending rows stay: they still have
+/// to reach their consumers (the erasure's own `AccountDeleted` among them).
+pub async fn forget_published(tx: &mut Tx, user_id: Uuid) -> Result<u64, sqlx::Error> {
+    on_tx!(tx, |c| sqlx::query("DELETE FROM outbox WHERE published_at IS NOT NULL AND payload LIKE $1")
+        .bind(format!("%{user_id}%"))
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))
+}
+
 #[derive(sqlx::FromRow)]
 struct PendingRow {
     id: Uuid,

@@ -3,22 +3,11 @@
 
 mod common;
 
-use common::{PASSWORD, code, gql, login, refresh, register};
+use common::{PASSWORD, admin, code, gql, login, refresh, register};
 use serde_json::json;
 use tessera::SUBGRAPHS;
 use tessera_testkit::{TestStack, eventually, graphql_with, spawn_stack};
 use uuid::Uuid;
-
-/// An admin created the way an operator would (`tessera admin create`), signed in for real.
-async fn admin(stack: &TestStack) -> String {
-    let state = tessera_auth::State::open(stack.subgraph("auth").rt.clone()).await.expect("auth state");
-    let password = tessera_auth::bootstrap::create_admin(&state, "root@example.com")
-        .await
-        .unwrap_or_else(|e| panic!("{}", e.message))
-        .expect("a new account and its one-time password");
-    let body = login(stack, "root@example.com", &password).await;
-    body["data"]["login"]["accessToken"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned()
-}
 
 async fn status(stack: &TestStack, token: &str) -> u16 {
     tessera_testkit::graphql(&stack.router_url("/graphql"), "{ signedIn }", Some(token)).await.0

@@ -125,3 +125,29 @@ pub async fn security_events(stack: &TestStack, kind: &str) -> i64 {
         .await)
     .expect("the audit trail reads")
 }
+
+/// An admin created the way an operator would (`tessera admin create`), signed in for real.
+pub async fn admin(stack: &TestStack) -> String {
+    let state = tessera_auth::State::open(stack.subgraph("auth").rt.clone()).await.expect("auth state");
+    let password = tessera_auth::bootstrap::create_admin(&state, "root@example.com")
+        .await
+        .unwrap_or_else(|e| panic!("{}", e.message))
+        .expect("a new account and its one-time password");
+    let body = login(stack, "root@example.com", &password).await;
+    body["data"]["login"]["accessToken"].as_str().unwrap_or_else(|| panic!("{body}")).to_owned()
+}
+
+/// A count from one subgraph's database: `sql` takes the user id as `$1`.
+pub async fn count_in(stack: &TestStack, subgraph: &str, sql: &str, user: Uuid) -> i64 {
+    let db = &stack.subgraph(subgraph).rt.db;
+    on_db!(db, |pool| sqlx::query_scalar(sql).bind(user).fetch_one(pool).await)
+        .unwrap_or_else(|e| panic!("{subgraph}: {sql}: {e}"))
+}
+
+/// Waits until the users subgraph has applied `user`'s `AccountRegistered`.
+pub async fn eventually_profile(stack: &TestStack, user: Uuid) {
+    tessera_testkit::eventually("the profile is created", || async {
+        count_in(stack, "users", "SELECT COUNT(*) FROM profiles WHERE user_id = $1", user).await == 1
+    })
+    .await;
+}

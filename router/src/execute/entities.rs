@@ -99,7 +99,9 @@ impl Run<'_> {
         let mut body = match answer {
             Ok(answer) => {
                 self.cache_hint(answer.max_age);
-                answer.body
+                let mut body = answer.body;
+                super::entity_errors::index(&mut body);
+                body
             }
             Err(failure) => {
                 for c in &collected {

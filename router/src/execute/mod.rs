@@ -8,6 +8,7 @@
 mod breaker;
 mod client;
 mod entities;
+mod entity_errors;
 mod fetch;
 mod merge;
 mod path;

@@ -30,6 +30,7 @@ pub enum SecurityEventKind {
     RecoveryCodeUsed,
     OtpRequested,
     OtpVerified,
+    AccountDeleted,
 }
 
 impl SecurityEventKind {

@@ -6,6 +6,7 @@ pub mod bootstrap;
 pub mod error;
 pub mod graphql;
 pub mod keys;
+pub mod loader;
 pub mod password;
 pub mod rules;
 pub mod secret;
@@ -77,7 +78,7 @@ pub fn schema_builder() -> SchemaBuilder<graphql::Query, graphql::Mutation, Empt
 }
 
 pub fn schema(state: State) -> AuthSchema {
-    schema_builder().data(state).finish()
+    schema_builder().data(loader::Loaders::new(&state.rt.db)).data(state).finish()
 }
 
 /// The app: the standard GraphQL routes plus `/.well-known/jwks.json`. Starts key rotation

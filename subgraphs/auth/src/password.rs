@@ -99,7 +99,7 @@ impl Hasher {
     /// always [`Verdict::Wrong`], after the same work.
     pub async fn verify(&self, admission: &Admission, password: String, stored: Option<String>) -> Verdict {
         let permit = Self::slot(admission).await;
-        let known = stored.is_some();
+        let known = stored.as_deref().is_some_and(|s| !s.is_empty());
         let stored = stored.filter(|s| !s.is_empty()).unwrap_or_else(|| self.dummy.as_str().to_owned());
         let current = self.params.clone();
         let verdict = tokio::task::spawn_blocking(move || {

@@ -2,12 +2,13 @@
 //! subscription. This crate holds the foundation (the table, the unread count, the subscription
 //! fed by the bus); the consumers and delivery channels arrive with the notifications issue.
 
+pub mod consumer;
 pub mod error;
 pub mod graphql;
 pub mod store;
 
 use async_graphql::{EmptyMutation, Schema, SchemaBuilder};
-use tessera_kit::{Runtime, SubgraphSpec, db::Migrations, sdl::federation_sdl, server};
+use tessera_kit::{Runtime, SubgraphSpec, bus::inbox, db::Migrations, sdl::federation_sdl, server};
 
 pub static MIGRATIONS: Migrations = Migrations {
     sqlite: sqlx::migrate!("../../migrations/notifications/sqlite"),
@@ -36,6 +37,7 @@ pub fn schema(rt: Runtime) -> NotificationsSchema {
 }
 
 pub async fn app(rt: Runtime) -> anyhow::Result<axum::Router> {
+    inbox::spawn_consumer(&rt.bus, rt.db.clone(), "notifications", consumer::Events, rt.stop.clone()).await?;
     Ok(server::subgraph_app(&rt, schema(rt.clone())))
 }
 

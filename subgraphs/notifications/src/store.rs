@@ -1,7 +1,10 @@
 //! The notifications subgraph's SQL, and nothing else.
 
 use chrono::{DateTime, Utc};
-use tessera_kit::{db::Db, on_db};
+use tessera_kit::{
+    db::{Db, Tx},
+    on_db, on_tx,
+};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
@@ -38,4 +41,25 @@ pub async fn insert(db: &Db, n: &Notification) -> Result<(), sqlx::Error> {
     .await
     .map(|_| ())
     })
+}
+
+/// Every notification of a user, newest first (for the data export).
+pub async fn all_of(db: &Db, user_id: Uuid) -> Result<Vec<Notification>, sqlx::Error> {
+    on_db!(db, |pool| {
+        sqlx::query_as(
+        "SELECT id, user_id, kind, title, body, read_at, created_at FROM notifications WHERE user_id = $1 ORDER BY id DESC"
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await
+    })
+}
+
+/// Erases a deleted user's notifications.
+pub async fn delete_for(tx: &mut Tx, user_id: Uuid) -> Result<u64, sqlx::Error> {
+    on_tx!(tx, |c| sqlx::query("DELETE FROM notifications WHERE user_id = $1")
+        .bind(user_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))
 }

@@ -2,12 +2,13 @@
 //! `Order` entity, owner-only reads); placing orders, stock reservation and idempotency arrive
 //! with the orders issue.
 
+pub mod consumer;
 pub mod error;
 pub mod graphql;
 pub mod store;
 
 use async_graphql::{EmptyMutation, EmptySubscription, Schema, SchemaBuilder};
-use tessera_kit::{Runtime, SubgraphSpec, db::Migrations, sdl::federation_sdl, server};
+use tessera_kit::{Runtime, SubgraphSpec, bus::inbox, db::Migrations, sdl::federation_sdl, server};
 
 pub static MIGRATIONS: Migrations = Migrations {
     sqlite: sqlx::migrate!("../../migrations/orders/sqlite"),
@@ -32,5 +33,6 @@ pub fn schema(rt: Runtime) -> OrdersSchema {
 }
 
 pub async fn app(rt: Runtime) -> anyhow::Result<axum::Router> {
+    inbox::spawn_consumer(&rt.bus, rt.db.clone(), "orders", consumer::Events, rt.stop.clone()).await?;
     Ok(server::subgraph_app(&rt, schema(rt.clone())))
 }

@@ -1,7 +1,10 @@
 //! The orders subgraph's SQL, and nothing else.
 
 use chrono::{DateTime, Utc};
-use tessera_kit::{db::Db, on_db};
+use tessera_kit::{
+    db::{Db, Tx},
+    on_db, on_tx,
+};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -34,4 +37,17 @@ pub async fn orders_of(db: &Db, user_id: Uuid, limit: i64) -> Result<Vec<Order>,
     .fetch_all(pool)
     .await
     })
+}
+
+/// The account an anonymized order points at: accounting keeps the order, not the person.
+pub const ANONYMOUS: Uuid = Uuid::nil();
+
+/// Detaches a deleted user's orders from them (amounts, items and dates stay for accounting).
+pub async fn anonymize(tx: &mut Tx, user_id: Uuid) -> Result<u64, sqlx::Error> {
+    on_tx!(tx, |c| sqlx::query("UPDATE orders SET user_id = $2 WHERE user_id = $1")
+        .bind(user_id)
+        .bind(ANONYMOUS)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))
 }

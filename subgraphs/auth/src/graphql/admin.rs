@@ -121,7 +121,7 @@ async fn existing(ctx: &Context<'_>, id: &ID) -> Result<store::Account, ApiError
         .ok_or_else(|| ApiError::not_found("No account has this id.").with("field", "userId"))
 }
 
-fn role(raw: &str) -> Result<String, ApiError> {
+pub(super) fn role(raw: &str) -> Result<String, ApiError> {
     let role = raw.trim().to_lowercase();
     let valid = (2..=32).contains(&role.len())
         && role.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');

@@ -2,6 +2,9 @@
 
 mod admin;
 mod audit;
+mod directory;
+mod export;
+mod lifecycle;
 mod login;
 mod mfa;
 mod otp;
@@ -19,7 +22,14 @@ use crate::State;
 pub use user::User;
 
 #[derive(MergedObject, Default)]
-pub struct Query(tokens::TokenQuery, sessions::SessionQuery, audit::AuditQuery, user::UserQuery);
+pub struct Query(
+    tokens::TokenQuery,
+    sessions::SessionQuery,
+    audit::AuditQuery,
+    user::UserQuery,
+    directory::DirectoryQuery,
+    export::ExportQuery,
+);
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(
@@ -30,6 +40,7 @@ pub struct Mutation(
     mfa::MfaMutation,
     otp::OtpMutation,
     admin::AdminMutation,
+    lifecycle::LifecycleMutation,
 );
 
 fn state<'a>(ctx: &'a Context<'_>) -> &'a State {

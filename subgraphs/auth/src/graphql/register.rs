@@ -175,6 +175,7 @@ fn new_account(id: Uuid, email: &str, username: &str, hash: &str) -> Account {
         phone: None,
         mfa_enabled: false,
         created_at: Utc::now(),
+        deleted_at: None,
     }
 }
 

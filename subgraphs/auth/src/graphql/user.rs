@@ -6,12 +6,11 @@ use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 use tessera_kit::{
     ApiError,
-    identity::{Authenticated, require_user},
+    identity::{Authenticated, require_self_or_admin},
 };
 use uuid::Uuid;
 
-use super::state;
-use crate::store::{self, Account};
+use crate::{loader::Loaders, store::Account};
 
 pub struct User {
     id: Uuid,
@@ -23,19 +22,16 @@ impl User {
         Self { id: account.id, account: Some(account) }
     }
 
+    /// Through the loader: an `_entities` batch is one statement.
     pub async fn load(ctx: &Context<'_>, id: Uuid) -> Result<Self, ApiError> {
-        let account = store::accounts::by_id(&state(ctx).rt.db, id).await?;
+        let account = ctx.data_unchecked::<Loaders>().accounts.load_one(id).await.map_err(db_error)?;
         Ok(Self { id, account })
     }
 
     /// The account, if the caller is its owner or an admin.
     fn private(&self, ctx: &Context<'_>) -> Result<Option<&Account>, ApiError> {
-        let claims = require_user(ctx)?;
-        if claims.sub == self.id || claims.has_scope("admin") {
-            Ok(self.account.as_ref())
-        } else {
-            Err(ApiError::forbidden("Only this user and admins can read this field."))
-        }
+        require_self_or_admin(ctx, self.id)?;
+        Ok(self.account.as_ref())
     }
 }
 
@@ -71,9 +67,15 @@ impl User {
     #[graphql(directive = tessera_kit::identity::authenticated::apply(), guard = "Authenticated")]
     async fn roles(&self, ctx: &Context<'_>) -> Result<Option<Vec<String>>, ApiError> {
         match self.private(ctx)? {
-            Some(a) => Ok(Some(store::accounts::roles(&state(ctx).rt.db, a.id).await?)),
+            Some(a) => Ok(ctx.data_unchecked::<Loaders>().roles.load_one(a.id).await.map_err(db_error)?),
             None => Ok(None),
         }
+    }
+
+    /// Active, locked by an admin, disabled, or deleted. The user and admins only.
+    #[graphql(directive = tessera_kit::identity::authenticated::apply(), guard = "Authenticated")]
+    async fn account_status(&self, ctx: &Context<'_>) -> Result<Option<AccountStatus>, ApiError> {
+        Ok(self.private(ctx)?.map(AccountStatus::of))
     }
 
     /// Whether sign-in asks for an authenticator code. The user and admins only.
@@ -81,6 +83,34 @@ impl User {
     async fn mfa_enabled(&self, ctx: &Context<'_>) -> Result<Option<bool>, ApiError> {
         Ok(self.private(ctx)?.map(|a| a.mfa_enabled))
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
+pub enum AccountStatus {
+    Active,
+    /// Locked by an admin until unlocked.
+    Locked,
+    Disabled,
+    /// Deleted by its owner: a tombstone without personal data.
+    Deleted,
+}
+
+impl AccountStatus {
+    fn of(a: &Account) -> Self {
+        if a.deleted_at.is_some() {
+            Self::Deleted
+        } else if a.disabled {
+            Self::Disabled
+        } else if a.admin_locked {
+            Self::Locked
+        } else {
+            Self::Active
+        }
+    }
+}
+
+fn db_error(e: std::sync::Arc<sqlx::Error>) -> ApiError {
+    ApiError::internal(anyhow::anyhow!("{e}"))
 }
 
 #[derive(Default)]

@@ -19,10 +19,12 @@ pub struct Account {
     pub phone: Option<String>,
     pub mfa_enabled: bool,
     pub created_at: DateTime<Utc>,
+    /// Set when the user deleted the account: the row is then a tombstone with no personal data.
+    pub deleted_at: Option<i64>,
 }
 
-const COLUMNS: &str =
-    "id, email, username, password_hash, email_verified, admin_locked, disabled, phone, mfa_enabled, created_at";
+pub(super) const COLUMNS: &str = "id, email, username, password_hash, email_verified, admin_locked, disabled, phone, \
+                                  mfa_enabled, created_at, deleted_at";
 
 pub async fn by_id(db: &Db, id: Uuid) -> Result<Option<Account>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM accounts WHERE id = $1");

@@ -55,3 +55,14 @@ pub async fn count(db: &Db, account: Uuid) -> Result<i64, sqlx::Error> {
         .fetch_one(pool)
         .await)
 }
+
+/// Every event of an account, oldest first (for the data export).
+pub async fn all(db: &Db, account: Uuid) -> Result<Vec<SecurityEvent>, sqlx::Error> {
+    on_db!(db, |pool| sqlx::query_as(
+        "SELECT id, account_id, kind, ip, user_agent, detail, occurred_at FROM security_events \
+         WHERE account_id = $1 ORDER BY id"
+    )
+    .bind(account)
+    .fetch_all(pool)
+    .await)
+}

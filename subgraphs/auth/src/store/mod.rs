@@ -2,6 +2,8 @@
 
 pub mod accounts;
 pub mod codes;
+pub mod directory;
+pub mod erasure;
 pub mod events;
 pub mod keys;
 pub mod sessions;

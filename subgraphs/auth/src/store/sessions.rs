@@ -51,6 +51,12 @@ pub async fn active(db: &Db, account: Uuid, now: i64) -> Result<Vec<Session>, sq
     on_db!(db, |pool| sqlx::query_as(&sql).bind(account).bind(now).fetch_all(pool).await)
 }
 
+/// Every session of an account, revoked and expired ones too, oldest first (for the data export).
+pub async fn all(db: &Db, account: Uuid) -> Result<Vec<Session>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM sessions WHERE account_id = $1 ORDER BY created_at");
+    on_db!(db, |pool| sqlx::query_as(&sql).bind(account).fetch_all(pool).await)
+}
+
 pub async fn insert_refresh(tx: &mut Tx, hash: &[u8], session: Uuid, now: i64) -> Result<(), sqlx::Error> {
     on_tx!(tx, |c| sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id, issued_at) VALUES ($1, $2, $3)")
         .bind(hash)

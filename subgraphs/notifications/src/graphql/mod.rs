@@ -1,11 +1,15 @@
 //! The notifications subgraph's resolvers.
 
+mod export;
+
 use async_graphql::{Context, ID, Object, SimpleObject, Subscription};
 use futures::{Stream, StreamExt};
 use tessera_kit::{
-    Runtime,
+    ApiError, Runtime,
     identity::{Authenticated, authenticated, require_user},
 };
+
+use uuid::Uuid;
 
 use crate::{error::NotificationsError, store, user_topic};
 
@@ -19,6 +23,18 @@ impl Query {
         let claims = require_user(ctx)?;
         let rt = ctx.data_unchecked::<Runtime>();
         Ok(store::unread_count(&rt.db, claims.sub).await.map_err(NotificationsError::from)?)
+    }
+
+    /// Only the user themself (see the users subgraph's `exportMyData`).
+    #[graphql(entity)]
+    async fn find_data_export_by_user_id(
+        &self,
+        ctx: &Context<'_>,
+        user_id: ID,
+    ) -> Result<export::DataExport, ApiError> {
+        let user_id = Uuid::parse_str(&user_id).map_err(|_| ApiError::bad_input("userId", "A user id is a UUID."))?;
+        tessera_kit::identity::require_self(ctx, user_id)?;
+        Ok(export::DataExport { user_id })
     }
 }
 

@@ -1,5 +1,7 @@
 //! The orders subgraph's resolvers.
 
+mod export;
+
 use async_graphql::{Context, ID, Object, SimpleObject};
 use tessera_kit::{
     ApiError, Runtime,
@@ -31,6 +33,18 @@ impl Query {
         let rt = ctx.data_unchecked::<Runtime>();
         let orders = store::orders_of(&rt.db, claims.sub, MY_ORDERS_LIMIT).await.map_err(OrdersError::from)?;
         Ok(orders.into_iter().map(Order::from).collect())
+    }
+
+    /// Only the user themself (see the users subgraph's `exportMyData`).
+    #[graphql(entity)]
+    async fn find_data_export_by_user_id(
+        &self,
+        ctx: &Context<'_>,
+        user_id: ID,
+    ) -> Result<export::DataExport, ApiError> {
+        let user_id = Uuid::parse_str(&user_id).map_err(|_| ApiError::bad_input("userId", "A user id is a UUID."))?;
+        tessera_kit::identity::require_self(ctx, user_id)?;
+        Ok(export::DataExport { user_id })
     }
 }
 

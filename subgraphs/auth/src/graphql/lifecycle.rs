@@ -1,0 +1,74 @@
+//! `deleteMyAccount`: the owner, with their password, ends their account. Auth signs out every
+//! session (each `SessionRevoked` makes the router refuse that session's tokens at once), erases
+//! its own personal data, and emits `AccountDeleted` so every other subgraph erases theirs.
+
+use async_graphql::{Context, InputObject, Object, SimpleObject};
+use serde_json::json;
+use tessera_kit::{
+    ApiError,
+    bus::{Event, outbox},
+    client::ClientInfo,
+    identity::Authenticated,
+};
+
+use super::{client, login::check_password, me, state};
+use crate::{
+    audit::{self, SecurityEventKind},
+    store, tokens,
+};
+
+#[derive(InputObject)]
+pub struct DeleteMyAccountInput {
+    /// The current password: a stolen access token alone cannot delete an account.
+    pub password: String,
+}
+
+#[derive(SimpleObject)]
+pub struct DeleteMyAccountPayload {
+    pub deleted: bool,
+    /// How many sessions were signed out.
+    pub sessions_revoked: i32,
+}
+
+#[derive(Default)]
+pub struct LifecycleMutation;
+
+#[Object]
+impl LifecycleMutation {
+    /// Deletes the caller's account for good: sign-in stops at once, every token is refused, and
+    /// every subgraph erases or anonymizes what it holds about the user (orders are kept for
+    /// accounting, without the user). Ask for `exportMyData` first to keep a copy.
+    #[graphql(directive = tessera_kit::identity::authenticated::apply(), guard = "Authenticated")]
+    async fn delete_my_account(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteMyAccountInput,
+    ) -> Result<DeleteMyAccountPayload, ApiError> {
+        let state = state(ctx);
+        let (id, _) = me(ctx)?;
+        let account = store::accounts::by_id(&state.rt.db, id)
+            .await?
+            .filter(|a| a.deleted_at.is_none())
+            .ok_or_else(|| ApiError::not_found("This account does not exist any more."))?;
+        // The lockout counts these guesses like sign-in attempts.
+        check_password(state, client(ctx), &account.username, &input.password, true).await.map_err(|e| {
+            if e.code == tessera_kit::ErrorCode::Unauthenticated {
+                ApiError::bad_input("password", "The password is not right.")
+            } else {
+                e
+            }
+        })?;
+        let mut tx = state.rt.db.begin().await?;
+        let revoked = tokens::revoke_all(&mut tx, id, None, "account_deleted", client(ctx)).await?;
+        store::erasure::erase(&mut tx, &account, store::now()).await?;
+        // The trail keeps that the account was deleted, but not from where: that would be
+        // personal data outliving the person's account.
+        audit::record(&mut tx, Some(id), SecurityEventKind::AccountDeleted, &ClientInfo::default(), "").await?;
+        outbox::forget_published(&mut tx, id).await?;
+        outbox::enqueue(&mut tx, &Event::new("AccountDeleted", json!({ "userId": id }))).await?;
+        tx.commit().await?;
+        state.rt.relay.poke();
+        tracing::info!(user_id = %id, sessions = revoked, "account deleted by its owner");
+        Ok(DeleteMyAccountPayload { deleted: true, sessions_revoked: i32::try_from(revoked).unwrap_or(i32::MAX) })
+    }
+}

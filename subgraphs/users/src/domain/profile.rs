@@ -50,7 +50,7 @@ impl ProfileChange {
             display_name: field(&mut problems, "displayName", raw.display_name, display_name),
             bio: field(&mut problems, "bio", raw.bio, bio),
             avatar_url: field(&mut problems, "avatarUrl", raw.avatar_url, avatar_url),
-            locale: field(&mut problems, "locale", raw.locale, |s| language_tag(s)),
+            locale: field(&mut problems, "locale", raw.locale, language_tag),
             timezone: field(&mut problems, "timezone", raw.timezone, timezone),
         };
         if problems.is_empty() { Ok(change) } else { Err(problems) }

@@ -142,6 +142,14 @@ async fn a_deleted_account_cannot_sign_in_its_tokens_are_refused_and_every_store
     })
     .await;
 
+    // Her token still verifies at the users subgraph itself (subgraphs do not see revocations):
+    // straight there, past the router, it still cannot bring a profile back.
+    let revive = "mutation { updateProfile(input: { expectedVersion: 0, bio: \"back\" }) { profile { version } } }";
+    let (_, direct) =
+        graphql_with(&stack.subgraph("users").url("/graphql"), revive, json!({}), Some(&ada.access)).await;
+    assert_eq!(code(&direct), "UNAUTHENTICATED", "{direct}");
+    assert_eq!(count_in(&stack, "users", "SELECT COUNT(*) FROM profiles WHERE user_id = $1", id).await, 0);
+
     // Bob is untouched, and the name is free again.
     assert_eq!(count_in(&stack, "users", "SELECT COUNT(*) FROM profiles WHERE user_id = $1", bob.id).await, 1);
     assert_eq!(

@@ -15,3 +15,10 @@ CREATE TABLE preferences (
     version BIGINT NOT NULL,
     updated_at TIMESTAMPTZ NOT NULL
 );
+
+-- Users who deleted their account: only the id, which points at nothing any more. A late event or
+-- a token used straight against this subgraph (which does not see revocations) must not bring a
+-- profile back.
+CREATE TABLE erased_users (
+    user_id UUID PRIMARY KEY NOT NULL
+);

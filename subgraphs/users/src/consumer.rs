@@ -22,6 +22,7 @@ impl Handler for Events {
                 let user = user_id(event)?;
                 store::profiles::delete(tx, user).await?;
                 store::preferences::delete(tx, user).await?;
+                store::erased::mark(tx, user).await?;
                 outbox::forget_published(tx, user).await?;
             }
             _ => {}

@@ -15,6 +15,9 @@ pub enum UsersError {
     VersionConflict {
         current: i64,
     },
+    /// The account was deleted: its token may still verify here (subgraphs do not see
+    /// revocations), but nothing of the user may be written again.
+    Erased,
     Database(Arc<sqlx::Error>),
 }
 
@@ -48,6 +51,9 @@ impl From<UsersError> for ApiError {
                 ),
             )
             .with("currentVersion", current),
+            UsersError::Erased => {
+                ApiError::unauthenticated("This account has been deleted. Sign in with another account.")
+            }
             UsersError::Database(e) => ApiError::internal(anyhow::anyhow!("{e}")),
         }
     }

@@ -127,6 +127,9 @@ impl ProfileMutation {
         }
         let rt = runtime(ctx);
         let mut tx = rt.db.begin().await?;
+        if store::erased::is_erased(&mut tx, user_id).await? {
+            return Err(UsersError::Erased.into());
+        }
         let Some(saved) = store::profiles::update(&mut tx, user_id, expected, &change).await? else {
             let current = store::profiles::version(&mut tx, user_id).await?;
             tx.rollback().await?;

@@ -1,5 +1,6 @@
 //! The users subgraph's SQL, and nothing else.
 
+pub mod erased;
 pub mod preferences;
 pub mod profiles;
 

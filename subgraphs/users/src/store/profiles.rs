@@ -24,10 +24,12 @@ pub struct Profile {
 const COLUMNS: &str = "user_id, display_name, bio, avatar_url, locale, timezone, version, updated_at";
 
 /// Creates the profile once; a second call for the same user (or a profile the user already
-/// made before the event arrived) changes nothing.
+/// made before the event arrived, or a user since erased) changes nothing.
 pub async fn create(tx: &mut Tx, user_id: Uuid, display_name: Option<&str>) -> Result<(), sqlx::Error> {
     on_tx!(tx, |c| sqlx::query(
-        "INSERT INTO profiles (user_id, display_name, updated_at) VALUES ($1, $2, $3) ON CONFLICT (user_id) DO NOTHING"
+        "INSERT INTO profiles (user_id, display_name, updated_at) \
+         SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM erased_users WHERE user_id = $1) \
+         ON CONFLICT (user_id) DO NOTHING"
     )
     .bind(user_id)
     .bind(display_name)

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{PASSWORD, code, gql, login, register, sent};
+use common::{PASSWORD, code, gql, login, register, sent, totp_secret};
 use serde_json::json;
 use tessera::SUBGRAPHS;
 use tessera_testkit::{TestStack, eventually, spawn_configured, spawn_stack, test_bus};
@@ -188,22 +188,4 @@ async fn totp_guards_sign_in_a_code_cannot_be_replayed_and_a_recovery_code_works
     let off = gql(&stack, disable, json!({ "i": { "password": PASSWORD } }), Some(&ada.access)).await;
     assert_eq!(off["data"]["disableTotp"]["mfaEnabled"], false, "{off}");
     assert!(login(&stack, "ada", PASSWORD).await["data"]["login"]["accessToken"].is_string());
-}
-
-/// Decodes the base32 secret the way an authenticator app does.
-fn totp_secret(base32: &str) -> Vec<u8> {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let mut bits = 0u64;
-    let mut count = 0;
-    let mut out = Vec::new();
-    for c in base32.trim_end_matches('=').bytes() {
-        let v = ALPHABET.iter().position(|a| *a == c).expect("base32") as u64;
-        bits = (bits << 5) | v;
-        count += 5;
-        if count >= 8 {
-            count -= 8;
-            out.push((bits >> count) as u8);
-        }
-    }
-    out
 }

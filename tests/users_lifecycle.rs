@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{PASSWORD, code, count_in, eventually_profile, gql, login, notification, refresh, register};
+use common::{PASSWORD, code, count_in, eventually_profile, gql, login, notification, refresh, register, totp_secret};
 use serde_json::json;
 use tessera::SUBGRAPHS;
 use tessera_kit::on_db;
@@ -159,4 +159,39 @@ async fn a_deleted_account_cannot_sign_in_its_tokens_are_refused_and_every_store
     let bob_me = gql(&stack, "{ me { username profile { bio } } }", json!({}), Some(&bob.access)).await;
     assert_eq!(bob_me["data"]["me"], json!({ "username": "bob", "profile": { "bio": "Counts things." } }), "{bob_me}");
     register(&stack, "ada").await;
+}
+
+#[tokio::test]
+async fn with_two_factor_sign_in_on_deleting_the_account_also_needs_a_second_factor() {
+    let stack = spawn_stack(&SUBGRAPHS).await;
+    let ada = register(&stack, "ada").await;
+    let enrolled = gql(&stack, "mutation { enrollTotp { secret } }", json!({}), Some(&ada.access)).await;
+    let secret = totp_secret(enrolled["data"]["enrollTotp"]["secret"].as_str().unwrap_or_else(|| panic!("{enrolled}")));
+    let now = u64::try_from(chrono::Utc::now().timestamp()).expect("after 1970");
+    let confirm = "mutation($i: ConfirmTotpInput!) { confirmTotp(input: $i) { recoveryCodes } }";
+    let confirmed = gql(
+        &stack,
+        confirm,
+        json!({ "i": { "code": tessera_auth::totp::code_at(&secret, now - 30) } }),
+        Some(&ada.access),
+    )
+    .await;
+    let recovery = confirmed["data"]["confirmTotp"]["recoveryCodes"][0]
+        .as_str()
+        .unwrap_or_else(|| panic!("{confirmed}"))
+        .to_owned();
+
+    let password_only = gql(&stack, DELETE, json!({ "i": { "password": PASSWORD } }), Some(&ada.access)).await;
+    assert_eq!(password_only["errors"][0]["extensions"]["field"], "mfaCode", "{password_only}");
+    let wrong =
+        gql(&stack, DELETE, json!({ "i": { "password": PASSWORD, "mfaCode": "000000" } }), Some(&ada.access)).await;
+    assert_eq!(wrong["errors"][0]["extensions"]["field"], "mfaCode", "{wrong}");
+    assert_eq!(
+        count_in(&stack, "auth", "SELECT COUNT(*) FROM accounts WHERE id = $1 AND deleted_at IS NULL", ada.id).await,
+        1
+    );
+
+    let deleted =
+        gql(&stack, DELETE, json!({ "i": { "password": PASSWORD, "mfaCode": recovery } }), Some(&ada.access)).await;
+    assert_eq!(deleted["data"]["deleteMyAccount"]["deleted"], true, "{deleted}");
 }

@@ -151,3 +151,21 @@ pub async fn eventually_profile(stack: &TestStack, user: Uuid) {
     })
     .await;
 }
+
+/// Decodes the base32 secret the way an authenticator app does.
+pub fn totp_secret(base32: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut bits = 0u64;
+    let mut count = 0;
+    let mut out = Vec::new();
+    for c in base32.trim_end_matches('=').bytes() {
+        let v = ALPHABET.iter().position(|a| *a == c).expect("base32") as u64;
+        bits = (bits << 5) | v;
+        count += 5;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+        }
+    }
+    out
+}

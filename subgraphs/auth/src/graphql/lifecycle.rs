@@ -11,16 +11,18 @@ use tessera_kit::{
     identity::Authenticated,
 };
 
-use super::{client, login::check_password, me, state};
+use super::{client, login::check_password, me, mfa::second_factor, state};
 use crate::{
     audit::{self, SecurityEventKind},
-    store, tokens,
+    error, store, tokens,
 };
 
 #[derive(InputObject)]
 pub struct DeleteMyAccountInput {
     /// The current password: a stolen access token alone cannot delete an account.
     pub password: String,
+    /// With two-factor sign-in on: a code from the authenticator app, or a recovery code.
+    pub mfa_code: Option<String>,
 }
 
 #[derive(SimpleObject)]
@@ -58,6 +60,18 @@ impl LifecycleMutation {
                 e
             }
         })?;
+        if account.mfa_enabled {
+            let code = input.mfa_code.as_deref().unwrap_or_default();
+            if code.is_empty() {
+                return Err(ApiError::bad_input(
+                    "mfaCode",
+                    "This account uses two-factor sign-in: send a code from your authenticator app, or a recovery code.",
+                ));
+            }
+            if !second_factor(state, id, code, client(ctx)).await? {
+                return Err(error::bad_code("mfaCode", "authenticator or recovery code"));
+            }
+        }
         let mut tx = state.rt.db.begin().await?;
         let revoked = tokens::revoke_all(&mut tx, id, None, "account_deleted", client(ctx)).await?;
         store::erasure::erase(&mut tx, &account, store::now()).await?;

@@ -56,6 +56,15 @@ pub fn require_self<'a>(ctx: &'a Context<'_>, owner: uuid::Uuid) -> Result<&'a C
     if claims.sub == owner { Ok(claims) } else { Err(ApiError::forbidden("Only this user can do this.")) }
 }
 
+/// Parses an id argument naming a user and requires the caller to be that user: the guard of the
+/// `DataExport` entity's resolvers in every subgraph.
+pub fn require_self_id(ctx: &Context<'_>, field: &str, id: &async_graphql::ID) -> Result<uuid::Uuid, ApiError> {
+    let owner =
+        uuid::Uuid::parse_str(id).map_err(|_| ApiError::bad_input(field, "This id is not valid: ids are UUIDs."))?;
+    require_self(ctx, owner)?;
+    Ok(owner)
+}
+
 // Marks a field or type `@authenticated` in the exported SDL. Pair it with [`Authenticated`].
 // The kit's SDL export imports it from the federation spec (see `crate::sdl`). A plain comment,
 // not a doc comment: a doc comment would be exported as the description of a definition that

@@ -1,12 +1,10 @@
 //! The events the orders subgraph applies.
 
+use crate::store;
 use tessera_kit::{
     bus::{Event, inbox::Handler, outbox},
     db::Tx,
 };
-use uuid::Uuid;
-
-use crate::store;
 
 pub struct Events;
 
@@ -14,7 +12,7 @@ impl Handler for Events {
     async fn handle(&self, event: &Event, tx: &mut Tx) -> anyhow::Result<()> {
         // Erasure: orders stay for accounting, detached from the person.
         if event.kind == "AccountDeleted" {
-            let user: Uuid = serde_json::from_value(event.payload["userId"].clone())?;
+            let user = event.user_id()?;
             store::anonymize(tx, user).await?;
             outbox::forget_published(tx, user).await?;
         }

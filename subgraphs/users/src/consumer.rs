@@ -1,12 +1,10 @@
 //! The events the users subgraph applies.
 
+use crate::store;
 use tessera_kit::{
     bus::{Event, inbox::Handler, outbox},
     db::Tx,
 };
-use uuid::Uuid;
-
-use crate::store;
 
 pub struct Events;
 
@@ -15,11 +13,11 @@ impl Handler for Events {
         match event.kind.as_str() {
             "AccountRegistered" => {
                 let display_name = event.payload["username"].as_str();
-                store::profiles::create(tx, user_id(event)?, display_name).await?;
+                store::profiles::create(tx, event.user_id()?, display_name).await?;
             }
             // Erasure: the profile, the settings, and the published events that named the user.
             "AccountDeleted" => {
-                let user = user_id(event)?;
+                let user = event.user_id()?;
                 store::profiles::delete(tx, user).await?;
                 store::preferences::delete(tx, user).await?;
                 store::erased::mark(tx, user).await?;
@@ -29,8 +27,4 @@ impl Handler for Events {
         }
         Ok(())
     }
-}
-
-fn user_id(event: &Event) -> anyhow::Result<Uuid> {
-    Ok(serde_json::from_value(event.payload["userId"].clone())?)
 }

@@ -4,10 +4,10 @@
 
 use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use tessera_kit::{ApiError, identity::require_self};
+use tessera_kit::ApiError;
 use uuid::Uuid;
 
-use super::{audit::SecurityEvent, state, time, uuid};
+use super::{audit::SecurityEvent, state, time};
 use crate::{audit::SecurityEventKind, loader::Loaders, store};
 
 /// The account as auth stores it.
@@ -104,8 +104,6 @@ impl ExportQuery {
     /// Only the user themself: not even an admin exports someone else's data.
     #[graphql(entity)]
     async fn find_data_export_by_user_id(&self, ctx: &Context<'_>, user_id: ID) -> Result<DataExport, ApiError> {
-        let user_id = uuid("userId", &user_id)?;
-        require_self(ctx, user_id)?;
-        Ok(DataExport { user_id })
+        Ok(DataExport { user_id: tessera_kit::identity::require_self_id(ctx, "userId", &user_id)? })
     }
 }

@@ -35,6 +35,11 @@ impl Event {
     pub fn new(kind: impl Into<String>, payload: serde_json::Value) -> Self {
         Self { id: Uuid::now_v7(), kind: kind.into(), payload, occurred_at: Utc::now() }
     }
+
+    /// The `userId` of the payload: every account event names its user this way.
+    pub fn user_id(&self) -> anyhow::Result<Uuid> {
+        Ok(serde_json::from_value(self.payload["userId"].clone())?)
+    }
 }
 
 /// One event handed to a consumer. Call [`Delivery::ack`] once it is applied; an event never

@@ -42,9 +42,7 @@ impl Query {
         ctx: &Context<'_>,
         user_id: ID,
     ) -> Result<export::DataExport, ApiError> {
-        let user_id = Uuid::parse_str(&user_id).map_err(|_| ApiError::bad_input("userId", "A user id is a UUID."))?;
-        tessera_kit::identity::require_self(ctx, user_id)?;
-        Ok(export::DataExport { user_id })
+        Ok(export::DataExport { user_id: tessera_kit::identity::require_self_id(ctx, "userId", &user_id)? })
     }
 }
 

@@ -7,11 +7,11 @@ use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 use tessera_kit::{
     ApiError,
-    identity::{Authenticated, authenticated, require_self, require_user},
+    identity::{Authenticated, authenticated, require_self_id, require_user},
 };
 use uuid::Uuid;
 
-use super::{User, preferences::PreferencesView, profile::ProfileView, uuid};
+use super::{User, preferences::PreferencesView, profile::ProfileView};
 
 pub struct DataExport {
     user_id: Uuid,
@@ -53,8 +53,6 @@ impl ExportQuery {
 
     #[graphql(entity)]
     async fn find_data_export_by_user_id(&self, ctx: &Context<'_>, user_id: ID) -> Result<DataExport, ApiError> {
-        let user_id = uuid("userId", &user_id)?;
-        require_self(ctx, user_id)?;
-        Ok(DataExport { user_id })
+        Ok(DataExport { user_id: require_self_id(ctx, "userId", &user_id)? })
     }
 }

@@ -142,6 +142,11 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+/// Parses an `ID` argument that must be a UUID; otherwise `BAD_USER_INPUT` naming `field`.
+pub fn parse_uuid(field: &str, id: &str) -> Result<uuid::Uuid, ApiError> {
+    uuid::Uuid::parse_str(id).map_err(|_| ApiError::bad_input(field, "This id is not valid: ids are UUIDs."))
+}
+
 /// True when a database error is a unique-constraint violation, on either backend.
 /// Subgraphs turn these into `CONFLICT` with a message naming the field.
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {

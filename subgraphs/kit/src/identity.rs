@@ -59,8 +59,7 @@ pub fn require_self<'a>(ctx: &'a Context<'_>, owner: uuid::Uuid) -> Result<&'a C
 /// Parses an id argument naming a user and requires the caller to be that user: the guard of the
 /// `DataExport` entity's resolvers in every subgraph.
 pub fn require_self_id(ctx: &Context<'_>, field: &str, id: &async_graphql::ID) -> Result<uuid::Uuid, ApiError> {
-    let owner =
-        uuid::Uuid::parse_str(id).map_err(|_| ApiError::bad_input(field, "This id is not valid: ids are UUIDs."))?;
+    let owner = crate::error::parse_uuid(field, id)?;
     require_self(ctx, owner)?;
     Ok(owner)
 }

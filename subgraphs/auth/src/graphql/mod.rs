@@ -57,10 +57,7 @@ fn me(ctx: &Context<'_>) -> Result<(Uuid, Uuid), ApiError> {
     Ok((claims.sub, claims.sid))
 }
 
-/// Parses an `ID` argument that must be a UUID.
-fn uuid(field: &str, id: &async_graphql::ID) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(id).map_err(|_| ApiError::bad_input(field, "This id is not valid: ids are UUIDs."))
-}
+use tessera_kit::error::parse_uuid as uuid;
 
 /// An epoch-seconds column as a GraphQL `DateTime`.
 fn time(seconds: i64) -> chrono::DateTime<chrono::Utc> {

@@ -6,8 +6,7 @@ mod profile;
 mod user;
 
 use async_graphql::{Context, MergedObject};
-use tessera_kit::{ApiError, Runtime};
-use uuid::Uuid;
+use tessera_kit::Runtime;
 
 pub use user::User;
 
@@ -21,7 +20,4 @@ fn runtime<'a>(ctx: &'a Context<'_>) -> &'a Runtime {
     ctx.data_unchecked::<Runtime>()
 }
 
-/// Parses an `ID` argument that must be a UUID.
-fn uuid(field: &str, id: &async_graphql::ID) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(id).map_err(|_| ApiError::bad_input(field, "This id is not valid: ids are UUIDs."))
-}
+use tessera_kit::error::parse_uuid as uuid;

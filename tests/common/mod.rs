@@ -41,6 +41,7 @@ pub fn notification(user: Uuid, title: &str) -> Notification {
         body: "body".into(),
         read_at: None,
         created_at: chrono::Utc::now(),
+        order_id: None,
     }
 }
 

@@ -10,6 +10,7 @@ pub mod error;
 pub mod identity;
 pub mod jwt;
 pub mod mask;
+pub mod paging;
 pub mod sdl;
 pub mod server;
 pub mod subgraph;

@@ -1,22 +1,148 @@
-//! The events the notifications subgraph applies. The delivery consumers (welcome emails, codes,
-//! alerts) arrive with the notifications issue; erasure is here already because deleting an
-//! account must reach every store that holds the person.
+//! The events the notifications subgraph turns into messages, and the projections it keeps.
+//! Each event is applied once (kit inbox), in one transaction with the rows it queues; the
+//! delivery worker is poked after the commit.
 
-use crate::store;
+use serde::Deserialize;
+use serde_json::Value;
 use tessera_kit::{
     bus::{Event, inbox::Handler, outbox},
     db::Tx,
 };
+use uuid::Uuid;
 
-pub struct Events;
+use crate::{
+    State,
+    message::Message,
+    outgoing::{self, Target},
+    routing::{self, Kind},
+    store::{deliveries, notifications, recipients},
+    templates::Template,
+};
+
+pub struct Events {
+    pub state: State,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Payload {
+    user_id: Uuid,
+    email: Option<String>,
+    username: Option<String>,
+    verification_code: Option<String>,
+    token: Option<String>,
+    code: Option<String>,
+    channel: Option<String>,
+    destination: Option<String>,
+    ip: Option<String>,
+    user_agent: Option<String>,
+    reason: Option<String>,
+    #[serde(default)]
+    fields: Vec<String>,
+    order_id: Option<Uuid>,
+    status: Option<String>,
+}
 
 impl Handler for Events {
     async fn handle(&self, event: &Event, tx: &mut Tx) -> anyhow::Result<()> {
-        if event.kind == "AccountDeleted" {
-            let user = event.user_id()?;
-            store::delete_for(tx, user).await?;
-            outbox::forget_published(tx, user).await?;
+        const KNOWN: [&str; 10] = [
+            "AccountRegistered",
+            "PasswordResetRequested",
+            "OtpRequested",
+            "LoginFromNewDevice",
+            "SessionRevoked",
+            "ProfileUpdated",
+            "PreferencesChanged",
+            "OrderPlaced",
+            "OrderStatusChanged",
+            "AccountDeleted",
+        ];
+        if !KNOWN.contains(&event.kind.as_str()) {
+            return Ok(());
         }
+        if event.kind == "PreferencesChanged" {
+            return preferences(tx, &event.payload).await;
+        }
+        let p: Payload = serde_json::from_value(event.payload.clone())?;
+        if event.kind == "AccountDeleted" {
+            return erase(tx, p.user_id).await;
+        }
+        if let (Some(email), "AccountRegistered" | "LoginFromNewDevice") = (&p.email, event.kind.as_str()) {
+            recipients::save_contact(tx, p.user_id, email, p.username.as_deref()).await?;
+        }
+        let who = recipients::get(tx, p.user_id).await?.unwrap_or_default();
+        let lang = who.language.as_deref();
+        let name = p.username.clone().or(who.username.clone()).unwrap_or_default();
+        let (message, targets) = match event.kind.as_str() {
+            "AccountRegistered" => {
+                let (template, secrets) = match &p.verification_code {
+                    Some(code) => (Template::WelcomeWithCode, vec![("code", code.clone())]),
+                    None => (Template::Welcome, vec![]),
+                };
+                let m = Message::render(template, lang, &[("name", name)], &secrets);
+                (m, routing::transactional(p.email.clone().map(Target::Email)))
+            }
+            "PasswordResetRequested" => {
+                let token = p.token.clone().unwrap_or_default();
+                let mut link = self.state.rt.config.delivery.reset_url.clone();
+                link.query_pairs_mut().append_pair("token", &token);
+                let m = Message::render(Template::PasswordReset, lang, &[], &[("code", token), ("link", link.into())]);
+                (m, routing::transactional(p.email.clone().or(who.email.clone()).map(Target::Email)))
+            }
+            "OtpRequested" => {
+                let m = Message::render(Template::Otp, lang, &[], &[("code", p.code.clone().unwrap_or_default())]);
+                let to = p
+                    .destination
+                    .clone()
+                    .map(|d| if p.channel.as_deref() == Some("SMS") { Target::Sms(d) } else { Target::Email(d) });
+                (m, routing::transactional(to))
+            }
+            "LoginFromNewDevice" => {
+                let device = p.user_agent.clone().unwrap_or_else(|| "unknown device".into());
+                let ip = p.ip.clone().unwrap_or_else(|| "unknown address".into());
+                let m = Message::render(Template::NewDevice, lang, &[("device", device), ("ip", ip)], &[]);
+                (m, routing::targets(&who, Kind::SecurityAlerts))
+            }
+            "SessionRevoked" if p.reason.as_deref() == Some("reuse") => {
+                (Message::render(Template::SessionReuse, lang, &[], &[]), routing::targets(&who, Kind::SecurityAlerts))
+            }
+            "ProfileUpdated" => {
+                let m = Message::render(Template::ProfileUpdated, lang, &[("fields", p.fields.join(", "))], &[]);
+                (m, routing::targets(&who, Kind::SecurityAlerts))
+            }
+            "OrderPlaced" | "OrderStatusChanged" => {
+                let order = p.order_id.map(|o| o.simple().to_string()[..8].to_uppercase()).unwrap_or_default();
+                let status = p.status.clone().unwrap_or_default().to_lowercase().replace('_', " ");
+                let template = if event.kind == "OrderPlaced" { Template::OrderPlaced } else { Template::OrderStatus };
+                let mut m = Message::render(template, lang, &[("order", order), ("status", status)], &[]);
+                m.order_id = p.order_id;
+                (m, routing::targets(&who, Kind::OrderUpdates))
+            }
+            _ => return Ok(()), // a SessionRevoked for a sign-out: nothing to say
+        };
+        outgoing::queue(tx, &self.state.sealer, Some(p.user_id), &message, &targets).await?;
         Ok(())
     }
+
+    fn applied(&self, _event: &Event) {
+        self.state.dispatcher.poke();
+    }
+}
+
+/// `PreferencesChanged`: the channels and language, kept locally with their version.
+async fn preferences(tx: &mut Tx, payload: &Value) -> anyhow::Result<()> {
+    let user: Uuid = serde_json::from_value(payload["userId"].clone())?;
+    let version = payload["version"].as_i64().unwrap_or(0);
+    let language = payload["language"].as_str();
+    recipients::save_preferences(tx, user, version, language, &payload["channels"].to_string()).await?;
+    Ok(())
+}
+
+/// `AccountDeleted`: everything this subgraph holds about the person goes, pending messages too.
+async fn erase(tx: &mut Tx, user: Uuid) -> anyhow::Result<()> {
+    notifications::delete_for(tx, user).await?;
+    deliveries::delete_for(tx, user).await?;
+    recipients::delete_for(tx, user).await?;
+    outbox::forget_published(tx, user).await?;
+    Ok(())
 }

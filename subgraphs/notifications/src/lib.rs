@@ -1,13 +1,20 @@
-//! The notifications subgraph: in-app notifications, email and SMS, and the `notificationAdded`
-//! subscription. This crate holds the foundation (the table, the unread count, the subscription
-//! fed by the bus); the consumers and delivery channels arrive with the notifications issue.
+//! The notifications subgraph: turns events into in-app notifications, emails and SMS, tracks
+//! every delivery (retries, dead letters), and pushes new notifications to `notificationAdded`
+//! subscribers through the bus's pub/sub, so a subscriber on another process receives them too.
 
+pub mod channels;
 pub mod consumer;
+pub mod delivery;
 pub mod error;
 pub mod graphql;
+pub mod message;
+pub mod outgoing;
+pub mod routing;
+pub mod seal;
 pub mod store;
+pub mod templates;
 
-use async_graphql::{EmptyMutation, Schema, SchemaBuilder};
+use async_graphql::{Schema, SchemaBuilder};
 use tessera_kit::{Runtime, SubgraphSpec, bus::inbox, db::Migrations, sdl::federation_sdl, server};
 
 pub static MIGRATIONS: Migrations = Migrations {
@@ -22,23 +29,46 @@ pub const SPEC: SubgraphSpec = SubgraphSpec {
     sdl: || federation_sdl(&schema_builder().finish()),
 };
 
-pub type NotificationsSchema = Schema<graphql::Query, EmptyMutation, graphql::Subscription>;
+pub type NotificationsSchema = Schema<graphql::Query, graphql::Mutation, graphql::Subscription>;
 
-pub fn schema_builder() -> SchemaBuilder<graphql::Query, EmptyMutation, graphql::Subscription> {
+pub fn schema_builder() -> SchemaBuilder<graphql::Query, graphql::Mutation, graphql::Subscription> {
     server::harden(
-        Schema::build(graphql::Query, EmptyMutation, graphql::Subscription)
+        Schema::build(graphql::Query::default(), graphql::Mutation::default(), graphql::Subscription)
             .enable_federation()
             .enable_subscription_in_federation(),
     )
 }
 
-pub fn schema(rt: Runtime) -> NotificationsSchema {
-    schema_builder().data(rt).finish()
+/// What the resolvers, the consumer and the worker share.
+#[derive(Clone)]
+pub struct State {
+    pub rt: Runtime,
+    pub sealer: seal::Sealer,
+    pub dispatcher: delivery::Dispatcher,
+}
+
+impl State {
+    /// Opens the seal key and the channels the configuration names.
+    pub async fn open(rt: Runtime) -> anyhow::Result<Self> {
+        let config = &rt.config;
+        let sealer = seal::Sealer::open(&rt.db, config.delivery.seal_key.as_ref()).await?;
+        let mailer = channels::Mailer::new(&config.delivery, &config.data_dir)?;
+        let sms = channels::sms_provider(&config.delivery.sms, &config.data_dir)?;
+        let dispatcher = delivery::Dispatcher::new(&rt, sealer.clone(), mailer, sms);
+        Ok(Self { rt, sealer, dispatcher })
+    }
+}
+
+pub fn schema(state: State) -> NotificationsSchema {
+    schema_builder().data(state.rt.clone()).data(state).finish()
 }
 
 pub async fn app(rt: Runtime) -> anyhow::Result<axum::Router> {
-    inbox::spawn_consumer(&rt.bus, rt.db.clone(), "notifications", consumer::Events, rt.stop.clone()).await?;
-    Ok(server::subgraph_app(&rt, schema(rt.clone())))
+    let state = State::open(rt.clone()).await?;
+    let events = consumer::Events { state: state.clone() };
+    inbox::spawn_consumer(&rt.bus, rt.db.clone(), "notifications", events, rt.stop.clone()).await?;
+    tokio::spawn(state.dispatcher.clone().run(rt.stop.clone()));
+    Ok(server::subgraph_app(&rt, schema(state)))
 }
 
 /// The bus topic carrying one user's new notifications.
@@ -46,9 +76,11 @@ pub fn user_topic(user_id: uuid::Uuid) -> String {
     format!("notifications:{user_id}")
 }
 
-/// Stores an in-app notification and pushes it to the user's live subscriptions. The push goes
-/// through the bus, so a subscriber connected to another process receives it too.
+/// Stores an in-app notification and pushes it to the user's live subscriptions at once, without
+/// the delivery log (tests and tools; events go through [`outgoing::queue`]).
 pub async fn deliver_in_app(rt: &Runtime, n: &store::Notification) -> anyhow::Result<()> {
-    store::insert(&rt.db, n).await?;
+    let mut tx = rt.db.begin().await?;
+    store::notifications::insert(&mut tx, n).await?;
+    tx.commit().await?;
     rt.bus.publish_topic(&user_topic(n.user_id), &serde_json::to_string(n)?).await
 }

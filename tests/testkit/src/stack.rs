@@ -60,6 +60,8 @@ pub struct TestStack {
     pub bus: Bus,
     pub config: Arc<Config>,
     stop: CancellationToken,
+    /// The data directory (the development mail and SMS sinks write here), removed on drop.
+    _data_dir: tempfile::TempDir,
 }
 
 impl TestStack {
@@ -100,7 +102,8 @@ pub async fn spawn_configured(specs: &[SubgraphSpec], bus: Bus, configure: impl 
     for _ in specs {
         listeners.push(TcpListener::bind("127.0.0.1:0").await.expect("binds port 0"));
     }
-    let mut config = Config::default();
+    let data_dir = tempfile::tempdir().expect("a temporary data directory");
+    let mut config = Config { data_dir: data_dir.path().to_path_buf(), ..Config::default() };
     configure(&mut config);
     for (spec, listener) in specs.iter().zip(&listeners) {
         config.subgraph_mut(spec.name).listen = listener.local_addr().expect("bound");
@@ -148,5 +151,5 @@ pub async fn spawn_configured(specs: &[SubgraphSpec], bus: Bus, configure: impl 
         }
     }
 
-    TestStack { router, subgraphs, bus, config, stop }
+    TestStack { router, subgraphs, bus, config, stop, _data_dir: data_dir }
 }

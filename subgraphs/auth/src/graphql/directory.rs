@@ -6,8 +6,7 @@ use async_graphql::{
     Context, Object, SimpleObject,
     connection::{Connection, Edge, EmptyFields},
 };
-use tessera_kit::{ApiError, identity::RequireScopes};
-use uuid::Uuid;
+use tessera_kit::{ApiError, identity::RequireScopes, paging::Page};
 
 use super::{User, state};
 use crate::store::{self, directory::Filter};
@@ -38,28 +37,19 @@ impl DirectoryQuery {
         search: Option<String>,
         role: Option<String>,
     ) -> Result<Users, ApiError> {
-        let first = first.unwrap_or(20);
-        let limit = usize::try_from(first)
-            .ok()
-            .filter(|n| *n <= 100)
-            .ok_or_else(|| ApiError::bad_input("first", "Ask for 0 to 100 users a page."))?;
-        let after = match after {
-            Some(c) => {
-                Some(Uuid::parse_str(&c).map_err(|_| ApiError::bad_input("after", "Not a cursor from this list."))?)
-            }
-            None => None,
-        };
+        let page = Page::parse(first, after.as_deref(), "users")?;
         let search = search.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
         if search.as_ref().is_some_and(|s| s.chars().count() > SEARCH_MAX) {
             return Err(ApiError::bad_input("search", format!("Search with at most {SEARCH_MAX} characters.")));
         }
         let filter = Filter { search, role: role.as_deref().map(super::admin::role).transpose()? };
         let db = &state(ctx).rt.db;
-        let mut rows = store::directory::page(db, &filter, after, i64::from(first) + 1).await?;
-        let has_next = rows.len() > limit;
-        rows.truncate(limit);
+        let mut rows = store::directory::page(db, &filter, page.after, page.fetch()).await?;
+        let has_next = rows.len() > page.first;
+        rows.truncate(page.first);
         let total_count = store::directory::count(db, &filter).await?;
-        let mut connection = Connection::with_additional_fields(after.is_some(), has_next, UserCount { total_count });
+        let mut connection =
+            Connection::with_additional_fields(page.after.is_some(), has_next, UserCount { total_count });
         connection.edges.extend(rows.into_iter().map(|a| Edge::new(a.id.to_string(), User::from_account(a))));
         Ok(connection)
     }

@@ -38,6 +38,10 @@ pub trait Handler: Send + Sync + 'static {
     /// Applies `event` inside `tx` (already claimed in the inbox). Return an error to roll back;
     /// the event is then retried.
     fn handle(&self, event: &Event, tx: &mut Tx) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    /// Called once `event`'s transaction has committed: the place to wake whatever acts on the
+    /// rows it wrote (a delivery worker), which could not see them before the commit.
+    fn applied(&self, _event: &Event) {}
 }
 
 /// Handles one delivery exactly once. Returns whether it was applied (false: a duplicate).
@@ -48,6 +52,7 @@ pub async fn handle_once<H: Handler>(db: &Db, consumer: &str, handler: &H, event
     };
     handler.handle(event, &mut tx).await?;
     tx.commit().await?;
+    handler.applied(event);
     Ok(true)
 }
 

@@ -4,6 +4,7 @@
 //! Every struct denies unknown fields, so a typo stops start-up with a message naming the key
 //! and where it came from, instead of being silently ignored.
 
+mod delivery;
 mod identity;
 mod router;
 
@@ -16,6 +17,7 @@ use figment::{
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer};
 
+pub use delivery::{DeliveryConfig, SmsConfig};
 pub use identity::IdentityConfig;
 pub use router::{
     AuthorizationMode, BucketConfig, CorsConfig, LimitsConfig, RateLimitConfig, RouterConfig, TlsConfig, TrafficConfig,
@@ -60,6 +62,8 @@ pub struct Config {
     pub jwt: JwtConfig,
     /// Accounts, sessions and their protections (the auth subgraph).
     pub identity: IdentityConfig,
+    /// Email, SMS and in-app delivery (the notifications subgraph). `SMTP_URL` sets `delivery.smtp_url`.
+    pub delivery: DeliveryConfig,
     /// Peers whose `X-Forwarded-For` a subgraph believes (the router, by default on loopback).
     /// Anyone else is taken at their TCP address, so per-IP limits cannot be dodged by a header.
     pub trusted_proxies: Vec<ipnet::IpNet>,
@@ -89,6 +93,7 @@ impl Default for Config {
             shutdown_grace_seconds: 10,
             jwt: JwtConfig::default(),
             identity: IdentityConfig::default(),
+            delivery: DeliveryConfig::default(),
             trusted_proxies: vec![
                 "127.0.0.0/8".parse().expect("a valid network"),
                 "::1/128".parse().expect("a valid network"),
@@ -207,7 +212,8 @@ impl Config {
         }
         figment = figment
             .merge(Env::prefixed("TESSERA_").split("__").ignore(&["config"]))
-            .merge(Env::raw().only(&["redis_url"]));
+            .merge(Env::raw().only(&["redis_url"]))
+            .merge(Env::raw().only(&["smtp_url"]).map(|_| "delivery.smtp_url".into()));
         if let Some(name) = component.filter(|c| SUBGRAPHS.contains(c)) {
             let key = format!("{name}.database_url");
             figment = figment.merge(Env::raw().only(&["database_url"]).map(move |_| key.clone().into()));

@@ -21,6 +21,6 @@ impl DataExport {
     /// Every in-app notification, newest first.
     async fn notifications(&self, ctx: &Context<'_>) -> Result<Vec<Notification>, ApiError> {
         let rt = ctx.data_unchecked::<Runtime>();
-        Ok(store::all_of(&rt.db, self.user_id).await?.into_iter().map(Notification::from).collect())
+        Ok(store::notifications::all_of(&rt.db, self.user_id).await?.into_iter().map(Notification::from).collect())
     }
 }

@@ -1,26 +1,61 @@
 //! The notifications subgraph's resolvers.
 
+mod admin;
 mod export;
+mod list;
+mod read;
+mod types;
+mod user;
 
-use async_graphql::{Context, ID, Object, SimpleObject, Subscription};
+use async_graphql::{Context, ID, MergedObject, Object, Subscription};
 use futures::{Stream, StreamExt};
 use tessera_kit::{
     ApiError, Runtime,
+    error::parse_uuid,
     identity::{Authenticated, authenticated, require_user},
+    paging::Page,
 };
 
-use crate::{error::NotificationsError, store, user_topic};
+pub use types::{Notification, Notifications};
 
-pub struct Query;
+use crate::{store, user_topic};
+
+#[derive(MergedObject, Default)]
+pub struct Query(BaseQuery, admin::AdminQuery);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(read::ReadMutation, admin::AdminMutation);
+
+#[derive(Default)]
+pub struct BaseQuery;
 
 #[Object]
-impl Query {
+impl BaseQuery {
     /// How many of the caller's notifications are unread.
     #[graphql(directive = authenticated::apply(), guard = "Authenticated")]
-    async fn unread_notification_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+    async fn unread_notification_count(&self, ctx: &Context<'_>) -> Result<i64, ApiError> {
         let claims = require_user(ctx)?;
         let rt = ctx.data_unchecked::<Runtime>();
-        Ok(store::unread_count(&rt.db, claims.sub).await.map_err(NotificationsError::from)?)
+        Ok(store::notifications::unread_count(&rt.db, claims.sub).await?)
+    }
+
+    /// The caller's notifications, newest first; `unreadOnly` keeps the unread ones.
+    #[graphql(directive = authenticated::apply(), guard = "Authenticated")]
+    async fn my_notifications(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        #[graphql(default = false)] unread_only: bool,
+    ) -> Result<Notifications, ApiError> {
+        let claims = require_user(ctx)?;
+        let page = Page::parse(first, after.as_deref(), "notifications")?;
+        list::notifications(ctx, claims.sub, page, unread_only).await
+    }
+
+    #[graphql(entity)]
+    async fn find_user_by_id(&self, id: ID) -> Result<user::User, ApiError> {
+        Ok(user::User { id: parse_uuid("id", &id)? })
     }
 
     /// Only the user themself (see the users subgraph's `exportMyData`).
@@ -49,37 +84,5 @@ impl Subscription {
             let n: store::Notification = serde_json::from_str(&json).ok()?;
             (n.user_id == user).then(|| Notification::from(n))
         }))
-    }
-}
-
-/// A reference to the `User` entity, resolved by the subgraphs that own it.
-#[derive(SimpleObject)]
-#[graphql(unresolvable)]
-pub struct User {
-    pub id: ID,
-}
-
-#[derive(SimpleObject)]
-pub struct Notification {
-    pub id: ID,
-    pub kind: String,
-    pub title: String,
-    pub body: String,
-    pub read: bool,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-    pub user: User,
-}
-
-impl From<store::Notification> for Notification {
-    fn from(n: store::Notification) -> Self {
-        Self {
-            id: ID(n.id.to_string()),
-            kind: n.kind,
-            title: n.title,
-            body: n.body,
-            read: n.read_at.is_some(),
-            created_at: n.created_at,
-            user: User { id: ID(n.user_id.to_string()) },
-        }
     }
 }

@@ -35,6 +35,17 @@ impl Query {
         Ok(orders.into_iter().map(Order::from).collect())
     }
 
+    /// An order other subgraphs point at (a notification's `order`). Its owner and admins only:
+    /// anyone else gets null, as from `order`.
+    #[graphql(entity)]
+    async fn find_order_by_id(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Order>> {
+        let Some(claims) = tessera_kit::identity::viewer(ctx).claims() else { return Ok(None) };
+        let id = tessera_kit::error::parse_uuid("id", &id)?;
+        let rt = ctx.data_unchecked::<Runtime>();
+        let order = store::order(&rt.db, id).await.map_err(OrdersError::from)?;
+        Ok(order.filter(|o| o.user_id == claims.sub || claims.has_scope("admin")).map(Order::from))
+    }
+
     /// Only the user themself (see the users subgraph's `exportMyData`).
     #[graphql(entity)]
     async fn find_data_export_by_user_id(

@@ -1,0 +1,183 @@
+//! Notifications pushed live through the router: `notificationAdded` within a second of their
+//! cause, only to their user, across a supergraph reload, until the session is revoked; order
+//! notifications resolve their order from the orders subgraph.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Registered, admin, gql, register};
+use serde_json::{Value, json};
+use tessera::SUBGRAPHS;
+use tessera_kit::config::SecretUrl;
+use tessera_testkit::{
+    TestStack, eventually,
+    smtp::SmtpServer,
+    spawn_configured, test_bus,
+    ws::{self, Socket, next_json},
+};
+
+const ADDED: &str = "subscription { notificationAdded { kind title body user { id username } } }";
+const SEND: &str = "mutation($i: SendNotificationInput!) { sendNotification(input: $i) { suppressed delivery { channel status } notification { kind } } }";
+
+async fn stack(smtp: &SmtpServer, supergraph: Option<std::path::PathBuf>) -> TestStack {
+    let url = SecretUrl::parse(&smtp.url()).expect("a URL");
+    spawn_configured(&SUBGRAPHS, test_bus().await, move |c| {
+        c.delivery.smtp_url = Some(url);
+        if let Some(path) = supergraph {
+            c.router.supergraph_path = Some(path);
+            c.router.supergraph_poll_ms = 50;
+        }
+    })
+    .await
+}
+
+/// Subscribes `user` through the router and waits until the notifications subgraph listens.
+async fn listen(stack: &TestStack, user: &Registered, query: &str) -> Socket {
+    let rt = &stack.subgraph("notifications").rt;
+    let before = rt.bus.live_topics();
+    let socket = ws::subscribe(&format!("ws://{}/graphql", stack.router), Some(&user.access), query).await;
+    eventually("the subscription listens", || async { rt.bus.live_topics() > before }).await;
+    socket
+}
+
+/// Waits until `user`'s welcome has been pushed, so it does not arrive on a later subscription.
+async fn settled(stack: &TestStack, user: &Registered) {
+    eventually("the welcome is pushed", || async {
+        common::count_in(
+            stack,
+            "notifications",
+            "SELECT COUNT(*) FROM deliveries WHERE user_id = $1 AND channel = 'IN_APP' AND status = 'SENT'",
+            user.id,
+        )
+        .await
+            >= 1
+    })
+    .await;
+}
+
+/// The next `notificationAdded`, failing if it takes more than a second.
+async fn within_a_second(socket: &mut Socket, since: Instant) -> Value {
+    let msg = tokio::time::timeout(Duration::from_secs(1), next_json(socket))
+        .await
+        .unwrap_or_else(|_| panic!("nothing within 1 s"))
+        .expect("an event");
+    assert!(since.elapsed() < Duration::from_secs(1), "took {:?}", since.elapsed());
+    msg["payload"]["data"]["notificationAdded"].clone()
+}
+
+#[tokio::test]
+async fn a_subscriber_sees_an_admin_message_and_a_reset_request_within_a_second_and_nobody_else_does() {
+    let smtp = SmtpServer::start().await;
+    let stack = stack(&smtp, None).await;
+    let root = admin(&stack).await;
+    let (ada, bob) = (register(&stack, "ada").await, register(&stack, "bob").await);
+    settled(&stack, &ada).await;
+    settled(&stack, &bob).await;
+    let mut ada_socket = listen(&stack, &ada, ADDED).await;
+    let mut bob_socket = listen(&stack, &bob, ADDED).await;
+
+    let started = Instant::now();
+    let input = json!({ "userId": ada.id, "channel": "IN_APP", "subject": "Maintenance tonight", "message": "Back at 2am." });
+    let sent = gql(&stack, SEND, json!({ "i": input }), Some(&root)).await;
+    assert_eq!(sent["data"]["sendNotification"]["notification"]["kind"], "ANNOUNCEMENT", "{sent}");
+    let pushed = within_a_second(&mut ada_socket, started).await;
+    assert_eq!(pushed["title"], "Maintenance tonight");
+    assert_eq!(pushed["user"], json!({ "id": ada.id.to_string(), "username": "ada" }), "joined from auth");
+
+    let started = Instant::now();
+    let reset = "mutation($i: RequestPasswordResetInput!) { requestPasswordReset(input: $i) { accepted } }";
+    gql(&stack, reset, json!({ "i": { "email": "ada@example.com" } }), None).await;
+    let pushed = within_a_second(&mut ada_socket, started).await;
+    assert_eq!(pushed["kind"], "PASSWORD_RESET", "{pushed}");
+    assert!(pushed["body"].as_str().expect("a body").contains("[redacted]"), "{pushed}");
+
+    // The token went out by email only: the push, the history and the log show it redacted.
+    eventually("the reset email arrives", || async { smtp.mails_to("ada@example.com").len() == 2 }).await;
+    let mail = smtp.mails_to("ada@example.com").into_iter().find(|m| m.subject().starts_with("Reset")).expect("a reset mail");
+    let text = mail.decoded();
+    let token: String = text.split("or enter this token: ").nth(1).expect("a token").chars().take_while(|c| !c.is_whitespace()).collect();
+    assert_eq!(token.len(), 43, "{text}");
+    assert!(text.contains(&format!("reset-password?token={token}")), "the link carries it too: {text}");
+    let history = gql(&stack, "{ myNotifications { edges { node { kind body } } } }", json!({}), Some(&ada.access)).await;
+    assert!(history.to_string().contains("[redacted]") && !history.to_string().contains(&token), "{history}");
+    let log = gql(&stack, "{ deliveries(status: SENT, first: 100) { edges { node { preview } } } }", json!({}), Some(&root)).await;
+    assert!(!log.to_string().contains(&token), "{log}");
+    assert!(!pushed.to_string().contains(&token));
+
+    // Bob's socket saw neither of ada's notifications.
+    let quiet = tokio::time::timeout(Duration::from_millis(300), next_json(&mut bob_socket)).await;
+    assert!(quiet.is_err() || quiet.as_ref().is_ok_and(Option::is_none), "bob received {quiet:?}");
+}
+
+#[tokio::test]
+async fn the_subscription_survives_a_supergraph_reload_and_closes_with_4403_when_its_session_ends() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("supergraph.graphql");
+    let original = tessera::compose::supergraph(&tessera_kit::config::Config::default()).expect("composes");
+    std::fs::write(&path, &original).expect("writes");
+    let smtp = SmtpServer::start().await;
+    let stack = stack(&smtp, Some(path.clone())).await;
+    let root = admin(&stack).await;
+    let ada = register(&stack, "ada").await;
+    settled(&stack, &ada).await;
+    let mut socket = listen(&stack, &ada, ADDED).await;
+
+    let changed = original.replace("Whether the caller is signed in", "RELOADED: whether the caller is signed in");
+    std::fs::write(&path, &changed).expect("writes");
+    eventually("the router serves the new supergraph", || async {
+        let (_, body) = tessera_testkit::graphql(
+            &stack.router_url("/graphql"),
+            r#"{ __type(name: "Query") { fields { description } } }"#,
+            None,
+        )
+        .await;
+        body.to_string().contains("RELOADED")
+    })
+    .await;
+
+    let input = json!({ "userId": ada.id, "channel": "IN_APP", "subject": "After the reload", "message": "Still here." });
+    gql(&stack, SEND, json!({ "i": input }), Some(&root)).await;
+    let pushed = within_a_second(&mut socket, Instant::now()).await;
+    assert_eq!(pushed["title"], "After the reload");
+
+    let out = gql(&stack, "mutation { logout { revoked } }", json!({}), Some(&ada.access)).await;
+    assert_eq!(out["data"]["logout"]["revoked"], 1, "{out}");
+    let closed = next_json(&mut socket).await.expect("the router closes the socket");
+    assert_eq!(closed["closed"], 4403, "{closed}");
+}
+
+#[tokio::test]
+async fn an_order_notification_resolves_its_order_from_the_orders_subgraph() {
+    let smtp = SmtpServer::start().await;
+    let stack = stack(&smtp, None).await;
+    let ada = register(&stack, "ada").await;
+    settled(&stack, &ada).await;
+    let mut socket = listen(&stack, &ada, "subscription { notificationAdded { kind title order { id status totalCents } } }").await;
+
+    // The orders subgraph records an order and its event in one transaction, as checkout will.
+    let order = uuid::Uuid::now_v7();
+    let orders = &stack.subgraph("orders").rt;
+    let mut tx = orders.db.begin().await.expect("a transaction");
+    tessera_kit::on_tx!(&mut tx, |c| sqlx::query(
+        "INSERT INTO orders (id, user_id, status, total_cents, currency, created_at) VALUES ($1, $2, 'PAID', 4200, 'EUR', $3)"
+    )
+    .bind(order)
+    .bind(ada.id)
+    .bind(chrono::Utc::now())
+    .execute(c)
+    .await
+    .map(|_| ()))
+    .expect("an order");
+    let event = tessera_kit::bus::Event::new("OrderStatusChanged", json!({ "orderId": order, "userId": ada.id, "status": "PAID" }));
+    tessera_kit::bus::outbox::enqueue(&mut tx, &event).await.expect("enqueued");
+    tx.commit().await.expect("commits");
+    orders.relay.poke();
+
+    let msg = next_json(&mut socket).await.expect("an event");
+    let pushed = &msg["payload"]["data"]["notificationAdded"];
+    assert_eq!(pushed["kind"], "ORDER_STATUS_CHANGED", "{msg}");
+    assert_eq!(pushed["title"], "Your order is paid");
+    assert_eq!(pushed["order"], json!({ "id": order.to_string(), "status": "PAID", "totalCents": 4200 }), "{msg}");
+    eventually("the order email arrives", || async { smtp.mails_to("ada@example.com").len() == 2 }).await;
+}

@@ -10,7 +10,9 @@ use common::{admin, code, count_in, gql, register};
 use serde_json::json;
 use tessera::SUBGRAPHS;
 use tessera_kit::{bus::Bus, config::SecretUrl};
-use tessera_testkit::{eventually, redis_server::RedisServer, smtp::SmtpServer, spawn_configured, spawn_stack, test_bus};
+use tessera_testkit::{
+    eventually, redis_server::RedisServer, smtp::SmtpServer, spawn_configured, spawn_stack, test_bus,
+};
 
 const SEND: &str = "mutation($i: SendNotificationInput!) { sendNotification(input: $i) { suppressed delivery { channel recipient status } } }";
 
@@ -51,10 +53,14 @@ async fn with_redis_stopped_while_events_are_produced_every_notification_arrives
     }
     assert_eq!(smtp.mails_to("ada@example.com").len(), 2, "the welcome and one reset");
     for user in &users {
-        let n = count_in(&stack, "notifications", "SELECT COUNT(*) FROM notifications WHERE user_id = $1", user.id).await;
+        let n =
+            count_in(&stack, "notifications", "SELECT COUNT(*) FROM notifications WHERE user_id = $1", user.id).await;
         assert_eq!(n, 1, "one in-app welcome each");
     }
-    assert_eq!(count_in(&stack, "notifications", "SELECT COUNT(*) FROM notifications WHERE user_id = $1", ada.id).await, 2);
+    assert_eq!(
+        count_in(&stack, "notifications", "SELECT COUNT(*) FROM notifications WHERE user_id = $1", ada.id).await,
+        2
+    );
 }
 
 /// An SMS provider's endpoint on 127.0.0.1: keeps each request's `Authorization` and body.
@@ -94,7 +100,9 @@ async fn admins_reach_users_and_raw_recipients_and_marketing_reaches_only_those_
     let prefs = "mutation($i: UpdatePreferencesInput!) { updatePreferences(input: $i) { preferences { version } } }";
     gql(&stack, prefs, json!({ "i": { "marketing": { "email": true } } }), Some(&ada.access)).await;
     eventually("the notifications subgraph has ada's choice", || async {
-        count_in(&stack, "notifications", "SELECT COUNT(*) FROM recipients WHERE user_id = $1 AND version >= 1", ada.id).await == 1
+        count_in(&stack, "notifications", "SELECT COUNT(*) FROM recipients WHERE user_id = $1 AND version >= 1", ada.id)
+            .await
+            == 1
     })
     .await;
 
@@ -102,8 +110,15 @@ async fn admins_reach_users_and_raw_recipients_and_marketing_reaches_only_those_
     let to_ada = gql(&stack, SEND, offer(ada.id), Some(&root)).await;
     assert_eq!(to_ada["data"]["sendNotification"]["suppressed"], false, "{to_ada}");
     let to_bob = gql(&stack, SEND, offer(bob.id), Some(&root)).await;
-    assert_eq!(to_bob["data"]["sendNotification"], json!({ "suppressed": true, "delivery": null }), "bob never opted in");
-    eventually("ada's offer arrives", || async { smtp.mails_to("ada@example.com").iter().any(|m| m.subject() == "Winter sale") }).await;
+    assert_eq!(
+        to_bob["data"]["sendNotification"],
+        json!({ "suppressed": true, "delivery": null }),
+        "bob never opted in"
+    );
+    eventually("ada's offer arrives", || async {
+        smtp.mails_to("ada@example.com").iter().any(|m| m.subject() == "Winter sale")
+    })
+    .await;
     assert!(smtp.mails_to("bob@example.com").iter().all(|m| m.subject() != "Winter sale"));
 
     // Raw recipients: the seeds' sendEmail and sendSMS.
@@ -142,7 +157,8 @@ async fn without_smtp_a_developer_finds_the_welcome_code_in_an_eml_file_under_th
     let stack = spawn_stack(&SUBGRAPHS).await;
     register(&stack, "ada").await;
     let dir = stack.config.data_dir.join("mail");
-    eventually("a .eml file is written", || async { std::fs::read_dir(&dir).map(|d| d.count() == 1).unwrap_or(false) }).await;
+    eventually("a .eml file is written", || async { std::fs::read_dir(&dir).map(|d| d.count() == 1).unwrap_or(false) })
+        .await;
     let file = std::fs::read_dir(&dir).expect("the sink").next().expect("a file").expect("readable").path();
     assert_eq!(file.extension().and_then(|e| e.to_str()), Some("eml"));
     let eml = std::fs::read_to_string(&file).expect("text");

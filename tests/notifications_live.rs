@@ -78,7 +78,8 @@ async fn a_subscriber_sees_an_admin_message_and_a_reset_request_within_a_second_
     let mut bob_socket = listen(&stack, &bob, ADDED).await;
 
     let started = Instant::now();
-    let input = json!({ "userId": ada.id, "channel": "IN_APP", "subject": "Maintenance tonight", "message": "Back at 2am." });
+    let input =
+        json!({ "userId": ada.id, "channel": "IN_APP", "subject": "Maintenance tonight", "message": "Back at 2am." });
     let sent = gql(&stack, SEND, json!({ "i": input }), Some(&root)).await;
     assert_eq!(sent["data"]["sendNotification"]["notification"]["kind"], "ANNOUNCEMENT", "{sent}");
     let pushed = within_a_second(&mut ada_socket, started).await;
@@ -94,14 +95,24 @@ async fn a_subscriber_sees_an_admin_message_and_a_reset_request_within_a_second_
 
     // The token went out by email only: the push, the history and the log show it redacted.
     eventually("the reset email arrives", || async { smtp.mails_to("ada@example.com").len() == 2 }).await;
-    let mail = smtp.mails_to("ada@example.com").into_iter().find(|m| m.subject().starts_with("Reset")).expect("a reset mail");
+    let mail =
+        smtp.mails_to("ada@example.com").into_iter().find(|m| m.subject().starts_with("Reset")).expect("a reset mail");
     let text = mail.decoded();
-    let token: String = text.split("or enter this token: ").nth(1).expect("a token").chars().take_while(|c| !c.is_whitespace()).collect();
+    let token: String = text
+        .split("or enter this token: ")
+        .nth(1)
+        .expect("a token")
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect();
     assert_eq!(token.len(), 43, "{text}");
     assert!(text.contains(&format!("reset-password?token={token}")), "the link carries it too: {text}");
-    let history = gql(&stack, "{ myNotifications { edges { node { kind body } } } }", json!({}), Some(&ada.access)).await;
+    let history =
+        gql(&stack, "{ myNotifications { edges { node { kind body } } } }", json!({}), Some(&ada.access)).await;
     assert!(history.to_string().contains("[redacted]") && !history.to_string().contains(&token), "{history}");
-    let log = gql(&stack, "{ deliveries(status: SENT, first: 100) { edges { node { preview } } } }", json!({}), Some(&root)).await;
+    let log =
+        gql(&stack, "{ deliveries(status: SENT, first: 100) { edges { node { preview } } } }", json!({}), Some(&root))
+            .await;
     assert!(!log.to_string().contains(&token), "{log}");
     assert!(!pushed.to_string().contains(&token));
 
@@ -136,7 +147,8 @@ async fn the_subscription_survives_a_supergraph_reload_and_closes_with_4403_when
     })
     .await;
 
-    let input = json!({ "userId": ada.id, "channel": "IN_APP", "subject": "After the reload", "message": "Still here." });
+    let input =
+        json!({ "userId": ada.id, "channel": "IN_APP", "subject": "After the reload", "message": "Still here." });
     gql(&stack, SEND, json!({ "i": input }), Some(&root)).await;
     let pushed = within_a_second(&mut socket, Instant::now()).await;
     assert_eq!(pushed["title"], "After the reload");
@@ -153,7 +165,8 @@ async fn an_order_notification_resolves_its_order_from_the_orders_subgraph() {
     let stack = stack(&smtp, None).await;
     let ada = register(&stack, "ada").await;
     settled(&stack, &ada).await;
-    let mut socket = listen(&stack, &ada, "subscription { notificationAdded { kind title order { id status totalCents } } }").await;
+    let mut socket =
+        listen(&stack, &ada, "subscription { notificationAdded { kind title order { id status totalCents } } }").await;
 
     // The orders subgraph records an order and its event in one transaction, as checkout will.
     let order = uuid::Uuid::now_v7();
@@ -169,7 +182,10 @@ async fn an_order_notification_resolves_its_order_from_the_orders_subgraph() {
     .await
     .map(|_| ()))
     .expect("an order");
-    let event = tessera_kit::bus::Event::new("OrderStatusChanged", json!({ "orderId": order, "userId": ada.id, "status": "PAID" }));
+    let event = tessera_kit::bus::Event::new(
+        "OrderStatusChanged",
+        json!({ "orderId": order, "userId": ada.id, "status": "PAID" }),
+    );
     tessera_kit::bus::outbox::enqueue(&mut tx, &event).await.expect("enqueued");
     tx.commit().await.expect("commits");
     orders.relay.poke();

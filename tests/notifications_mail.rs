@@ -72,7 +72,13 @@ async fn registering_mails_a_welcome_whose_code_verifies_the_account_and_the_his
     .await)
     .expect("counts");
     assert_eq!(held, 0);
-    let sealed = count_in(&stack, "notifications", "SELECT COUNT(*) FROM deliveries WHERE user_id = $1 AND sealed IS NOT NULL", ada.id).await;
+    let sealed = count_in(
+        &stack,
+        "notifications",
+        "SELECT COUNT(*) FROM deliveries WHERE user_id = $1 AND sealed IS NOT NULL",
+        ada.id,
+    )
+    .await;
     assert_eq!(sealed, 0, "a sent message is not kept");
 
     // Reading: one, then all; someone else's id looks missing.
@@ -84,7 +90,9 @@ async fn registering_mails_a_welcome_whose_code_verifies_the_account_and_the_his
     assert_eq!(code(&by_bob), "NOT_FOUND", "{by_bob}");
     let read = gql(&stack, mark, json!({ "i": { "id": id } }), Some(&ada.access)).await;
     assert_eq!(read["data"]["markNotificationRead"], json!({ "notification": { "read": true }, "unreadCount": 0 }));
-    let all = gql(&stack, "mutation { markAllNotificationsRead { markedCount unreadCount } }", json!({}), Some(&ada.access)).await;
+    let all =
+        gql(&stack, "mutation { markAllNotificationsRead { markedCount unreadCount } }", json!({}), Some(&ada.access))
+            .await;
     assert_eq!(all["data"]["markAllNotificationsRead"], json!({ "markedCount": 0, "unreadCount": 0 }), "{all}");
 }
 
@@ -118,7 +126,13 @@ async fn a_refusing_smtp_server_gets_retries_then_a_dead_letter_and_everything_e
     assert!(letter["preview"].as_str().expect("a preview").contains("[redacted]"), "{body}");
     let total = body["data"]["deliveries"]["totalCount"].as_u64().expect("a count") as usize;
     assert_eq!(smtp.offered(), 3 * total, "the server saw each of the 3 attempts of every letter: {body}");
-    let sealed = count_in(&stack, "notifications", "SELECT COUNT(*) FROM deliveries WHERE user_id = $1 AND sealed IS NOT NULL", ada.id).await;
+    let sealed = count_in(
+        &stack,
+        "notifications",
+        "SELECT COUNT(*) FROM deliveries WHERE user_id = $1 AND sealed IS NOT NULL",
+        ada.id,
+    )
+    .await;
     assert_eq!(sealed, 0, "a dead letter keeps no copy of the code");
 
     // The rest works: the in-app copy is listed, ada signs in, a customer cannot read the log.

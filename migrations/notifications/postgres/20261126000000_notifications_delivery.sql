@@ -44,3 +44,9 @@ CREATE TABLE seal_keys (
     id INTEGER PRIMARY KEY NOT NULL,
     key_bytes BYTEA NOT NULL
 );
+
+-- Users who deleted their account: only the id. An event about them that arrives late (another
+-- subgraph's outbox is not ordered with auth's) must not bring a message or a contact back.
+CREATE TABLE erased_users (
+    user_id UUID PRIMARY KEY NOT NULL
+);

@@ -60,13 +60,17 @@ impl Handler for Events {
         if !KNOWN.contains(&event.kind.as_str()) {
             return Ok(());
         }
+        let user = event.user_id()?;
+        if event.kind == "AccountDeleted" {
+            return erase(tx, user).await;
+        }
+        if recipients::is_erased(tx, user).await? {
+            return Ok(()); // a late event about someone who is gone
+        }
         if event.kind == "PreferencesChanged" {
             return preferences(tx, &event.payload).await;
         }
         let p: Payload = serde_json::from_value(event.payload.clone())?;
-        if event.kind == "AccountDeleted" {
-            return erase(tx, p.user_id).await;
-        }
         if let (Some(email), "AccountRegistered" | "LoginFromNewDevice") = (&p.email, event.kind.as_str()) {
             recipients::save_contact(tx, p.user_id, email, p.username.as_deref()).await?;
         }
@@ -143,6 +147,7 @@ async fn erase(tx: &mut Tx, user: Uuid) -> anyhow::Result<()> {
     notifications::delete_for(tx, user).await?;
     deliveries::delete_for(tx, user).await?;
     recipients::delete_for(tx, user).await?;
+    recipients::mark_erased(tx, user).await?;
     outbox::forget_published(tx, user).await?;
     Ok(())
 }

@@ -59,20 +59,18 @@ impl AdminMutation {
     ) -> Result<SendNotificationPayload, ApiError> {
         let state = ctx.data_unchecked::<State>();
         let (user, target) = check(state, &input).await?;
-        if input.marketing == Some(true) {
-            if let Some(user) = user {
-                let mut tx = state.rt.db.begin().await?;
-                let who = recipients::get(&mut tx, user).await?.unwrap_or_default();
-                tx.rollback().await?;
-                let chosen = routing::chosen(&who, Kind::Marketing);
-                let allowed = match input.channel {
-                    NotificationChannel::Email => chosen.email,
-                    NotificationChannel::Sms => chosen.sms,
-                    NotificationChannel::InApp => chosen.in_app,
-                };
-                if !allowed {
-                    return Ok(SendNotificationPayload { delivery: None, notification: None, suppressed: true });
-                }
+        if let (Some(true), Some(user)) = (input.marketing, user) {
+            let mut tx = state.rt.db.begin().await?;
+            let who = recipients::get(&mut tx, user).await?.unwrap_or_default();
+            tx.rollback().await?;
+            let chosen = routing::chosen(&who, Kind::Marketing);
+            let allowed = match input.channel {
+                NotificationChannel::Email => chosen.email,
+                NotificationChannel::Sms => chosen.sms,
+                NotificationChannel::InApp => chosen.in_app,
+            };
+            if !allowed {
+                return Ok(SendNotificationPayload { delivery: None, notification: None, suppressed: true });
             }
         }
         let message = Message::direct(input.subject.trim(), input.message.trim());

@@ -197,3 +197,28 @@ async fn an_order_notification_resolves_its_order_from_the_orders_subgraph() {
     assert_eq!(pushed["order"], json!({ "id": order.to_string(), "status": "PAID", "totalCents": 4200 }), "{msg}");
     eventually("the order email arrives", || async { smtp.mails_to("ada@example.com").len() == 2 }).await;
 }
+
+#[tokio::test]
+async fn a_notification_created_in_one_process_reaches_a_subscriber_connected_to_another_over_redis() {
+    let Some(redis) = tessera_testkit::redis_server::RedisServer::start().await else {
+        eprintln!("skipped: redis-server is not installed (.ci/run installs it)");
+        return;
+    };
+    // Two deployments of the whole stack, each with its own Redis connection, as two processes.
+    let namespace = format!("cross-{}", uuid::Uuid::now_v7().simple());
+    let bus = || async { tessera_kit::bus::Bus::connect(Some(&redis.url()), &namespace).await.expect("connects") };
+    let here = spawn_configured(&SUBGRAPHS, bus().await, |_| {}).await;
+    let there = spawn_configured(&SUBGRAPHS, bus().await, |_| {}).await;
+    let root = admin(&here).await;
+    let user = uuid::Uuid::now_v7();
+    let token = common::token(&there, user, &["customer"]).await;
+    let mut socket = ws::subscribe(&format!("ws://{}/graphql", there.router), Some(&token), ADDED).await;
+    let rt = &there.subgraph("notifications").rt;
+    eventually("the subscription listens", || async { rt.bus.live_topics() == 1 }).await;
+
+    let input = json!({ "userId": user, "channel": "IN_APP", "subject": "From the other process", "message": "Hi." });
+    let sent = gql(&here, SEND, json!({ "i": input }), Some(&root)).await;
+    assert_eq!(sent["data"]["sendNotification"]["notification"]["kind"], "ANNOUNCEMENT", "{sent}");
+    let pushed = within_a_second(&mut socket, Instant::now()).await;
+    assert_eq!(pushed["title"], "From the other process", "{pushed}");
+}

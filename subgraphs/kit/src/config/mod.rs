@@ -369,6 +369,19 @@ mod tests {
     }
 
     #[test]
+    fn smtp_url_sets_the_mail_server_and_its_password_never_prints() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("SMTP_URL", "smtps://mailer:hunter22@smtp.example.com");
+            let c = Config::load(None, None).expect("valid");
+            let url = c.delivery.smtp_url.as_ref().expect("set from SMTP_URL");
+            assert_eq!(url.scheme(), "smtps");
+            assert!(!format!("{c:?}").contains("hunter22"));
+            Ok(())
+        });
+        assert!(from_yaml("").expect("valid").delivery.smtp_url.is_none(), "unset: the .eml sink");
+    }
+
+    #[test]
     fn a_database_password_never_prints() {
         let c = from_yaml("auth:\n  database_url: postgres://u:supersecret@localhost/auth\n").expect("valid");
         assert!(!format!("{c:?}").contains("supersecret"));

@@ -63,6 +63,7 @@ async fn within_a_second(socket: &mut Socket, since: Instant) -> Value {
         .unwrap_or_else(|_| panic!("nothing within 1 s"))
         .expect("an event");
     assert!(since.elapsed() < Duration::from_secs(1), "took {:?}", since.elapsed());
+    eprintln!("notificationAdded arrived {:?} after its cause", since.elapsed());
     msg["payload"]["data"]["notificationAdded"].clone()
 }
 

@@ -24,6 +24,12 @@ pub async fn stack_mailing_to(smtp: &SmtpServer) -> TestStack {
 const MY_NOTIFICATIONS: &str =
     "{ myNotifications(first: 10) { totalCount edges { node { kind title body read } } } unreadNotificationCount }";
 
+/// How many of `user`'s deliveries still hold their sealed message.
+async fn sealed_for(stack: &TestStack, user: uuid::Uuid) -> i64 {
+    let sql = "SELECT COUNT(*) FROM deliveries WHERE user_id = $1 AND sealed IS NOT NULL";
+    count_in(stack, "notifications", sql, user).await
+}
+
 /// The six digits after `marker` in the mail's decoded text.
 fn code_after(text: &str, marker: &str) -> String {
     let start = text.find(marker).unwrap_or_else(|| panic!("no {marker:?} in {text}")) + marker.len();
@@ -72,13 +78,7 @@ async fn registering_mails_a_welcome_whose_code_verifies_the_account_and_the_his
     .await)
     .expect("counts");
     assert_eq!(held, 0);
-    let sealed = count_in(
-        &stack,
-        "notifications",
-        "SELECT COUNT(*) FROM deliveries WHERE user_id = $1 AND sealed IS NOT NULL",
-        ada.id,
-    )
-    .await;
+    let sealed = sealed_for(&stack, ada.id).await;
     assert_eq!(sealed, 0, "a sent message is not kept");
 
     // Reading: one, then all; someone else's id looks missing.
@@ -94,6 +94,17 @@ async fn registering_mails_a_welcome_whose_code_verifies_the_account_and_the_his
         gql(&stack, "mutation { markAllNotificationsRead { markedCount unreadCount } }", json!({}), Some(&ada.access))
             .await;
     assert_eq!(all["data"]["markAllNotificationsRead"], json!({ "markedCount": 0, "unreadCount": 0 }), "{all}");
+
+    // A password change is a security alert: it is mailed, whatever the preferences say.
+    let change = "mutation($i: ChangePasswordInput!) { changePassword(input: $i) { sessionsRevoked } }";
+    let input =
+        json!({ "i": { "currentPassword": common::PASSWORD, "newPassword": "amber lantern crossing quiet harbours" } });
+    let changed = gql(&stack, change, input, Some(&ada.access)).await;
+    assert!(changed.get("errors").is_none(), "{changed}");
+    eventually("the password-change alert arrives", || async {
+        smtp.mails_to("ada@example.com").iter().any(|m| m.subject() == "Your Tessera password was changed")
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -126,13 +137,7 @@ async fn a_refusing_smtp_server_gets_retries_then_a_dead_letter_and_everything_e
     assert!(letter["preview"].as_str().expect("a preview").contains("[redacted]"), "{body}");
     let total = body["data"]["deliveries"]["totalCount"].as_u64().expect("a count") as usize;
     assert_eq!(smtp.offered(), 3 * total, "the server saw each of the 3 attempts of every letter: {body}");
-    let sealed = count_in(
-        &stack,
-        "notifications",
-        "SELECT COUNT(*) FROM deliveries WHERE user_id = $1 AND sealed IS NOT NULL",
-        ada.id,
-    )
-    .await;
+    let sealed = sealed_for(&stack, ada.id).await;
     assert_eq!(sealed, 0, "a dead letter keeps no copy of the code");
 
     // The rest works: the in-app copy is listed, ada signs in, a customer cannot read the log.

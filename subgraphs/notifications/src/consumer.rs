@@ -45,13 +45,14 @@ struct Payload {
 
 impl Handler for Events {
     async fn handle(&self, event: &Event, tx: &mut Tx) -> anyhow::Result<()> {
-        const KNOWN: [&str; 10] = [
+        const KNOWN: [&str; 11] = [
             "AccountRegistered",
             "PasswordResetRequested",
             "OtpRequested",
             "LoginFromNewDevice",
             "SessionRevoked",
             "ProfileUpdated",
+            "PasswordChanged",
             "PreferencesChanged",
             "OrderPlaced",
             "OrderStatusChanged",
@@ -114,6 +115,10 @@ impl Handler for Events {
                 let m = Message::render(Template::ProfileUpdated, lang, &[("fields", p.fields.join(", "))], &[]);
                 (m, routing::targets(&who, Kind::SecurityAlerts))
             }
+            "PasswordChanged" => (
+                Message::render(Template::PasswordChanged, lang, &[], &[]),
+                routing::targets(&who, Kind::SecurityAlerts),
+            ),
             "OrderPlaced" | "OrderStatusChanged" => {
                 let order = p.order_id.map(|o| o.simple().to_string()[..8].to_uppercase()).unwrap_or_default();
                 let status = p.status.clone().unwrap_or_default().to_lowercase().replace('_', " ");

@@ -12,6 +12,7 @@ pub enum Template {
     NewDevice,
     SessionReuse,
     ProfileUpdated,
+    PasswordChanged,
     OrderPlaced,
     OrderStatus,
 }
@@ -26,6 +27,7 @@ impl Template {
             Self::NewDevice => "NEW_DEVICE_SIGN_IN",
             Self::SessionReuse => "SESSION_REVOKED",
             Self::ProfileUpdated => "PROFILE_UPDATED",
+            Self::PasswordChanged => "PASSWORD_CHANGED",
             Self::OrderPlaced => "ORDER_PLACED",
             Self::OrderStatus => "ORDER_STATUS_CHANGED",
         }
@@ -67,6 +69,11 @@ impl Template {
                 "Your Tessera profile was changed",
                 "These profile fields changed: {fields}.\nIf it was not you, change your password.",
             ),
+            Self::PasswordChanged => (
+                "Your Tessera password was changed",
+                "Your password was just changed, and your other sessions were signed out.\n\
+                 If it was not you, reset your password at once.",
+            ),
             Self::OrderPlaced => ("We received your order", "Thank you! We received your order {order}."),
             Self::OrderStatus => ("Your order is {status}", "Your order {order} is now {status}."),
         }
@@ -101,6 +108,11 @@ impl Template {
             Self::ProfileUpdated => (
                 "Votre profil Tessera a été modifié",
                 "Ces champs du profil ont changé : {fields}.\nSi ce n'était pas vous, changez votre mot de passe.",
+            ),
+            Self::PasswordChanged => (
+                "Votre mot de passe Tessera a été changé",
+                "Votre mot de passe vient d'être changé et vos autres sessions ont été fermées.\n\
+                 Si ce n'était pas vous, réinitialisez-le tout de suite.",
             ),
             Self::OrderPlaced => ("Nous avons reçu votre commande", "Merci ! Nous avons reçu votre commande {order}."),
             Self::OrderStatus => ("Votre commande est {status}", "Votre commande {order} est maintenant {status}."),

@@ -145,6 +145,12 @@ async fn admins_reach_users_and_raw_recipients_and_marketing_reaches_only_those_
         .filter_map(|f| f["field"].as_str())
         .collect();
     assert_eq!(fields, ["subject", "message", "recipient"], "{refused}");
+    // The router checks variables first: a missing non-null field is refused there, while one
+    // with a default (`marketing: Boolean! = false`) may be left out, as everywhere above.
+    let missing = json!({ "i": { "userId": ada.id, "channel": "IN_APP", "message": "no subject" } });
+    let refused = gql(&stack, SEND, missing, Some(&root)).await;
+    let message = refused["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("SendNotificationInput.subject is required"), "{refused}");
     let both = json!({ "i": { "userId": ada.id, "recipient": "+33612345678", "channel": "SMS", "subject": "x", "message": "y" } });
     assert_eq!(code(&gql(&stack, SEND, both, Some(&root)).await), "BAD_USER_INPUT");
     let by_customer = gql(&stack, SEND, offer(bob.id), Some(&ada.access)).await;

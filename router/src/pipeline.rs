@@ -55,8 +55,9 @@ pub fn authorize_operation(
         let over_limit = errors.iter().any(|e| e["extensions"]["code"].as_str().is_some_and(|c| c.starts_with("MAX_")));
         (if over_limit { StatusCode::BAD_REQUEST } else { StatusCode::OK }, errors)
     })?;
-    let variables = crate::variables::coerce(supergraph.state(), &prepared.operation, variables)
-        .map_err(|e| (StatusCode::OK, e))?;
+    let variables =
+        crate::variables::coerce(supergraph.state(), supergraph.input_defaults(), &prepared.operation, variables)
+            .map_err(|e| (StatusCode::OK, e))?;
     let root = supergraph.root_type(&prepared.kind).unwrap_or("Query").to_owned();
     let verdict = authorize(supergraph.state(), &root, &prepared.operation, caller);
     if state.authorization == AuthorizationMode::Reject && !verdict.errors.is_empty() {

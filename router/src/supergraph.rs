@@ -36,6 +36,9 @@ pub struct Supergraph {
     /// Parsed, validated and normalized documents by (query text, operation name): a repeated
     /// operation skips parsing and validation, which cost more than the rest of the pipeline.
     documents: Mutex<LruCache<u64, Arc<Prepared>>>,
+    /// Input-object fields that declare a default (`marketing: Boolean! = false`): a variable may
+    /// leave them out even when they are non-null. The planner's state does not keep defaults.
+    input_defaults: crate::variables::InputDefaults,
 }
 
 /// A request parsed, validated and normalized: ready to authorize and plan.
@@ -57,7 +60,9 @@ impl Supergraph {
         } else {
             None
         };
+        let input_defaults = crate::variables::InputDefaults::of(&doc);
         Ok(Self {
+            input_defaults,
             sdl: sdl.to_owned(),
             introspection,
             planner,
@@ -69,6 +74,10 @@ impl Supergraph {
 
     pub fn state(&self) -> &SupergraphState {
         &self.planner.supergraph
+    }
+
+    pub fn input_defaults(&self) -> &crate::variables::InputDefaults {
+        &self.input_defaults
     }
 
     /// The name of the root type an operation of `kind` starts from.

@@ -7,15 +7,48 @@ use hive_router_query_planner::{
     ast::operation::OperationDefinition,
     state::supergraph_state::{SupergraphDefinition, SupergraphState, TypeNode},
 };
+use std::collections::HashSet;
+
+use graphql_tools::parser::schema::{Definition, Document, TypeDefinition};
 use serde_json::{Map, Value};
 
 use crate::supergraph::coded;
 
+/// The (input type, field) pairs that declare a default value in the supergraph.
+#[derive(Debug, Default)]
+pub struct InputDefaults(HashSet<(String, String)>);
+
+impl InputDefaults {
+    pub fn of(doc: &Document<'static, String>) -> Self {
+        let mut set = HashSet::new();
+        for def in &doc.definitions {
+            if let Definition::TypeDefinition(TypeDefinition::InputObject(io)) = def {
+                for field in io.fields.iter().filter(|f| f.default_value.is_some()) {
+                    set.insert((io.name.clone(), field.name.clone()));
+                }
+            }
+        }
+        Self(set)
+    }
+
+    fn has(&self, input: &str, field: &str) -> bool {
+        self.0.contains(&(input.to_owned(), field.to_owned()))
+    }
+}
+
+/// What [`check`] needs from the supergraph.
+struct Schema<'a> {
+    state: &'a SupergraphState,
+    defaults: &'a InputDefaults,
+}
+
 pub fn coerce(
     state: &SupergraphState,
+    defaults: &InputDefaults,
     op: &OperationDefinition,
     given: &Map<String, Value>,
 ) -> Result<Map<String, Value>, Vec<Value>> {
+    let schema = Schema { state, defaults };
     let mut out = given.clone();
     let mut errors = Vec::new();
     for def in op.variable_definitions.iter().flatten() {
@@ -31,7 +64,7 @@ pub fn coerce(
                 None => {}
             },
             Some(value) => {
-                if let Err(why) = check(state, &def.variable_type, value) {
+                if let Err(why) = check(&schema, &def.variable_type, value) {
                     errors.push(variable_error(name, &why));
                 }
             }
@@ -46,19 +79,20 @@ fn variable_error(name: &str, why: &str) -> Value {
     e
 }
 
-fn check(state: &SupergraphState, ty: &TypeNode, value: &Value) -> Result<(), String> {
+fn check(schema: &Schema, ty: &TypeNode, value: &Value) -> Result<(), String> {
     match (ty, value) {
         (TypeNode::NonNull(_), Value::Null) => Err(format!("{ty} cannot be null")),
-        (TypeNode::NonNull(inner), v) => check(state, inner, v),
+        (TypeNode::NonNull(inner), v) => check(schema, inner, v),
         (_, Value::Null) => Ok(()),
-        (TypeNode::List(inner), Value::Array(items)) => items.iter().try_for_each(|item| check(state, inner, item)),
+        (TypeNode::List(inner), Value::Array(items)) => items.iter().try_for_each(|item| check(schema, inner, item)),
         // A single value where a list is expected is coerced to a list of one.
-        (TypeNode::List(inner), v) => check(state, inner, v),
-        (TypeNode::Named(name), v) => check_named(state, name, v),
+        (TypeNode::List(inner), v) => check(schema, inner, v),
+        (TypeNode::Named(name), v) => check_named(schema, name, v),
     }
 }
 
-fn check_named(state: &SupergraphState, name: &str, v: &Value) -> Result<(), String> {
+fn check_named(schema: &Schema, name: &str, v: &Value) -> Result<(), String> {
+    let state = schema.state;
     let ok = match name {
         "Int" => v.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
         "Float" => v.is_number(),
@@ -75,9 +109,12 @@ fn check_named(state: &SupergraphState, name: &str, v: &Value) -> Result<(), Str
                 for (field, def) in &io.fields {
                     match fields.get(field) {
                         Some(value) => {
-                            check(state, &def.field_type, value).map_err(|e| format!("{name}.{field}: {e}"))?
+                            check(schema, &def.field_type, value).map_err(|e| format!("{name}.{field}: {e}"))?
                         }
-                        None if def.field_type.is_non_null() => return Err(format!("{name}.{field} is required")),
+                        // The subgraph applies the default; the router only must not refuse it.
+                        None if def.field_type.is_non_null() && !schema.defaults.has(name, field) => {
+                            return Err(format!("{name}.{field} is required"));
+                        }
                         None => {}
                     }
                 }

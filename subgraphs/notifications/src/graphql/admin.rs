@@ -30,9 +30,8 @@ pub struct SendNotificationInput {
     pub subject: String,
     pub message: String,
     /// A marketing message goes only to users who opted in to marketing on this channel.
-    /// Left out: false. (Nullable rather than `Boolean! = false`: the router's variable check
-    /// does not yet apply input-field defaults.)
-    pub marketing: Option<bool>,
+    #[graphql(default = false)]
+    pub marketing: bool,
 }
 
 #[derive(SimpleObject)]
@@ -59,7 +58,7 @@ impl AdminMutation {
     ) -> Result<SendNotificationPayload, ApiError> {
         let state = ctx.data_unchecked::<State>();
         let (user, target) = check(state, &input).await?;
-        if let (Some(true), Some(user)) = (input.marketing, user) {
+        if let (true, Some(user)) = (input.marketing, user) {
             let mut tx = state.rt.db.begin().await?;
             let who = recipients::get(&mut tx, user).await?.unwrap_or_default();
             tx.rollback().await?;

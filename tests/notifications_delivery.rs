@@ -134,6 +134,30 @@ async fn admins_reach_users_and_raw_recipients_and_marketing_reaches_only_those_
     let body: serde_json::Value = serde_json::from_str(&body).expect("the template makes JSON");
     assert_eq!(body, json!({ "to": "+33612345678", "body": "Your parcel \"42\" left." }));
 
+    // A user's SMS needs the phone auth verified: before, refused; after, sent to that number.
+    let to_ada_by_sms = json!({ "i": { "userId": ada.id, "channel": "SMS", "subject": "Hi", "message": "By text." } });
+    let refused = gql(&stack, SEND, to_ada_by_sms.clone(), Some(&root)).await;
+    assert_eq!(refused["errors"][0]["extensions"]["field"], "channel", "{refused}");
+    let otp = "mutation($i: RequestOtpInput!) { requestOtp(input: $i) { sentTo } }";
+    let phone = json!({ "i": { "purpose": "VERIFY_PHONE", "channel": "SMS", "destination": "+14155550123" } });
+    assert!(gql(&stack, otp, phone, Some(&ada.access)).await.get("errors").is_none());
+    eventually("the code goes out by SMS", || async { texts.lock().expect("lock").len() == 2 }).await;
+    let (_, sms) = texts.lock().expect("lock")[1].clone();
+    let sms: serde_json::Value = serde_json::from_str(&sms).expect("JSON");
+    assert_eq!(sms["to"], "+14155550123");
+    let text = sms["body"].as_str().expect("a text");
+    let digits: String = text.split("code is ").nth(1).expect("a code").chars().take(6).collect();
+    let verify = "mutation($i: VerifyOtpInput!) { verifyOtp(input: $i) { verified } }";
+    let verified =
+        gql(&stack, verify, json!({ "i": { "purpose": "VERIFY_PHONE", "code": digits } }), Some(&ada.access)).await;
+    assert_eq!(verified["data"]["verifyOtp"]["verified"], true, "{verified}");
+    eventually("notifications learns the number", || async {
+        let sent = gql(&stack, SEND, to_ada_by_sms.clone(), Some(&root)).await;
+        sent["data"]["sendNotification"]["delivery"]["recipient"] == "+14155550123"
+    })
+    .await;
+    eventually("the SMS reaches ada's phone", || async { texts.lock().expect("lock").len() == 3 }).await;
+
     // Bad input names every bad field; customers cannot send at all.
     let bad = json!({ "i": { "recipient": "not-an-address", "channel": "EMAIL", "subject": " ", "message": "" } });
     let refused = gql(&stack, SEND, bad, Some(&root)).await;

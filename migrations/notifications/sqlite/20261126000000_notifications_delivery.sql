@@ -3,12 +3,13 @@ ALTER TABLE notifications ADD COLUMN order_id BLOB;
 CREATE INDEX notifications_unread ON notifications (user_id, id) WHERE read_at IS NULL;
 
 -- What this subgraph knows of each user, from the events: where to write, and in which language.
--- Kept current by AccountRegistered and PreferencesChanged; erased by AccountDeleted.
+-- Kept current by AccountRegistered, PhoneVerified and PreferencesChanged; erased by AccountDeleted.
 -- `channels` is the PreferencesChanged document; NULL means the defaults. `version` is the
 -- preferences' version, so a late, older event cannot overwrite a newer one.
 CREATE TABLE recipients (
     user_id BLOB PRIMARY KEY NOT NULL,
     email TEXT,
+    phone TEXT,
     username TEXT,
     language TEXT,
     channels TEXT,

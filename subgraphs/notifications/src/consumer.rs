@@ -45,7 +45,7 @@ struct Payload {
 
 impl Handler for Events {
     async fn handle(&self, event: &Event, tx: &mut Tx) -> anyhow::Result<()> {
-        const KNOWN: [&str; 11] = [
+        const KNOWN: [&str; 12] = [
             "AccountRegistered",
             "PasswordResetRequested",
             "OtpRequested",
@@ -53,6 +53,7 @@ impl Handler for Events {
             "SessionRevoked",
             "ProfileUpdated",
             "PasswordChanged",
+            "PhoneVerified",
             "PreferencesChanged",
             "OrderPlaced",
             "OrderStatusChanged",
@@ -70,6 +71,9 @@ impl Handler for Events {
         }
         if event.kind == "PreferencesChanged" {
             return preferences(tx, &event.payload).await;
+        }
+        if let ("PhoneVerified", Some(phone)) = (event.kind.as_str(), event.payload["phone"].as_str()) {
+            return Ok(recipients::save_phone(tx, user, phone).await?);
         }
         let p: Payload = serde_json::from_value(event.payload.clone())?;
         if let (Some(email), "AccountRegistered" | "LoginFromNewDevice") = (&p.email, event.kind.as_str()) {

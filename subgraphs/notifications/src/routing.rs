@@ -29,7 +29,7 @@ pub fn transactional(to: Option<Target>) -> Vec<Target> {
     std::iter::once(Target::InApp).chain(to).collect()
 }
 
-/// The channels `who` chose for `kind`. SMS is left out: no event carries a verified phone yet.
+/// The channels `who` chose for `kind`, where an address is known (SMS needs a verified phone).
 pub fn targets(who: &Recipient, kind: Kind) -> Vec<Target> {
     let chosen = chosen(who, kind);
     let mut out = Vec::new();
@@ -38,6 +38,9 @@ pub fn targets(who: &Recipient, kind: Kind) -> Vec<Target> {
     }
     if let (true, Some(address)) = (chosen.email, &who.email) {
         out.push(Target::Email(address.clone()));
+    }
+    if let (true, Some(phone)) = (chosen.sms, &who.phone) {
+        out.push(Target::Sms(phone.clone()));
     }
     out
 }
@@ -79,6 +82,14 @@ mod tests {
         assert_eq!(targets(&Recipient::default(), Kind::Marketing), vec![]);
         let on = with(r#"{"marketing":{"email":true,"sms":false,"inApp":false}}"#);
         assert_eq!(targets(&on, Kind::Marketing), vec![Target::Email("a@example.com".into())]);
+    }
+
+    #[test]
+    fn sms_goes_out_when_chosen_and_a_phone_is_verified() {
+        let mut who = with(r#"{"securityAlerts":{"email":true,"sms":true,"inApp":true}}"#);
+        assert!(!targets(&who, Kind::SecurityAlerts).iter().any(|t| matches!(t, Target::Sms(_))), "no phone yet");
+        who.phone = Some("+33612345678".into());
+        assert!(targets(&who, Kind::SecurityAlerts).contains(&Target::Sms("+33612345678".into())));
     }
 
     #[test]

@@ -126,9 +126,13 @@ impl OtpMutation {
         let mut tx = state.rt.db.begin().await?;
         if input.purpose == OtpPurpose::VerifyPhone {
             store::accounts::set_phone(&mut tx, id, &destination).await?;
+            // Notifications keeps the number to send the SMS the user chose (security alerts…).
+            let payload = json!({ "userId": id, "phone": destination });
+            outbox::enqueue(&mut tx, &Event::new("PhoneVerified", payload)).await?;
         }
         audit::record(&mut tx, Some(id), SecurityEventKind::OtpVerified, client(ctx), input.purpose.key()).await?;
         tx.commit().await?;
+        state.rt.relay.poke();
         Ok(VerifyOtpPayload { verified: true })
     }
 }

@@ -134,14 +134,16 @@ async fn check(state: &State, input: &SendNotificationInput) -> Result<(Option<U
                 let mut tx = state.rt.db.begin().await?;
                 let who = recipients::get(&mut tx, user).await?;
                 tx.rollback().await?;
-                match (channel, who.and_then(|w| w.email)) {
-                    (NotificationChannel::Email, Some(email)) => Some(Target::Email(email)),
-                    (NotificationChannel::Email, None) => {
+                let who = who.unwrap_or_default();
+                match (channel, who.email, who.phone) {
+                    (NotificationChannel::Email, Some(email), _) => Some(Target::Email(email)),
+                    (NotificationChannel::Email, None, _) => {
                         bad("userId", "This user has no known email address yet.");
                         None
                     }
-                    _ => {
-                        bad("channel", "No verified phone number is known for this user: use EMAIL or IN_APP.");
+                    (_, _, Some(phone)) => Some(Target::Sms(phone)),
+                    (_, _, None) => {
+                        bad("channel", "This user has not verified a phone number: use EMAIL or IN_APP.");
                         None
                     }
                 }

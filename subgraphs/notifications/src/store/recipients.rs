@@ -9,6 +9,8 @@ use uuid::Uuid;
 pub struct Recipient {
     pub user_id: Uuid,
     pub email: Option<String>,
+    /// The number auth verified (`PhoneVerified`); SMS to the user need it.
+    pub phone: Option<String>,
     pub username: Option<String>,
     pub language: Option<String>,
     /// The `channels` document of the last `PreferencesChanged`; `None` until the user changes one.
@@ -18,7 +20,7 @@ pub struct Recipient {
 
 pub async fn get(tx: &mut Tx, user_id: Uuid) -> Result<Option<Recipient>, sqlx::Error> {
     on_tx!(tx, |c| sqlx::query_as(
-        "SELECT user_id, email, username, language, channels, version FROM recipients WHERE user_id = $1"
+        "SELECT user_id, email, phone, username, language, channels, version FROM recipients WHERE user_id = $1"
     )
     .bind(user_id)
     .fetch_optional(c)
@@ -37,6 +39,20 @@ pub async fn save_contact(tx: &mut Tx, user_id: Uuid, email: &str, username: Opt
     .execute(c)
     .await
     .map(|_| ()))
+}
+
+/// Records the user's verified phone number (from `PhoneVerified`).
+pub async fn save_phone(tx: &mut Tx, user_id: Uuid, phone: &str) -> Result<(), sqlx::Error> {
+    on_tx!(tx, |c| {
+        sqlx::query(
+        "INSERT INTO recipients (user_id, phone) VALUES ($1, $2) ON CONFLICT (user_id) DO UPDATE SET phone = excluded.phone"
+    )
+    .bind(user_id)
+    .bind(phone)
+    .execute(c)
+    .await
+    .map(|_| ())
+    })
 }
 
 /// Applies a `PreferencesChanged` unless a newer version is already here: events of one user can

@@ -29,7 +29,7 @@ async fn a_reset_answers_the_same_for_unknown_emails_works_once_and_signs_everyo
         .await;
     let links = sent(&stack, "PasswordResetRequested").await;
     assert_eq!(links.len(), 1, "only the real account gets a link");
-    let token = links[0]["token"].as_str().expect("a token").to_owned();
+    let token = common::secret_sent(&stack, "or enter this token: ", 1).await;
     assert!(token.len() >= 43, "256 bits");
 
     let weak = gql(&stack, RESET, json!({ "i": { "token": token, "newPassword": "short" } }), None).await;
@@ -67,9 +67,9 @@ async fn a_password_change_needs_the_current_one_and_signs_out_the_other_session
 const REQUEST_OTP: &str = "mutation($i: RequestOtpInput!) { requestOtp(input: $i) { sentTo expiresAt } }";
 const VERIFY_OTP: &str = "mutation($i: VerifyOtpInput!) { verifyOtp(input: $i) { verified } }";
 
-async fn last_code(stack: &TestStack) -> String {
-    let sent = sent(stack, "OtpRequested").await;
-    sent.last().and_then(|e| e["code"].as_str()).expect("a code was sent").to_owned()
+/// The `n`-th one-time code sent (1-based), read from the message as the user would.
+async fn nth_code(stack: &TestStack, n: usize) -> String {
+    common::secret_sent(stack, "one-time code is ", n).await
 }
 
 #[tokio::test]
@@ -79,7 +79,7 @@ async fn a_one_time_code_allows_five_guesses_and_works_once() {
     let request = json!({ "i": { "purpose": "STEP_UP", "channel": "EMAIL" } });
     let sent_to = gql(&stack, REQUEST_OTP, request.clone(), Some(&ada.access)).await;
     assert_eq!(sent_to["data"]["requestOtp"]["sentTo"], "a***@example.com", "{sent_to}");
-    let right = last_code(&stack).await;
+    let right = nth_code(&stack, 1).await;
     let wrong = if right == "000000" { "111111" } else { "000000" };
     for _ in 0..5 {
         let body =
@@ -91,7 +91,7 @@ async fn a_one_time_code_allows_five_guesses_and_works_once() {
     assert_eq!(code(&capped), "BAD_USER_INPUT", "after five wrong guesses even the right code is dead: {capped}");
 
     gql(&stack, REQUEST_OTP, request, Some(&ada.access)).await;
-    let fresh = last_code(&stack).await;
+    let fresh = nth_code(&stack, 2).await;
     let ok = gql(&stack, VERIFY_OTP, json!({ "i": { "purpose": "STEP_UP", "code": fresh } }), Some(&ada.access)).await;
     assert_eq!(ok["data"]["verifyOtp"]["verified"], true, "{ok}");
     let again =
@@ -113,7 +113,7 @@ async fn codes_to_one_destination_are_limited_per_hour_and_sms_verifies_a_phone(
     let first = gql(&stack, REQUEST_OTP, phone.clone(), Some(&ada.access)).await;
     assert_eq!(first["data"]["requestOtp"]["sentTo"], "+1******0123", "{first}");
     assert_eq!(sent(&stack, "OtpRequested").await[0]["channel"], "SMS");
-    let verify = json!({ "i": { "purpose": "VERIFY_PHONE", "code": last_code(&stack).await } });
+    let verify = json!({ "i": { "purpose": "VERIFY_PHONE", "code": nth_code(&stack, 1).await } });
     assert_eq!(gql(&stack, VERIFY_OTP, verify, Some(&ada.access)).await["data"]["verifyOtp"]["verified"], true);
 
     let by_sms = json!({ "i": { "purpose": "STEP_UP", "channel": "SMS" } });

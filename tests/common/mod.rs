@@ -117,6 +117,37 @@ pub async fn sent(stack: &TestStack, kind: &str) -> Vec<serde_json::Value> {
     rows.iter().map(|r| serde_json::from_str::<serde_json::Value>(r).expect("JSON")["payload"].clone()).collect()
 }
 
+/// Every message the development sinks hold (no `SMTP_URL`, no SMS webhook), oldest first: the
+/// decoded `.eml` files, then the SMS lines.
+pub fn sunk(stack: &TestStack) -> Vec<String> {
+    let dir = stack.config.data_dir.join("mail");
+    let mut files: Vec<_> =
+        std::fs::read_dir(&dir).map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect()).unwrap_or_default();
+    files.sort(); // UUIDv7 names: creation order
+    let mut out: Vec<String> = files
+        .iter()
+        .filter_map(|f| std::fs::read_to_string(f).ok())
+        .map(|m| tessera_testkit::smtp::decode_quoted_printable(&m))
+        .collect();
+    let sms = std::fs::read_to_string(stack.config.data_dir.join("sms.log")).unwrap_or_default();
+    out.extend(sms.lines().map(str::to_owned));
+    out
+}
+
+/// The secret (code or token) after `marker` in the `n`-th message (1-based) that holds the
+/// marker, waiting until the notifications subgraph has sent it: tests read codes where a user
+/// would, since the outbox keeps them redacted once published.
+pub async fn secret_sent(stack: &TestStack, marker: &str, n: usize) -> String {
+    let found = || {
+        sunk(stack).into_iter().filter(|m| m.contains(marker)).nth(n - 1).map(|m| {
+            let rest = &m[m.find(marker).expect("holds the marker") + marker.len()..];
+            rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect::<String>()
+        })
+    };
+    tessera_testkit::eventually("the message is sent", || async { found().is_some() }).await;
+    found().expect("found")
+}
+
 /// How many security events of `kind` the auth subgraph recorded.
 pub async fn security_events(stack: &TestStack, kind: &str) -> i64 {
     let db = &stack.subgraph("auth").rt.db;

@@ -25,24 +25,7 @@ impl Mail {
     /// The message with quoted-printable soft breaks and `=XX` escapes decoded: enough to read
     /// the text part of what lettre sends.
     pub fn decoded(&self) -> String {
-        let joined = self.data.replace("=\r\n", "");
-        let bytes = joined.as_bytes();
-        let mut out = Vec::with_capacity(bytes.len());
-        let mut i = 0;
-        while i < bytes.len() {
-            let hex = |b: u8| (b as char).to_digit(16);
-            if bytes[i] == b'='
-                && i + 2 < bytes.len()
-                && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
-            {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-            out.push(bytes[i]);
-            i += 1;
-        }
-        String::from_utf8_lossy(&out).into_owned()
+        decode_quoted_printable(&self.data)
     }
 
     /// The `Subject:` header.
@@ -158,4 +141,27 @@ impl SmtpServer {
 /// The address between `<` and `>` of a MAIL or RCPT line.
 fn address(line: &str) -> String {
     line.split('<').nth(1).and_then(|r| r.split('>').next()).unwrap_or_default().to_owned()
+}
+
+/// Undoes quoted-printable (soft line breaks and `=XX` escapes) over a whole message: enough to
+/// read the text part of what lettre sends, in a test.
+pub fn decode_quoted_printable(data: &str) -> String {
+    let joined = data.replace("=\r\n", "").replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'='
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }

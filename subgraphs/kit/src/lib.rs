@@ -6,6 +6,7 @@ pub mod bus;
 pub mod client;
 pub mod config;
 pub mod db;
+pub mod erasure;
 pub mod error;
 pub mod identity;
 pub mod jwt;

@@ -66,7 +66,7 @@ impl Handler for Events {
         if event.kind == "AccountDeleted" {
             return erase(tx, user).await;
         }
-        if recipients::is_erased(tx, user).await? {
+        if tessera_kit::erasure::is_erased(tx, user).await? {
             return Ok(()); // a late event about someone who is gone
         }
         if event.kind == "PreferencesChanged" {
@@ -156,7 +156,7 @@ async fn erase(tx: &mut Tx, user: Uuid) -> anyhow::Result<()> {
     notifications::delete_for(tx, user).await?;
     deliveries::delete_for(tx, user).await?;
     recipients::delete_for(tx, user).await?;
-    recipients::mark_erased(tx, user).await?;
+    tessera_kit::erasure::mark_erased(tx, user).await?;
     outbox::forget_published(tx, user).await?;
     Ok(())
 }

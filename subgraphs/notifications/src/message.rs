@@ -41,11 +41,12 @@ impl Message {
                 values.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone())
             }
         };
+        let subject = fill(subject, lookup(true));
         let text = fill(body, lookup(false));
-        let html = page(language, &fill(subject, lookup(true)), &fill(body, |k| lookup(false)(k).map(|v| escape(&v))));
+        let html = page(language, &subject, &fill(body, |k| lookup(false)(k).map(|v| escape(&v))));
         Self {
             kind: template.kind().to_owned(),
-            subject: fill(subject, lookup(true)),
+            subject,
             text,
             html,
             preview: fill(body, lookup(true)),

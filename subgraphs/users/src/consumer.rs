@@ -20,7 +20,7 @@ impl Handler for Events {
                 let user = event.user_id()?;
                 store::profiles::delete(tx, user).await?;
                 store::preferences::delete(tx, user).await?;
-                store::erased::mark(tx, user).await?;
+                tessera_kit::erasure::mark_erased(tx, user).await?;
                 outbox::forget_published(tx, user).await?;
             }
             _ => {}

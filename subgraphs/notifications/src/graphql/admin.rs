@@ -14,7 +14,10 @@ use crate::{
     message::Message,
     outgoing::{self, Target},
     routing::{self, Kind},
-    store::{deliveries, recipients},
+    store::{
+        deliveries,
+        recipients::{self, Recipient},
+    },
 };
 
 const SUBJECT_MAX: usize = 200;
@@ -57,11 +60,8 @@ impl AdminMutation {
         input: SendNotificationInput,
     ) -> Result<SendNotificationPayload, ApiError> {
         let state = ctx.data_unchecked::<State>();
-        let (user, target) = check(state, &input).await?;
-        if let (true, Some(user)) = (input.marketing, user) {
-            let mut tx = state.rt.db.begin().await?;
-            let who = recipients::get(&mut tx, user).await?.unwrap_or_default();
-            tx.rollback().await?;
+        let (user, target, who) = check(state, &input).await?;
+        if input.marketing && user.is_some() {
             let chosen = routing::chosen(&who, Kind::Marketing);
             let allowed = match input.channel {
                 NotificationChannel::Email => chosen.email,
@@ -83,8 +83,9 @@ impl AdminMutation {
     }
 }
 
-/// Validates the input and names every bad field at once; returns the user and where to send.
-async fn check(state: &State, input: &SendNotificationInput) -> Result<(Option<Uuid>, Target), ApiError> {
+/// Validates the input and names every bad field at once; returns the user, where to send, and
+/// what the projection knows of the user (defaults for a raw recipient).
+async fn check(state: &State, input: &SendNotificationInput) -> Result<(Option<Uuid>, Target, Recipient), ApiError> {
     let mut problems: Vec<(String, String)> = Vec::new();
     let mut bad = |field: &str, msg: &str| problems.push((field.to_owned(), msg.to_owned()));
     let subject = input.subject.trim();
@@ -108,6 +109,15 @@ async fn check(state: &State, input: &SendNotificationInput) -> Result<(Option<U
         },
         None => None,
     };
+    let who = match user {
+        Some(user) => {
+            let mut tx = state.rt.db.begin().await?;
+            let who = recipients::get(&mut tx, user).await?;
+            tx.rollback().await?;
+            who.unwrap_or_default()
+        }
+        None => Recipient::default(),
+    };
     let raw = input.recipient.as_deref().map(str::trim);
     let target = match (input.user_id.is_some(), raw, input.channel) {
         (true, Some(_), _) | (false, None, _) => {
@@ -129,30 +139,22 @@ async fn check(state: &State, input: &SendNotificationInput) -> Result<(Option<U
         (false, Some(to), NotificationChannel::Email) => Some(Target::Email(to.to_owned())),
         (false, Some(to), _) => Some(Target::Sms(to.to_owned())),
         (true, None, NotificationChannel::InApp) => Some(Target::InApp),
-        (true, None, channel) => match user {
-            Some(user) => {
-                let mut tx = state.rt.db.begin().await?;
-                let who = recipients::get(&mut tx, user).await?;
-                tx.rollback().await?;
-                let who = who.unwrap_or_default();
-                match (channel, who.email, who.phone) {
-                    (NotificationChannel::Email, Some(email), _) => Some(Target::Email(email)),
-                    (NotificationChannel::Email, None, _) => {
-                        bad("userId", "This user has no known email address yet.");
-                        None
-                    }
-                    (_, _, Some(phone)) => Some(Target::Sms(phone)),
-                    (_, _, None) => {
-                        bad("channel", "This user has not verified a phone number: use EMAIL or IN_APP.");
-                        None
-                    }
-                }
+        (true, None, _) if user.is_none() => None,
+        (true, None, channel) => match (channel, &who.email, &who.phone) {
+            (NotificationChannel::Email, Some(email), _) => Some(Target::Email(email.clone())),
+            (NotificationChannel::Email, None, _) => {
+                bad("userId", "This user has no known email address yet.");
+                None
             }
-            None => None,
+            (_, _, Some(phone)) => Some(Target::Sms(phone.clone())),
+            (_, _, None) => {
+                bad("channel", "This user has not verified a phone number: use EMAIL or IN_APP.");
+                None
+            }
         },
     };
     match target {
-        Some(target) if problems.is_empty() => Ok((user, target)),
+        Some(target) if problems.is_empty() => Ok((user, target, who)),
         _ => Err(ApiError::bad_fields(&problems)),
     }
 }

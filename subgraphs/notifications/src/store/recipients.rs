@@ -85,20 +85,3 @@ pub async fn delete_for(tx: &mut Tx, user_id: Uuid) -> Result<u64, sqlx::Error> 
         .await
         .map(|r| r.rows_affected()))
 }
-
-/// Remembers that `user_id` is erased, so later events about them are ignored.
-pub async fn mark_erased(tx: &mut Tx, user_id: Uuid) -> Result<(), sqlx::Error> {
-    on_tx!(tx, |c| sqlx::query("INSERT INTO erased_users (user_id) VALUES ($1) ON CONFLICT DO NOTHING")
-        .bind(user_id)
-        .execute(c)
-        .await
-        .map(|_| ()))
-}
-
-pub async fn is_erased(tx: &mut Tx, user_id: Uuid) -> Result<bool, sqlx::Error> {
-    on_tx!(tx, |c| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM erased_users WHERE user_id = $1")
-        .bind(user_id)
-        .fetch_one(c)
-        .await
-        .map(|n| n > 0))
-}

@@ -21,9 +21,7 @@ impl Query {
     async fn order(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Order>> {
         let claims = require_user(ctx)?;
         let id = Uuid::parse_str(&id).map_err(|_| ApiError::bad_input("id", "An order id is a UUID."))?;
-        let rt = ctx.data_unchecked::<Runtime>();
-        let order = store::order(&rt.db, id).await.map_err(OrdersError::from)?;
-        Ok(order.filter(|o| o.user_id == claims.sub || claims.has_scope("admin")).map(Order::from))
+        visible_order(ctx, claims, id).await
     }
 
     /// The caller's most recent orders (at most 100), newest first.
@@ -40,10 +38,7 @@ impl Query {
     #[graphql(entity)]
     async fn find_order_by_id(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Order>> {
         let Some(claims) = tessera_kit::identity::viewer(ctx).claims() else { return Ok(None) };
-        let id = tessera_kit::error::parse_uuid("id", &id)?;
-        let rt = ctx.data_unchecked::<Runtime>();
-        let order = store::order(&rt.db, id).await.map_err(OrdersError::from)?;
-        Ok(order.filter(|o| o.user_id == claims.sub || claims.has_scope("admin")).map(Order::from))
+        visible_order(ctx, claims, tessera_kit::error::parse_uuid("id", &id)?).await
     }
 
     /// Only the user themself (see the users subgraph's `exportMyData`).
@@ -55,6 +50,18 @@ impl Query {
     ) -> Result<export::DataExport, ApiError> {
         Ok(export::DataExport { user_id: tessera_kit::identity::require_self_id(ctx, "userId", &user_id)? })
     }
+}
+
+/// The order `id` if `claims` may see it (its owner, or an admin); None otherwise, exactly like a
+/// missing one.
+async fn visible_order(
+    ctx: &Context<'_>,
+    claims: &tessera_kit::jwt::Claims,
+    id: Uuid,
+) -> async_graphql::Result<Option<Order>> {
+    let rt = ctx.data_unchecked::<Runtime>();
+    let order = store::order(&rt.db, id).await.map_err(OrdersError::from)?;
+    Ok(order.filter(|o| o.user_id == claims.sub || claims.has_scope("admin")).map(Order::from))
 }
 
 /// The most orders `myOrders` returns; paging arrives with the orders issue.

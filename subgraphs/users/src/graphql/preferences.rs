@@ -121,7 +121,7 @@ impl PreferencesMutation {
         let rt = runtime(ctx);
         for _ in 0..TRIES {
             let mut tx = rt.db.begin().await?;
-            if store::erased::is_erased(&mut tx, user_id).await? {
+            if tessera_kit::erasure::is_erased(&mut tx, user_id).await? {
                 return Err(UsersError::Erased.into());
             }
             let current = store::preferences::current(&mut tx, user_id).await?;

@@ -127,7 +127,7 @@ impl ProfileMutation {
         }
         let rt = runtime(ctx);
         let mut tx = rt.db.begin().await?;
-        if store::erased::is_erased(&mut tx, user_id).await? {
+        if tessera_kit::erasure::is_erased(&mut tx, user_id).await? {
             return Err(UsersError::Erased.into());
         }
         let Some(saved) = store::profiles::update(&mut tx, user_id, expected, &change).await? else {

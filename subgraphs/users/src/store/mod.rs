@@ -1,6 +1,5 @@
 //! The users subgraph's SQL, and nothing else.
 
-pub mod erased;
 pub mod preferences;
 pub mod profiles;
 

@@ -1,9 +1,13 @@
-//! The ids of users who deleted their account, so nothing recreates their data.
+//! The ids of users who deleted their account, kept by each subgraph that must not recreate their
+//! data: a late event (another subgraph's outbox is not ordered with auth's) or a token used
+//! straight against a subgraph (which does not see revocations) must not bring anything back.
+//! The subgraph's own migration creates `erased_users (user_id PRIMARY KEY)`.
 
-use tessera_kit::{db::Tx, on_tx};
 use uuid::Uuid;
 
-pub async fn mark(tx: &mut Tx, user_id: Uuid) -> Result<(), sqlx::Error> {
+use crate::{db::Tx, on_tx};
+
+pub async fn mark_erased(tx: &mut Tx, user_id: Uuid) -> Result<(), sqlx::Error> {
     on_tx!(tx, |c| sqlx::query("INSERT INTO erased_users (user_id) VALUES ($1) ON CONFLICT DO NOTHING")
         .bind(user_id)
         .execute(c)

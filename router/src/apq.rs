@@ -8,7 +8,7 @@ use lru::LruCache;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::supergraph::coded;
+use crate::error::RouterError;
 
 pub struct PersistedQueries {
     queries: Mutex<LruCache<String, String>>,
@@ -21,26 +21,26 @@ impl PersistedQueries {
 
     /// The query to run, given the request's `query` and `extensions`. `Ok(None)` when the
     /// request uses no persisted query and has no query either.
-    pub fn resolve(&self, query: Option<String>, extensions: Option<&Value>) -> Result<Option<String>, Value> {
+    pub fn resolve(&self, query: Option<String>, extensions: Option<&Value>) -> Result<Option<String>, RouterError> {
         let Some(pq) = extensions.and_then(|e| e.get("persistedQuery")) else { return Ok(query) };
         if pq.get("version").and_then(Value::as_i64) != Some(1) {
-            return Err(coded("Only version 1 of persisted queries is supported.", "PERSISTED_QUERY_NOT_SUPPORTED"));
+            return Err(RouterError::PersistedQueryNotSupported);
         }
         let Some(hash) = pq.get("sha256Hash").and_then(Value::as_str).map(str::to_ascii_lowercase) else {
-            return Err(coded("`persistedQuery` needs a `sha256Hash`.", "BAD_USER_INPUT"));
+            return Err(RouterError::PersistedQueryNeedsHash);
         };
         match query.filter(|q| !q.is_empty()) {
             Some(query) => {
                 let actual = hex(&Sha256::digest(query.as_bytes()));
                 if actual != hash {
-                    return Err(coded("The query does not match its `sha256Hash`.", "PERSISTED_QUERY_HASH_MISMATCH"));
+                    return Err(RouterError::PersistedQueryHashMismatch);
                 }
                 self.queries.lock().expect("APQ lock poisoned").put(hash, query.clone());
                 Ok(Some(query))
             }
             None => match self.queries.lock().expect("APQ lock poisoned").get(&hash) {
                 Some(query) => Ok(Some(query.clone())),
-                None => Err(coded("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND")),
+                None => Err(RouterError::PersistedQueryNotFound),
             },
         }
     }

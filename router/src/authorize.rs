@@ -16,15 +16,16 @@ use hive_router_query_planner::{
     federation_spec::authorization::RequiresScopesDirective,
     state::supergraph_state::{SupergraphDefinition, SupergraphState},
 };
-use serde_json::{Value, json};
 use tessera_kit::jwt::Claims;
+
+use crate::error::RouterError;
 
 /// What authorization decided for one operation.
 pub struct Verdict {
     /// The operation to plan: the client's minus every unauthorized field.
     pub operation: OperationDefinition,
     /// One error per unauthorized field, at its path.
-    pub errors: Vec<Value>,
+    pub errors: Vec<RouterError>,
 }
 
 pub fn authorize(
@@ -42,7 +43,7 @@ pub fn authorize(
 struct Walker<'a> {
     state: &'a SupergraphState,
     caller: Option<&'a Claims>,
-    errors: Vec<Value>,
+    errors: Vec<RouterError>,
 }
 
 impl Walker<'_> {
@@ -118,12 +119,12 @@ impl Walker<'_> {
     fn refuse(&mut self, path: &[String], what: &str) {
         // The stable codes of DESIGN.md: a missing sign-in and a missing role are told apart, so
         // a client knows whether to sign in or to give up.
-        let (code, message) = if self.caller.is_some() {
-            ("FORBIDDEN", format!("You are not allowed to read `{what}`: your account lacks the role it needs."))
+        let (what, path) = (what.to_owned(), path.to_vec());
+        self.errors.push(if self.caller.is_some() {
+            RouterError::FieldForbidden { what, path }
         } else {
-            ("UNAUTHENTICATED", format!("`{what}` needs a signed-in user: send a valid access token."))
-        };
-        self.errors.push(json!({ "message": message, "path": path, "extensions": { "code": code } }));
+            RouterError::FieldNeedsSignIn { what, path }
+        });
     }
 }
 

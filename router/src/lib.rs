@@ -7,8 +7,11 @@
 
 mod apq;
 mod authorize;
+mod cache_key;
 pub mod compose;
+mod context;
 mod csrf;
+pub mod error;
 pub mod execute;
 mod graphiql;
 mod http;
@@ -23,6 +26,7 @@ pub mod rate_limit;
 mod reload;
 pub mod response_cache;
 pub mod revocations;
+mod subscription;
 pub mod supergraph;
 mod variables;
 mod ws;
@@ -77,10 +81,14 @@ pub struct RouterOptions {
     pub bus: Option<tessera_kit::bus::Bus>,
     pub traffic: tessera_kit::config::TrafficConfig,
     pub response_cache: response_cache::ResponseCache,
+    /// How long access tokens live (`identity.access_token_seconds`): a revoked session is
+    /// remembered that long, after which its tokens have expired anyway.
+    pub access_token_lifetime: Duration,
+    /// Most bytes of request headers accepted.
+    pub max_header_bytes: usize,
+    /// Most bytes of subgraph answers one client request may hold.
+    pub max_response_bytes: usize,
 }
-
-/// Access tokens live 15 minutes (DESIGN.md): a revoked session is remembered that long.
-const ACCESS_TOKEN_LIFETIME: Duration = Duration::from_secs(15 * 60);
 
 pub struct RouterState {
     response_cache: response_cache::ResponseCache,
@@ -93,6 +101,7 @@ pub struct RouterState {
     authorization: tessera_kit::config::AuthorizationMode,
     csrf_prevention: bool,
     limits: limits::Limits,
+    max_header_bytes: usize,
     apq: apq::PersistedQueries,
     subgraphs: Subgraphs,
     supergraph: RwLock<Arc<Supergraph>>,
@@ -129,9 +138,9 @@ fn app_with_state(options: RouterOptions) -> (Router, Arc<RouterState>) {
         .collect();
     let metrics = Arc::new(metrics::Metrics::default());
     let cors = cors_layer(&options.cors);
-    let revocations = revocations::Revocations::new(ACCESS_TOKEN_LIFETIME);
+    let revocations = revocations::Revocations::new(options.access_token_lifetime);
     if let Some(bus) = &options.bus {
-        revocations::spawn_consumer(bus, Arc::downgrade(&revocations), ACCESS_TOKEN_LIFETIME);
+        revocations::spawn_consumer(bus, Arc::downgrade(&revocations), options.access_token_lifetime);
     }
     let state = Arc::new(RouterState {
         response_cache: options.response_cache,
@@ -142,13 +151,21 @@ fn app_with_state(options: RouterOptions) -> (Router, Arc<RouterState>) {
         ws: ws::WsSettings {
             init_timeout: options.ws_init_timeout,
             max_subscriptions: options.max_subscriptions_per_connection,
+            max_message_bytes: options.body_limit_bytes,
         },
         metrics: metrics.clone(),
         authorization: options.authorization,
         csrf_prevention: options.csrf_prevention,
         limits: options.limits,
+        max_header_bytes: options.max_header_bytes,
         apq: apq::PersistedQueries::new(options.apq_cache_size),
-        client: SubgraphClient::new(urls, options.subgraph_timeout, options.traffic, metrics),
+        client: SubgraphClient::new(
+            urls,
+            options.subgraph_timeout,
+            options.traffic,
+            metrics,
+            options.max_response_bytes,
+        ),
         subgraphs: options.subgraphs,
         supergraph: RwLock::new(Arc::new(options.supergraph)),
         verifier: options.verifier,
@@ -167,6 +184,7 @@ fn app_with_state(options: RouterOptions) -> (Router, Arc<RouterState>) {
         .route("/health", get(|| async { "ok" }))
         .route("/ready", get(probes::ready))
         .route("/metrics", get(metrics::serve))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), http::limit_headers))
         .with_state(state.clone())
         .layer(tower_http::limit::RequestBodyLimitLayer::new(options.body_limit_bytes));
     let router = match cors {
@@ -233,6 +251,8 @@ pub async fn build(
             max_aliases: config.router.limits.max_aliases,
             max_root_fields: config.router.limits.max_root_fields,
             max_tokens: config.router.limits.max_tokens,
+            max_directives: config.router.limits.max_directives,
+            max_selections: config.router.limits.max_selections,
         },
         apq_cache_size: config.router.apq_cache_size,
         ws_init_timeout: Duration::from_millis(config.router.ws_init_timeout_ms),
@@ -251,6 +271,9 @@ pub async fn build(
             (Some(url), _) => response_cache::ResponseCache::redis(url.expose(), &config.redis_namespace).await?,
             (None, entries) => response_cache::ResponseCache::memory(entries),
         },
+        access_token_lifetime: Duration::from_secs(config.identity.access_token_seconds.max(0) as u64),
+        max_header_bytes: config.router.limits.max_header_bytes,
+        max_response_bytes: config.router.limits.max_response_bytes,
     });
     if let Some(path) = &config.router.supergraph_path {
         reload::spawn(

@@ -1,10 +1,16 @@
 //! Subscriptions over multipart HTTP, as Apollo Client sends them
-//! (`Accept: multipart/mixed;subscriptionSpec="1.0"`). The same subscription task as for
-//! websockets runs; each event becomes one part of a streamed response, with an empty `{}` part
-//! every few seconds as a heartbeat so proxies keep the connection open. A client that goes away
-//! drops the stream, which ends the task and releases its upstream subscription.
+//! (`Accept: multipart/mixed;subscriptionSpec="1.0"`). The subscription core's events become
+//! parts of one streamed response. This module only frames.
+//!
+//! Framing follows the incremental-delivery and Apollo multipart specs: the body opens with a
+//! delimiter, and each part is written *followed by* its delimiter. A client's parser yields a
+//! part once it sees the delimiter after it, so writing the delimiter with the part delivers it
+//! at once (rather than when the next event or heartbeat arrives). The close delimiter
+//! (`--graphql--`) ends the response. An empty `{}` part every few seconds is a heartbeat that
+//! keeps proxies from closing an idle connection. A client that goes away drops the stream,
+//! which drops the core's receiver and so releases the upstream subscription.
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use axum::{
     body::{Body, Bytes},
@@ -14,51 +20,86 @@ use axum::{
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-use crate::{
-    RouterState,
-    ws::{Out, subscription},
-};
+use crate::subscription::Event;
 
 const HEARTBEAT: Duration = Duration::from_secs(5);
 const CONTENT_TYPE: &str = r#"multipart/mixed;boundary="graphql";subscriptionSpec="1.0""#;
+/// What opens the body: the first delimiter.
+const OPENING: &[u8] = b"\r\n--graphql";
+/// What ends it, written after the last part's delimiter.
+const CLOSING: &[u8] = b"--\r\n";
 
 pub(crate) fn accepts(headers: &HeaderMap) -> bool {
     headers.get_all(header::ACCEPT).iter().filter_map(|v| v.to_str().ok()).any(|v| v.contains("multipart/mixed"))
 }
 
+/// One part, followed by the delimiter that completes it.
 fn part(value: &Value) -> Bytes {
-    Bytes::from(format!("\r\n--graphql\r\ncontent-type: application/json; charset=utf-8\r\n\r\n{value}"))
+    Bytes::from(format!("\r\ncontent-type: application/json; charset=utf-8\r\n\r\n{value}\r\n--graphql"))
 }
 
-pub(crate) fn respond(state: Arc<RouterState>, request: subscription::Request) -> Response {
-    let (tx, rx) = mpsc::channel(64);
-    tokio::spawn(subscription::run(state, request, tx));
-    struct Parts {
-        rx: mpsc::Receiver<Out>,
-        beat: tokio::time::Interval,
-        done: bool,
+/// The part for one event: `{payload}` for a result, `{payload: null, errors}` for a fatal
+/// error (Apollo's multipart protocol); None for completion, which the close delimiter says.
+fn event_part(event: Event) -> Option<Bytes> {
+    match event {
+        Event::Next(payload) => Some(part(&json!({ "payload": payload }))),
+        Event::Error(errors) => Some(part(&json!({ "payload": null, "errors": errors }))),
+        Event::Complete => None,
     }
-    let parts =
-        Parts { rx, beat: tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT), done: false };
+}
+
+pub(crate) fn respond(events: mpsc::Receiver<Event>) -> Response {
+    enum Stage {
+        Opening,
+        Streaming,
+        Done,
+    }
+    struct Parts {
+        events: mpsc::Receiver<Event>,
+        beat: tokio::time::Interval,
+        stage: Stage,
+    }
+    let parts = Parts {
+        events,
+        beat: tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT),
+        stage: Stage::Opening,
+    };
     let stream = futures::stream::unfold(parts, |mut p| async move {
-        if p.done {
-            return None;
+        let ok = Ok::<_, std::convert::Infallible>;
+        match p.stage {
+            Stage::Done => return None,
+            Stage::Opening => {
+                p.stage = Stage::Streaming;
+                return Some((ok(Bytes::from_static(OPENING)), p));
+            }
+            Stage::Streaming => {}
         }
         loop {
             tokio::select! {
-                out = p.rx.recv() => match out {
-                    // The end of the stream says "complete"; no part for it.
-                    Some(Out::Message(msg)) if msg.get("type").is_some_and(|t| t == "complete") => continue,
-                    Some(Out::Message(msg)) => return Some((Ok::<_, std::convert::Infallible>(part(&msg)), p)),
-                    Some(Out::Done(_)) | None => {
-                        p.done = true;
-                        return Some((Ok(Bytes::from_static(b"\r\n--graphql--\r\n")), p));
+                event = p.events.recv() => match event.map(event_part) {
+                    Some(Some(bytes)) => return Some((ok(bytes), p)),
+                    Some(None) | None => {
+                        p.stage = Stage::Done;
+                        return Some((ok(Bytes::from_static(CLOSING)), p));
                     }
                 },
-                _ = p.beat.tick() => return Some((Ok(part(&json!({}))), p)),
+                _ = p.beat.tick() => return Some((ok(part(&json!({}))), p)),
             }
         }
     });
     ([(header::CONTENT_TYPE, CONTENT_TYPE), (header::CACHE_CONTROL, "no-cache")], Body::from_stream(stream))
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_part_carries_the_delimiter_that_completes_it() {
+        let bytes = event_part(Event::Next(json!({ "data": { "x": 1 } }))).expect("a part");
+        let text = std::str::from_utf8(&bytes).expect("UTF-8");
+        assert!(text.ends_with("{\"payload\":{\"data\":{\"x\":1}}}\r\n--graphql"), "{text:?}");
+        assert!(event_part(Event::Complete).is_none(), "completion is the close delimiter");
+    }
 }

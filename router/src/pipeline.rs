@@ -1,23 +1,44 @@
-//! The request pipeline shared by HTTP and websockets: from query text and caller to a response.
+//! The request pipeline every transport shares. A reader follows a request here from its
+//! transport to its response:
+//!
+//! 1. The transport frames the request (`http`, `ws`, `multipart`) and admits it with
+//!    [`crate::context::authenticate`]: token, revocation, budgets, into a [`RequestContext`].
+//! 2. [`authorize_operation`]: parse, count the cost, validate and normalize (on the blocking
+//!    pool when the document is new), coerce variables, authorize field by field.
+//! 3. [`respond`] for a query or mutation: response cache, introspection, plan (blocking pool on
+//!    a miss), execute, project. A subscription goes to [`crate::subscription::spawn`] instead,
+//!    which calls [`respond_to_event`] for each event.
+//!
+//! Every refusal is a typed [`RouterError`]; transports only render it.
 
 use std::sync::Arc;
 
-use axum::http::StatusCode;
 use hive_router_query_planner::{
     ast::{operation::OperationDefinition, selection_item::SelectionItem},
     planner::plan_nodes::QueryPlan,
     state::supergraph_state::OperationKind,
 };
 use serde_json::{Map, Value, json};
-use tessera_kit::{config::AuthorizationMode, jwt::Claims};
+use tessera_kit::config::AuthorizationMode;
 
 use crate::{
     RouterState,
     authorize::authorize,
+    cache_key::Digest,
+    context::RequestContext,
+    error::{Refusal, RouterError},
     execute::{Forward, execute, execute_from},
     project::Projector,
-    supergraph::{Prepared, Supergraph, coded},
+    supergraph::{Prepared, Supergraph, operation_key},
 };
+
+/// A GraphQL request, whatever carried it.
+#[derive(Debug, Clone)]
+pub struct GraphQLRequest {
+    pub query: String,
+    pub operation_name: Option<String>,
+    pub variables: Map<String, Value>,
+}
 
 /// An operation that passed parsing, validation, limits and authorization.
 pub struct Authorized {
@@ -33,35 +54,45 @@ pub struct Authorized {
     pub errors: Vec<Value>,
     /// The plan-cache key of `to_plan`, when authorization pruned nothing (it is then the
     /// prepared document's); computed at planning otherwise.
-    pub plan_key: Option<u64>,
+    pub plan_key: Option<Digest>,
     /// The variables, coerced against the operation's definitions (defaults filled in).
     pub variables: Map<String, Value>,
     /// No token: the response may come from, and go to, the response cache.
     pub anonymous: bool,
-    /// Identifies the client's (normalized) operation: the prepared document's hash.
-    pub document_key: u64,
 }
 
-/// Prepares and authorizes `query` for `caller`. A refusal carries the status and errors.
-pub fn authorize_operation(
+/// Prepares and authorizes `request` for the context's caller.
+pub async fn authorize_operation(
     state: &RouterState,
-    query: &str,
-    operation_name: Option<&str>,
-    variables: &Map<String, Value>,
-    caller: Option<&Claims>,
-) -> Result<Authorized, (StatusCode, Vec<Value>)> {
+    context: &RequestContext,
+    request: &GraphQLRequest,
+) -> Result<Authorized, Refusal> {
     let supergraph = state.supergraph();
-    let prepared = supergraph.prepare(query, operation_name, &state.limits).map_err(|errors| {
-        let over_limit = errors.iter().any(|e| e["extensions"]["code"].as_str().is_some_and(|c| c.starts_with("MAX_")));
-        (if over_limit { StatusCode::BAD_REQUEST } else { StatusCode::OK }, errors)
-    })?;
-    let variables =
-        crate::variables::coerce(supergraph.state(), supergraph.input_defaults(), &prepared.operation, variables)
-            .map_err(|e| (StatusCode::OK, e))?;
+    let prepared = match supergraph.cached(&request.query, request.operation_name.as_deref()) {
+        Some(prepared) => prepared,
+        // A new document costs CPU to parse, validate and normalize: never on an async worker,
+        // where it would stall every other request (and `/health`) on that thread.
+        None => {
+            let (sg, query, name, limits) =
+                (supergraph.clone(), request.query.clone(), request.operation_name.clone(), state.limits);
+            tokio::task::spawn_blocking(move || sg.prepare(&query, name.as_deref(), &limits)).await.map_err(|e| {
+                tracing::error!(error = %e, "preparing an operation failed");
+                Refusal::from(RouterError::Internal)
+            })??
+        }
+    };
+    let variables = crate::variables::coerce(
+        supergraph.state(),
+        supergraph.input_defaults(),
+        &prepared.operation,
+        &request.variables,
+    )
+    .map_err(Refusal)?;
     let root = supergraph.root_type(&prepared.kind).unwrap_or("Query").to_owned();
+    let caller = context.caller.as_ref();
     let verdict = authorize(supergraph.state(), &root, &prepared.operation, caller);
     if state.authorization == AuthorizationMode::Reject && !verdict.errors.is_empty() {
-        return Err((StatusCode::OK, verdict.errors));
+        return Err(Refusal(verdict.errors));
     }
     let plan_key = verdict.errors.is_empty().then_some(prepared.plan_key);
     Ok(Authorized {
@@ -70,37 +101,43 @@ pub fn authorize_operation(
         supergraph,
         root,
         to_plan: verdict.operation,
-        errors: verdict.errors,
+        errors: verdict.errors.iter().map(RouterError::graphql).collect(),
         variables,
         plan_key,
         anonymous: caller.is_none(),
-        document_key: prepared.plan_key,
     })
+}
+
+/// The plan for `operation`: from the cache, or made on the blocking pool (planning a new
+/// operation is CPU work, like preparing it).
+pub async fn plan(
+    state: &RouterState,
+    supergraph: &Arc<Supergraph>,
+    operation: &OperationDefinition,
+    key: Option<Digest>,
+) -> Result<Arc<QueryPlan>, RouterError> {
+    let key = key.unwrap_or_else(|| operation_key(operation));
+    if let Some(plan) = supergraph.cached_plan(&key, &state.metrics) {
+        return Ok(plan);
+    }
+    let (sg, operation, metrics) = (supergraph.clone(), operation.clone(), state.metrics.clone());
+    tokio::task::spawn_blocking(move || sg.plan_keyed(key, &operation, &metrics)).await.map_err(|e| {
+        tracing::error!(error = %e, "planning an operation failed");
+        RouterError::Internal
+    })?
 }
 
 /// Runs a query or mutation to its response body (`data` and `errors`).
 pub async fn respond(state: &RouterState, op: Authorized, forward: &Forward) -> Value {
-    let Authorized {
-        supergraph,
-        prepared,
-        root,
-        mut to_plan,
-        mut errors,
-        variables,
-        plan_key,
-        anonymous,
-        kind,
-        document_key,
-    } = op;
+    let Authorized { supergraph, prepared, root, mut to_plan, mut errors, variables, plan_key, anonymous, kind } = op;
     let variables = &variables;
     // Anonymous queries may be answered from the cache, keyed by the client's operation
     // (normalized) and variables.
     let cache_key = (anonymous && kind == OperationKind::Query).then(|| {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        std::hash::Hash::hash(&(document_key, Value::Object(variables.clone()).to_string()), &mut h);
-        std::hash::Hasher::finish(&h)
+        let variables = Value::Object(variables.clone()).to_string();
+        Digest::of(&[b"response", prepared.plan_key.hex().as_bytes(), variables.as_bytes()])
     });
-    if let Some(key) = cache_key
+    if let Some(key) = &cache_key
         && let Some(body) = state.response_cache.get(key).await
     {
         return body;
@@ -119,13 +156,9 @@ pub async fn respond(state: &RouterState, op: Authorized, forward: &Forward) -> 
     let merged = if nothing_to_fetch {
         Value::Object(Map::new())
     } else {
-        let planned = match plan_key {
-            Some(key) => supergraph.plan_keyed(key, &to_plan, &state.metrics),
-            None => supergraph.plan(&to_plan, &state.metrics),
-        };
-        let plan = match planned {
+        let plan = match plan(state, &supergraph, &to_plan, plan_key).await {
             Ok(plan) => plan,
-            Err(plan_errors) => return json!({ "errors": plan_errors }),
+            Err(error) => return json!({ "errors": [error.graphql()] }),
         };
         let outcome = execute(&state.client, &plan, variables, forward).await;
         errors.extend(outcome.errors);
@@ -141,7 +174,7 @@ pub async fn respond(state: &RouterState, op: Authorized, forward: &Forward) -> 
         other => other,
     };
     let response = body(data, errors);
-    if let (Some(key), Some(age)) = (cache_key, max_age)
+    if let (Some(key), Some(age)) = (&cache_key, max_age)
         && response.get("errors").is_none()
     {
         state.response_cache.put(key, &response, age).await;
@@ -210,7 +243,7 @@ async fn split_introspection(
     }
     to_plan.selection_set.items.retain(|item| !is_introspection(item));
     let Some(introspection) = &supergraph.introspection else {
-        errors.push(coded("Introspection is turned off on this router.", "INTROSPECTION_DISABLED"));
+        errors.push(RouterError::IntrospectionDisabled.graphql());
         return Map::new();
     };
     let mut only = client_operation.clone();

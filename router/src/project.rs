@@ -10,7 +10,7 @@ use hive_router_query_planner::{
     ast::{selection_item::SelectionItem, selection_set::SelectionSet},
     state::supergraph_state::{SupergraphDefinition, SupergraphState, TypeNode},
 };
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 /// A non-null position came out null: the parent must become null too.
 struct Bubble;
@@ -178,11 +178,8 @@ impl<'a> Projector<'a> {
             e.get("path").and_then(Value::as_array).is_some_and(|p| p.starts_with(path) || path.starts_with(p))
         });
         if !explained {
-            self.errors.push(json!({
-                "message": format!("Cannot return null for non-nullable field {type_name}.{field}."),
-                "path": path,
-                "extensions": { "code": "INTERNAL" },
-            }));
+            let error = crate::error::RouterError::NullInNonNull { type_name: type_name.into(), field: field.into() };
+            self.errors.push(error.at(path));
         }
     }
 }

@@ -114,21 +114,6 @@ fn check_memory(buckets: &Mutex<HashMap<String, Bucket>>, key: &str, rule: &Buck
     }
 }
 
-/// The 429 answer, with `Retry-After` in whole seconds (at least 1).
-pub(crate) fn refused(wait: Duration) -> axum::response::Response {
-    use axum::{
-        Json,
-        http::{StatusCode, header},
-        response::IntoResponse,
-    };
-    let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
-    let body = serde_json::json!({ "errors": [{
-        "message": format!("Too many requests. Try again in {seconds} s."),
-        "extensions": { "code": "RATE_LIMITED", "retryAfterSeconds": seconds },
-    }] });
-    (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, seconds.to_string())], Json(body)).into_response()
-}
-
 /// Middleware: one token per request from the client IP's bucket.
 pub(crate) async fn per_ip(
     axum::extract::State(state): axum::extract::State<std::sync::Arc<crate::RouterState>>,
@@ -141,7 +126,9 @@ pub(crate) async fn per_ip(
         .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
     match state.rate_limiter.check(&format!("ip:{ip}"), &state.rate_limits.per_ip).await {
         Ok(()) => next.run(request).await,
-        Err(wait) => refused(wait),
+        Err(retry_after) => {
+            crate::error::Refusal::from(crate::error::RouterError::RateLimited { retry_after }).response(false)
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use graphql_tools::parser::schema::{Definition, Document, TypeDefinition};
 use serde_json::{Map, Value};
 
-use crate::supergraph::coded;
+use crate::error::RouterError;
 
 /// The (input type, field) pairs that declare a default value in the supergraph.
 #[derive(Debug, Default)]
@@ -47,7 +47,7 @@ pub fn coerce(
     defaults: &InputDefaults,
     op: &OperationDefinition,
     given: &Map<String, Value>,
-) -> Result<Map<String, Value>, Vec<Value>> {
+) -> Result<Map<String, Value>, Vec<RouterError>> {
     let schema = Schema { state, defaults };
     let mut out = given.clone();
     let mut errors = Vec::new();
@@ -73,10 +73,8 @@ pub fn coerce(
     if errors.is_empty() { Ok(out) } else { Err(errors) }
 }
 
-fn variable_error(name: &str, why: &str) -> Value {
-    let mut e = coded(&format!("Variable `${name}` got an invalid value: {why}."), "BAD_USER_INPUT");
-    e["extensions"]["field"] = Value::String(name.to_owned());
-    e
+fn variable_error(name: &str, why: &str) -> RouterError {
+    RouterError::BadVariable { name: name.to_owned(), why: why.to_owned() }
 }
 
 fn check(schema: &Schema, ty: &TypeNode, value: &Value) -> Result<(), String> {

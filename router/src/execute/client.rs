@@ -5,11 +5,12 @@
 //!   have happened, so it is never sent twice;
 //! - per-subgraph timeouts;
 //! - identical queries in flight at once (same subgraph, operation, variables and caller) share
-//!   one request.
+//!   one request;
+//! - a bound on each answer's size, read as it streams in, so a subgraph cannot make the router
+//!   hold more than `max_response_bytes` for it.
 
 use std::{
     collections::HashMap,
-    hash::{Hash, Hasher},
     sync::{
         Arc, Mutex,
         atomic::{AtomicUsize, Ordering},
@@ -25,12 +26,15 @@ use serde_json::{Value, json};
 use tessera_kit::config::TrafficConfig;
 
 use super::{Forward, breaker::Breaker};
+use crate::cache_key::Digest;
 
 /// Why a subgraph gave no usable answer. Never carries internals to the client.
 #[derive(Debug, Clone)]
 pub struct SubgraphFailure {
     pub service: String,
     pub reason: String,
+    /// The answer was larger than the router holds for one response (this many bytes).
+    pub too_large: Option<usize>,
 }
 
 /// Sends GraphQL requests to subgraphs by name.
@@ -44,7 +48,10 @@ struct Inner {
     traffic: TrafficConfig,
     default_timeout: Duration,
     metrics: Arc<crate::metrics::Metrics>,
-    in_flight: Mutex<HashMap<u64, InFlight>>,
+    /// Keyed by a digest of everything that can change the answer (the service, operation,
+    /// variables and credentials), compared in full: a collision cannot share an answer.
+    in_flight: Mutex<HashMap<Digest, InFlight>>,
+    max_response_bytes: usize,
 }
 
 /// A subgraph request that identical queries can wait on together.
@@ -56,6 +63,8 @@ type InFlight = Shared<BoxFuture<'static, Result<Answer, SubgraphFailure>>>;
 pub struct Answer {
     pub body: Value,
     pub max_age: Option<u64>,
+    /// The body's size on the wire.
+    pub bytes: usize,
 }
 
 struct Endpoints {
@@ -83,6 +92,7 @@ impl SubgraphClient {
         default_timeout: Duration,
         traffic: TrafficConfig,
         metrics: Arc<crate::metrics::Metrics>,
+        max_response_bytes: usize,
     ) -> Self {
         let endpoints = urls
             .into_iter()
@@ -98,8 +108,14 @@ impl SubgraphClient {
             default_timeout,
             metrics,
             in_flight: Mutex::new(HashMap::new()),
+            max_response_bytes,
         };
         Self { inner: Arc::new(inner) }
+    }
+
+    /// The most bytes of subgraph answers one client request may hold.
+    pub fn max_response_bytes(&self) -> usize {
+        self.inner.max_response_bytes
     }
 
     /// Posts one operation and returns the GraphQL response body. `is_query` allows retries
@@ -147,15 +163,13 @@ impl SubgraphClient {
         forward: Forward,
     ) -> Result<Answer, SubgraphFailure> {
         let key = {
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            (&service, &query, variables.to_string()).hash(&mut h);
             // Different callers must never share answers: the credentials are part of the key.
-            for (name, value) in &forward.0 {
-                if name == http::header::AUTHORIZATION {
-                    value.as_bytes().hash(&mut h);
-                }
-            }
-            h.finish()
+            let authorization = forward
+                .0
+                .iter()
+                .find(|(name, _)| name == http::header::AUTHORIZATION)
+                .map_or(&[][..], |(_, value)| value.as_bytes());
+            Digest::of(&[service.as_bytes(), query.as_bytes(), variables.to_string().as_bytes(), authorization])
         };
         let future = {
             let mut in_flight = self.inner.in_flight.lock().expect("in-flight lock poisoned");
@@ -188,7 +202,8 @@ impl Inner {
         forward: Forward,
         is_query: bool,
     ) -> Result<Answer, SubgraphFailure> {
-        let fail = |reason: &str| SubgraphFailure { service: service.clone(), reason: reason.to_owned() };
+        let fail =
+            |reason: &str| SubgraphFailure { service: service.clone(), reason: reason.to_owned(), too_large: None };
         let endpoints = self.endpoints.get(&service).ok_or_else(|| fail("no URL is configured for it"))?;
         let attempts = if is_query { 1 + self.traffic.retries } else { 1 };
         let timeout =
@@ -207,7 +222,15 @@ impl Inner {
                     breaker.success();
                     return Ok(body);
                 }
-                Err(reason) => {
+                Err(Failed::TooLarge) => {
+                    // The subgraph is healthy; the answer is the problem, and a retry would be the same.
+                    breaker.success();
+                    return Err(SubgraphFailure {
+                        too_large: Some(self.max_response_bytes),
+                        ..fail("its answer is larger than the router holds for one response")
+                    });
+                }
+                Err(Failed::Other(reason)) => {
                     breaker.failure(self.traffic.breaker_failures, Duration::from_millis(self.traffic.breaker_open_ms));
                     tracing::warn!(service, url = %url, attempt, reason, "subgraph request failed");
                     last = fail(reason);
@@ -224,22 +247,42 @@ impl Inner {
         variables: &Value,
         forward: &Forward,
         timeout: Duration,
-    ) -> Result<Answer, &'static str> {
+    ) -> Result<Answer, Failed> {
         let mut req =
             self.http.post(url.clone()).timeout(timeout).json(&json!({ "query": query, "variables": variables }));
         for (name, value) in &forward.0 {
             req = req.header(name, value);
         }
-        let res =
-            req.send().await.map_err(|e| if e.is_timeout() { "it timed out" } else { "it could not be reached" })?;
+        let timed_out =
+            |e: reqwest::Error| Failed::Other(if e.is_timeout() { "it timed out" } else { "it could not be reached" });
+        let mut res = req.send().await.map_err(timed_out)?;
         let max_age =
             res.headers().get(http::header::CACHE_CONTROL).and_then(|v| v.to_str().ok()).and_then(public_max_age);
-        let body: Value = res.json().await.map_err(|_| "it answered without a GraphQL body")?;
-        if body.get("data").is_none() && body.get("errors").is_none() {
-            return Err("it answered without data or errors");
+        let limit = self.max_response_bytes;
+        if res.content_length().is_some_and(|n| n > limit as u64) {
+            return Err(Failed::TooLarge);
         }
-        Ok(Answer { body, max_age })
+        // Read chunk by chunk, so an answer without a length (or lying about it) stops at the limit.
+        let mut raw = Vec::with_capacity(res.content_length().map_or(8 * 1024, |n| n as usize));
+        while let Some(chunk) = res.chunk().await.map_err(timed_out)? {
+            if raw.len() + chunk.len() > limit {
+                return Err(Failed::TooLarge);
+            }
+            raw.extend_from_slice(&chunk);
+        }
+        let body: Value =
+            serde_json::from_slice(&raw).map_err(|_| Failed::Other("it answered without a GraphQL body"))?;
+        if body.get("data").is_none() && body.get("errors").is_none() {
+            return Err(Failed::Other("it answered without data or errors"));
+        }
+        Ok(Answer { body, max_age, bytes: raw.len() })
     }
+}
+
+/// Why one attempt failed.
+enum Failed {
+    TooLarge,
+    Other(&'static str),
 }
 
 /// `max-age=N` of a public `Cache-Control` value; None for private or uncacheable ones.

@@ -96,7 +96,14 @@ impl Run<'_> {
         }
         // `_entities` is a query even under a mutation: safe to retry.
         let answer = self.client.send(fetch.service, fetch.query, Value::Object(variables), self.forward, true).await;
+        let first_path = || {
+            collected
+                .iter()
+                .find_map(|c| c.locations.iter().flatten().next())
+                .map(|l| l.iter().map(Step::to_json).collect())
+        };
         let mut body = match answer {
+            Ok(answer) if !self.take_bytes(answer.bytes, first_path()) => return,
             Ok(answer) => {
                 self.cache_hint(answer.max_age);
                 let mut body = answer.body;

@@ -6,6 +6,7 @@ use hive_router_query_planner::{
 use serde_json::{Map, Value, json};
 
 use super::{Run, client::SubgraphFailure, merge::deep_merge};
+use crate::error::RouterError;
 
 /// Headers passed on to every subgraph request (`Authorization`, `x-request-id`, `traceparent`).
 #[derive(Debug, Clone, Default)]
@@ -28,7 +29,9 @@ impl Run<'_> {
             .client
             .send(&fetch.service_name, &fetch.operation.document_str, Value::Object(variables), self.forward, is_query)
             .await;
+        let keys = || Some(root_response_keys(fetch).into_iter().map(Value::String).collect());
         match answer {
+            Ok(answer) if !self.take_bytes(answer.bytes, keys()) => {}
             Ok(answer) => {
                 self.cache_hint(answer.max_age);
                 let mut body = answer.body;
@@ -68,14 +71,15 @@ fn root_response_keys(fetch: &FetchNode) -> Vec<String> {
 /// The error a client sees for a failed subgraph: it names the subgraph, nothing more.
 pub(super) fn unavailable(failure: &SubgraphFailure, path: Option<Vec<Value>>) -> Value {
     tracing::warn!(service = failure.service, reason = failure.reason, "subgraph fetch failed");
-    let mut error = json!({
-        "message": format!("The `{}` service is unavailable: {}.", failure.service.to_lowercase(), failure.reason),
-        "extensions": { "code": "SUBGRAPH_UNAVAILABLE", "serviceName": failure.service.to_lowercase() },
-    });
-    if let Some(path) = path {
-        error["path"] = Value::Array(path);
+    let error = if let Some(limit) = failure.too_large {
+        RouterError::MaxResponseSize { limit }
+    } else {
+        RouterError::SubgraphUnavailable { service: failure.service.to_lowercase(), reason: failure.reason.clone() }
+    };
+    match path {
+        Some(path) => error.at(path),
+        None => error.graphql(),
     }
-    error
 }
 
 /// Tags a subgraph's error with the service it came from.

@@ -12,8 +12,12 @@ mod entity_errors;
 mod fetch;
 mod merge;
 mod path;
+pub mod upstream;
 
-use std::sync::{Arc, Mutex};
+use std::sync::{
+    Arc, Mutex,
+    atomic::{AtomicUsize, Ordering},
+};
 
 use futures::future::{BoxFuture, join_all};
 use hive_router_query_planner::planner::plan_nodes::{PlanNode, QueryPlan};
@@ -21,6 +25,8 @@ use serde_json::{Map, Value};
 
 pub use client::{SubgraphClient, SubgraphFailure};
 pub use fetch::Forward;
+
+use crate::error::RouterError;
 
 /// What executing a plan produced: the merged (not yet projected) data, and errors with the
 /// client's paths.
@@ -41,6 +47,8 @@ pub(crate) struct Run<'a> {
     errors: Mutex<Vec<Value>>,
     /// `Some(u64::MAX)` until the first answer; None once any answer is uncacheable.
     max_age: Mutex<Option<u64>>,
+    /// Bytes of subgraph answers taken in so far, against the client's `max_response_bytes`.
+    bytes: AtomicUsize,
 }
 
 /// Runs `plan` with `variables`, forwarding `forward` to each subgraph.
@@ -71,6 +79,7 @@ pub async fn execute_from(
         data: Mutex::new(data),
         errors: Mutex::new(errors),
         max_age: Mutex::new(Some(u64::MAX)),
+        bytes: AtomicUsize::new(0),
     };
     if let Some(node) = &plan.node {
         run.node(node, None).await;
@@ -114,10 +123,7 @@ impl<'a> Run<'a> {
                 }
                 // Its event seeded the data already (see `execute_from`).
                 PlanNode::Subscription(_) => {}
-                PlanNode::Defer(_) => self.error(serde_json::json!({
-                    "message": "@defer is not supported by this router yet.",
-                    "extensions": { "code": "OPERATION_NOT_SUPPORTED" },
-                })),
+                PlanNode::Defer(_) => self.error(RouterError::OperationNotSupported("@defer").graphql()),
             }
         })
     }
@@ -126,6 +132,21 @@ impl<'a> Run<'a> {
     fn cache_hint(&self, max_age: Option<u64>) {
         let mut current = self.max_age.lock().expect("cache lock poisoned");
         *current = current.and_then(|c| max_age.map(|a| c.min(a)));
+    }
+
+    /// Counts an answer of `bytes` against the request's bound. Past it, the answer is dropped
+    /// (not merged) and one `MAX_RESPONSE_SIZE_EXCEEDED` error says why, at `path`.
+    fn take_bytes(&self, bytes: usize, path: Option<Vec<Value>>) -> bool {
+        let limit = self.client.max_response_bytes();
+        let before = self.bytes.fetch_add(bytes, Ordering::Relaxed);
+        if before.saturating_add(bytes) <= limit {
+            return true;
+        }
+        if before <= limit {
+            let error = RouterError::MaxResponseSize { limit };
+            self.error(path.map_or_else(|| error.graphql(), |p| error.at(p)));
+        }
+        false
     }
 
     fn error(&self, error: Value) {

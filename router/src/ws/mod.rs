@@ -1,38 +1,50 @@
-//! Client websockets on `/graphql`: graphql-transport-ws and the legacy graphql-ws.
+//! Client websockets on `/graphql`: graphql-transport-ws and the legacy graphql-ws. This module
+//! only frames: admission is the request context's (`context`), execution the pipeline's and the
+//! subscription core's (`subscription`).
 //!
-//! One task per connection owns the socket. Each subscription runs in a task of its own and
-//! reports through a channel; when the connection ends every subscription task is aborted, which
-//! drops its upstream connection, so a closed client leaves nothing behind.
+//! One task per connection owns the socket. Each operation runs in a task of its own and reports
+//! through a channel; when the connection ends every operation task is aborted, which drops its
+//! upstream connection, so a closed client leaves nothing behind.
+//!
+//! Credentials: the token in `connection_init`, else the upgrade request's `Authorization`
+//! header. Either is verified before it counts; a token that does not verify closes the socket
+//! with 4403, and nothing unverified is ever forwarded. Each `subscribe` is admitted again like
+//! an HTTP request (revocation, expiry, per-IP and per-user budgets).
 //!
 //! Protocol rules (graphql-transport-ws close codes): a malformed message closes 4400, a
-//! `subscribe` before the ack 4401, a refused or expired token 4403, no `connection_init` in
-//! time 4408, a reused id 4409, a second `connection_init` 4429.
+//! `subscribe` before the ack 4401, a refused, revoked or expired token 4403, no
+//! `connection_init` in time 4408, a reused id 4409, a message over the body limit 4413, a
+//! second `connection_init` (or a spent budget at `connection_init`) 4429. A client's Close frame
+//! is answered with the same code.
 
 pub(crate) mod protocol;
-pub(crate) mod subscription;
-mod upstream;
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{collections::HashMap, net::IpAddr, sync::Arc, time::Duration};
 
 use axum::{
     extract::{
-        FromRequestParts, Request,
+        ConnectInfo, FromRequestParts, Request,
         ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade},
     },
     http::HeaderMap,
     response::{IntoResponse, Response},
 };
 use serde_json::Value;
-use tessera_kit::jwt::Claims;
 use tokio::{sync::mpsc, task::AbortHandle, time::Instant};
 
 use self::protocol::{Incoming, Protocol, close};
-use crate::{RouterState, execute::Forward};
+use crate::{
+    RouterState,
+    context::{self, RequestContext},
+    error::RouterError,
+    pipeline::{GraphQLRequest, authorize_operation},
+    subscription::{self, expiry_instant},
+};
 
-/// What subscription tasks hand back to their connection.
-pub(crate) enum Out {
+/// What operation tasks hand back to their connection.
+enum Out {
     Message(Value),
-    /// The subscription ended on its own; its id may be reused.
+    /// The operation ended on its own; its id may be reused.
     Done(String),
 }
 
@@ -40,13 +52,29 @@ pub(crate) fn is_upgrade(headers: &HeaderMap) -> bool {
     headers.get(axum::http::header::UPGRADE).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"))
 }
 
+/// What the upgrade request brought: its headers (the pass-through ones are forwarded), the
+/// client's address, and a token candidate from `Authorization`, not yet verified.
+struct Handshake {
+    headers: HeaderMap,
+    peer: Option<IpAddr>,
+    token: Option<String>,
+}
+
 pub(crate) async fn upgrade(state: Arc<RouterState>, request: Request) -> Response {
     let (mut parts, _) = request.into_parts();
-    let forward = crate::http::forwarded(&parts.headers);
+    let handshake = Handshake {
+        peer: parts.extensions.get::<ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip()),
+        token: context::header_token(&parts.headers).map(str::to_owned),
+        headers: parts.headers.clone(),
+    };
+    let limit = state.ws.max_message_bytes;
     match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
         Ok(ws) => ws
             .protocols([protocol::TRANSPORT_WS, protocol::LEGACY_WS])
-            .on_upgrade(move |socket| Connection::run(state, socket, forward))
+            // The same bound as an HTTP body: a message is one request.
+            .max_message_size(limit)
+            .max_frame_size(limit)
+            .on_upgrade(move |socket| Connection::run(state, socket, handshake))
             .into_response(),
         Err(rejection) => rejection.into_response(),
     }
@@ -57,10 +85,10 @@ struct Connection {
     protocol: Protocol,
     acked: bool,
     init_seen: bool,
-    caller: Option<Claims>,
-    token: Option<String>,
-    forward: Forward,
-    subscriptions: HashMap<String, AbortHandle>,
+    handshake: Handshake,
+    /// Set at `connection_init`: the verified caller (or anonymous) for every operation.
+    context: Option<RequestContext>,
+    operations: HashMap<String, AbortHandle>,
     out: mpsc::Sender<Out>,
 }
 
@@ -68,7 +96,7 @@ struct Connection {
 struct Closing(u16, &'static str);
 
 impl Connection {
-    async fn run(state: Arc<RouterState>, mut socket: WebSocket, forward: Forward) {
+    async fn run(state: Arc<RouterState>, mut socket: WebSocket, handshake: Handshake) {
         let protocol = socket
             .protocol()
             .and_then(|p| p.to_str().ok())
@@ -82,15 +110,16 @@ impl Connection {
             protocol,
             acked: false,
             init_seen: false,
-            caller: None,
-            token: None,
-            forward,
-            subscriptions: HashMap::new(),
+            handshake,
+            context: None,
+            operations: HashMap::new(),
             out,
         };
         conn.state.metrics.ws_connections.inc();
         let closing = loop {
-            let expiry = conn.caller.as_ref().map(|c| expiry_instant(c.exp));
+            let caller = conn.context.as_ref().and_then(|c| c.caller.as_ref());
+            let expiry = caller.map(|c| expiry_instant(c.exp));
+            let session = caller.map(|c| c.sid);
             tokio::select! {
                 () = tokio::time::sleep_until(init_deadline), if !conn.acked => {
                     break Some(Closing(close::INIT_TIMEOUT, "Connection initialisation timeout"));
@@ -98,8 +127,13 @@ impl Connection {
                 () = tokio::time::sleep_until(expiry.unwrap_or(init_deadline)), if expiry.is_some() => {
                     break Some(Closing(close::FORBIDDEN, "Forbidden: the access token expired"));
                 }
-                Ok(session) = revoked.recv(), if conn.caller.is_some() => {
-                    if conn.caller.as_ref().is_some_and(|c| c.sid == session) {
+                revocation = revoked.recv(), if session.is_some() => {
+                    let revoked_now = match revocation {
+                        Ok(s) => Some(s) == session,
+                        // Missed announcements (or none can come): ask the set itself.
+                        Err(_) => session.is_some_and(|s| conn.state.revocations.is_revoked(s)),
+                    };
+                    if revoked_now {
                         break Some(Closing(close::FORBIDDEN, "Forbidden: the session was revoked"));
                     }
                 }
@@ -110,7 +144,7 @@ impl Connection {
                         }
                     }
                     Out::Done(id) => {
-                        conn.subscriptions.remove(&id);
+                        conn.operations.remove(&id);
                     }
                 },
                 msg = socket.recv() => match msg {
@@ -125,12 +159,18 @@ impl Connection {
                         Err(closing) => break Some(closing),
                     },
                     Some(Ok(Message::Binary(_))) => break Some(Closing(close::BAD_MESSAGE, "Binary messages are not supported")),
-                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break None,
+                    Some(Ok(Message::Close(frame))) => {
+                        // Answer with the client's own code, so it sees a clean close, not 1006.
+                        let _ = socket.send(Message::Close(frame)).await;
+                        break None;
+                    }
+                    Some(Err(e)) if is_too_large(&e) => break Some(Closing(close::TOO_LARGE, "Message too large")),
+                    None | Some(Err(_)) => break None,
                     Some(Ok(_)) => {}
                 },
             }
         };
-        for handle in conn.subscriptions.values() {
+        for handle in conn.operations.values() {
             handle.abort();
         }
         conn.state.metrics.ws_connections.dec();
@@ -150,64 +190,67 @@ impl Connection {
                     return Err(Closing(close::TOO_MANY_INITS, "Too many initialisation requests"));
                 }
                 self.init_seen = true;
-                let token = ["Authorization", "authorization"]
+                let from_payload = ["Authorization", "authorization"]
                     .iter()
                     .find_map(|k| payload.get(*k)?.as_str())
-                    .map(tessera_kit::server::bearer)
-                    .filter(|t| !t.is_empty())
+                    .and_then(context::bearer)
                     .map(str::to_owned);
-                if let Some(token) = &token {
-                    let claims =
-                        self.state.verifier.verify(token).await.map_err(|_| Closing(close::FORBIDDEN, "Forbidden"))?;
-                    if self.state.revocations.is_revoked(claims.sid) {
-                        return Err(Closing(close::FORBIDDEN, "Forbidden: the session was revoked"));
-                    }
-                    self.caller = Some(claims);
-                    let value = axum::http::HeaderValue::from_str(&format!("Bearer {token}"))
-                        .map_err(|_| Closing(close::FORBIDDEN, "Forbidden"))?;
-                    self.forward.0.retain(|(name, _)| name != axum::http::header::AUTHORIZATION);
-                    self.forward.0.push((axum::http::header::AUTHORIZATION, value));
-                }
-                self.token = token;
+                let token = from_payload.or_else(|| self.handshake.token.clone());
+                let handshake = &self.handshake;
+                let context = context::authenticate(
+                    &self.state,
+                    token.as_deref(),
+                    &handshake.headers,
+                    handshake.peer,
+                    // The upgrade request paid the per-IP budget already.
+                    context::Charge::User,
+                )
+                .await
+                .map_err(|e| match e {
+                    RouterError::RateLimited { .. } => Closing(close::TOO_MANY_INITS, "Too many requests"),
+                    RouterError::SessionRevoked => Closing(close::FORBIDDEN, "Forbidden: the session was revoked"),
+                    _ => Closing(close::FORBIDDEN, "Forbidden"),
+                })?;
+                self.context = Some(context);
                 self.acked = true;
                 Ok(vec![protocol::ack()])
             }
             Incoming::Subscribe { id, query, variables, operation_name } => {
-                if !self.acked {
+                let Some(context) = self.context.clone().filter(|_| self.acked) else {
                     return Err(Closing(close::UNAUTHORIZED, "Unauthorized"));
-                }
-                if self.subscriptions.contains_key(&id) {
+                };
+                if self.operations.contains_key(&id) {
                     return Err(Closing(close::DUPLICATE_ID, "Subscriber for this id already exists"));
                 }
-                if self.subscriptions.len() >= self.state.ws.max_subscriptions {
-                    let error = crate::supergraph::coded(
-                        &format!(
-                            "This connection already has {} subscriptions, the most allowed.",
-                            self.state.ws.max_subscriptions
-                        ),
-                        "SUBSCRIPTION_LIMIT",
-                    );
-                    return Ok(vec![protocol::error(self.protocol, &id, vec![error])]);
+                let max = self.state.ws.max_subscriptions;
+                if self.operations.len() >= max {
+                    let error = RouterError::SubscriptionLimit { max };
+                    return Ok(vec![protocol::error(self.protocol, &id, vec![error.graphql()])]);
                 }
-                let request = subscription::Request {
-                    id: id.clone(),
-                    query,
-                    variables,
-                    operation_name,
-                    protocol: self.protocol,
-                    caller: self.caller.clone(),
-                    token: self.token.clone(),
-                    forward: self.forward.clone(),
-                };
-                let task = tokio::spawn(counted(
+                // Each operation is admitted like an HTTP request: same budgets, same checks.
+                match context.readmit(&self.state).await {
+                    Ok(()) => {}
+                    Err(RouterError::SessionRevoked) => {
+                        return Err(Closing(close::FORBIDDEN, "Forbidden: the session was revoked"));
+                    }
+                    Err(RouterError::TokenExpired) => {
+                        return Err(Closing(close::FORBIDDEN, "Forbidden: the access token expired"));
+                    }
+                    Err(refused) => return Ok(vec![protocol::error(self.protocol, &id, vec![refused.graphql()])]),
+                }
+                let request = GraphQLRequest { query, operation_name, variables };
+                let task = tokio::spawn(operation(
                     self.state.clone(),
-                    subscription::run(self.state.clone(), request, self.out.clone()),
+                    context,
+                    request,
+                    (self.protocol, id.clone()),
+                    self.out.clone(),
                 ));
-                self.subscriptions.insert(id, task.abort_handle());
+                self.operations.insert(id, task.abort_handle());
                 Ok(vec![])
             }
             Incoming::Complete { id } => {
-                if let Some(handle) = self.subscriptions.remove(&id) {
+                if let Some(handle) = self.operations.remove(&id) {
                     handle.abort();
                 }
                 Ok(vec![])
@@ -219,22 +262,37 @@ impl Connection {
     }
 }
 
-/// Runs a subscription task, counted in the metrics whether it ends or is aborted.
-async fn counted(state: Arc<RouterState>, task: impl Future<Output = ()>) {
-    struct Guard(Arc<RouterState>);
-    impl Drop for Guard {
-        fn drop(&mut self) {
-            self.0.metrics.ws_subscriptions.dec();
+/// One operation of a connection: authorized, run by the subscription core, each event framed.
+async fn operation(
+    state: Arc<RouterState>,
+    context: RequestContext,
+    request: GraphQLRequest,
+    (protocol, id): (Protocol, String),
+    out: mpsc::Sender<Out>,
+) {
+    match authorize_operation(&state, &context, &request).await {
+        Err(refusal) => {
+            let _ = out.send(Out::Message(protocol::error(protocol, &id, refusal.errors()))).await;
+        }
+        Ok(op) => {
+            let mut events = subscription::spawn(state, context, op);
+            while let Some(event) = events.recv().await {
+                if out.send(Out::Message(protocol::frame(protocol, &id, event))).await.is_err() {
+                    return;
+                }
+            }
         }
     }
-    state.metrics.ws_subscriptions.inc();
-    let _guard = Guard(state);
-    task.await;
+    let _ = out.send(Out::Done(id)).await;
 }
 
-fn expiry_instant(exp: i64) -> Instant {
-    let left = exp - chrono::Utc::now().timestamp();
-    Instant::now() + Duration::from_secs(left.max(0) as u64)
+/// Whether a read failed because the message is over `max_message_size`.
+fn is_too_large(error: &axum::Error) -> bool {
+    use std::error::Error as _;
+    error
+        .source()
+        .and_then(|e| e.downcast_ref::<tokio_tungstenite::tungstenite::Error>())
+        .is_some_and(|e| matches!(e, tokio_tungstenite::tungstenite::Error::Capacity(_)))
 }
 
 /// Websocket settings.
@@ -242,4 +300,6 @@ fn expiry_instant(exp: i64) -> Instant {
 pub struct WsSettings {
     pub init_timeout: Duration,
     pub max_subscriptions: usize,
+    /// The largest message accepted: the HTTP body limit.
+    pub max_message_bytes: usize,
 }

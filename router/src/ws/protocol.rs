@@ -3,6 +3,8 @@
 
 use serde_json::{Value, json};
 
+use crate::subscription::Event;
+
 pub const TRANSPORT_WS: &str = "graphql-transport-ws";
 pub const LEGACY_WS: &str = "graphql-ws";
 
@@ -14,14 +16,14 @@ pub mod close {
     pub const INIT_TIMEOUT: u16 = 4408;
     pub const DUPLICATE_ID: u16 = 4409;
     pub const TOO_MANY_INITS: u16 = 4429;
+    /// A message larger than `body_limit_bytes` (as HTTP's 413).
+    pub const TOO_LARGE: u16 = 4413;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
     TransportWs,
     Legacy,
-    /// Apollo's multipart HTTP subscriptions: each message is one part of the response body.
-    Multipart,
 }
 
 impl Protocol {
@@ -77,7 +79,6 @@ pub fn next(protocol: Protocol, id: &str, payload: Value) -> Value {
     match protocol {
         Protocol::TransportWs => json!({ "type": "next", "id": id, "payload": payload }),
         Protocol::Legacy => json!({ "type": "data", "id": id, "payload": payload }),
-        Protocol::Multipart => json!({ "payload": payload }),
     }
 }
 
@@ -86,8 +87,15 @@ pub fn error(protocol: Protocol, id: &str, errors: Vec<Value>) -> Value {
         Protocol::TransportWs => json!({ "type": "error", "id": id, "payload": errors }),
         // The legacy protocol carries one error object; errors of a result go in `data`.
         Protocol::Legacy => json!({ "type": "data", "id": id, "payload": { "errors": errors } }),
-        // A fatal error: no payload, the errors beside it (Apollo's multipart protocol).
-        Protocol::Multipart => json!({ "payload": null, "errors": errors }),
+    }
+}
+
+/// The message for one event of operation `id`.
+pub fn frame(protocol: Protocol, id: &str, event: Event) -> Value {
+    match event {
+        Event::Next(payload) => next(protocol, id, payload),
+        Event::Error(errors) => error(protocol, id, errors),
+        Event::Complete => complete(id),
     }
 }
 

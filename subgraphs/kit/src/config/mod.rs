@@ -129,6 +129,9 @@ pub struct JwtConfig {
     /// Least time between two JWKS refetches triggered by an unknown `kid`, in seconds.
     /// Stops a flood of forged `kid`s from turning into a flood of JWKS requests.
     pub refetch_interval_seconds: u64,
+    /// How long fetched keys are trusted before the JWKS is fetched again, in seconds. A key
+    /// deleted from the JWKS (after a compromise) stops verifying everywhere within this time.
+    pub keys_ttl_seconds: u64,
 }
 
 impl Default for JwtConfig {
@@ -139,6 +142,7 @@ impl Default for JwtConfig {
             jwks_url: None,
             leeway_seconds: 5,
             refetch_interval_seconds: 10,
+            keys_ttl_seconds: 300,
         }
     }
 }

@@ -149,11 +149,29 @@ pub struct LimitsConfig {
     pub max_root_fields: usize,
     /// Most lexical tokens in one operation.
     pub max_tokens: usize,
+    /// Most directives written in one document.
+    pub max_directives: usize,
+    /// Most selections an operation may hold once every fragment spread is inlined. Counted
+    /// before the fragments are expanded, so a fragment bomb is refused at once.
+    pub max_selections: usize,
+    /// Most bytes of request headers (names and values) the router accepts.
+    pub max_header_bytes: usize,
+    /// Most bytes the subgraphs' answers to one client request may add up to.
+    pub max_response_bytes: usize,
 }
 
 impl Default for LimitsConfig {
     fn default() -> Self {
-        Self { max_depth: 15, max_aliases: 30, max_root_fields: 20, max_tokens: 5000 }
+        Self {
+            max_depth: 15,
+            max_aliases: 30,
+            max_root_fields: 20,
+            max_tokens: 5000,
+            max_directives: 50,
+            max_selections: 10_000,
+            max_header_bytes: 32 * 1024,
+            max_response_bytes: 32 * 1024 * 1024,
+        }
     }
 }
 

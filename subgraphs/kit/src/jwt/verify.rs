@@ -2,6 +2,10 @@
 //!
 //! Keys are cached. An unknown `kid` triggers a refetch (a key may just have rotated in), but at
 //! most once per `refetch_interval`, so forged `kid`s cannot make us hammer the JWKS endpoint.
+//! Cached keys are trusted for `keys_ttl` only: then the JWKS is fetched again, so a key that was
+//! deleted after a compromise stops verifying everywhere within that time. (If the JWKS cannot
+//! be fetched then, the last keys stay in use and the fetch is retried at most every
+//! `min(refetch_interval, keys_ttl)`: an outage of the auth subgraph must not sign everyone out.)
 //! Only EdDSA is accepted: the algorithm is checked before any key is looked up, which shuts out
 //! `alg: none` and the HS256-with-the-public-key confusion.
 
@@ -46,8 +50,12 @@ pub struct JwtVerifier {
     jwks_url: url::Url,
     validation: Validation,
     refetch_interval: Duration,
+    keys_ttl: Duration,
     http: reqwest::Client,
     keys: RwLock<HashMap<String, DecodingKey>>,
+    /// When the keys in `keys` were fetched (None: never).
+    fetched_at: RwLock<Option<Instant>>,
+    /// When a fetch was last attempted, successful or not.
     last_fetch: tokio::sync::Mutex<Option<Instant>>,
 }
 
@@ -70,6 +78,8 @@ impl JwtVerifier {
             jwks_url,
             validation,
             refetch_interval: Duration::from_secs(config.refetch_interval_seconds),
+            keys_ttl: Duration::from_secs(config.keys_ttl_seconds),
+            fetched_at: RwLock::new(None),
             http: reqwest::Client::builder().timeout(Duration::from_secs(5)).build().expect("HTTP client builds"),
             keys: RwLock::new(HashMap::new()),
             last_fetch: tokio::sync::Mutex::new(None),
@@ -83,10 +93,14 @@ impl JwtVerifier {
             return Err(TokenError::Algorithm);
         }
         let kid = header.kid.ok_or(TokenError::UnknownKey)?;
+        if self.stale() {
+            // Errors are logged inside; the cached keys stay in use meanwhile.
+            let _ = self.refetch(true).await;
+        }
         let key = match self.key(&kid) {
             Some(key) => key,
             None => {
-                self.refetch().await?;
+                self.refetch(false).await?;
                 self.key(&kid).ok_or(TokenError::UnknownKey)?
             }
         };
@@ -109,10 +123,20 @@ impl JwtVerifier {
         self.keys.read().expect("key cache lock poisoned").get(kid).cloned()
     }
 
-    /// Refetches the JWKS unless that was done less than `refetch_interval` ago.
-    async fn refetch(&self) -> Result<(), TokenError> {
+    /// Keys were fetched, but longer ago than `keys_ttl`.
+    fn stale(&self) -> bool {
+        self.fetched_at.read().expect("key cache lock poisoned").is_some_and(|t| t.elapsed() >= self.keys_ttl)
+    }
+
+    /// Refetches the JWKS unless that was tried less than `refetch_interval` ago. `for_ttl`: only
+    /// if the keys are still stale once the lock is held (another task may have just refreshed).
+    async fn refetch(&self, for_ttl: bool) -> Result<(), TokenError> {
         let mut last = self.last_fetch.lock().await;
-        if last.is_some_and(|t| t.elapsed() < self.refetch_interval) {
+        if for_ttl && !self.stale() {
+            return Ok(());
+        }
+        let gap = if for_ttl { self.refetch_interval.min(self.keys_ttl) } else { self.refetch_interval };
+        if last.is_some_and(|t| t.elapsed() < gap) {
             return Ok(());
         }
         *last = Some(Instant::now());
@@ -129,6 +153,7 @@ impl JwtVerifier {
             .collect();
         tracing::debug!(keys = keys.len(), "JWKS refreshed");
         *self.keys.write().expect("key cache lock poisoned") = keys;
+        *self.fetched_at.write().expect("key cache lock poisoned") = Some(Instant::now());
         Ok(())
     }
 }
@@ -210,5 +235,23 @@ mod tests {
         verifier.verify(&new.sign(&claims())).await.expect("the new key verifies after a refetch");
         verifier.verify(&old.sign(&claims())).await.expect("the old key stays valid while published");
         assert_eq!(hits.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_key_deleted_from_the_jwks_stops_verifying_within_the_keys_ttl() {
+        let (kept, deleted) = (SigningKey::generate(), SigningKey::generate());
+        let (keys, hits) = (Arc::new(Mutex::new(vec![kept.clone(), deleted.clone()])), Arc::new(AtomicUsize::new(0)));
+        let url = jwks_server(keys.clone(), hits.clone()).await;
+        let config = JwtConfig { refetch_interval_seconds: 60, keys_ttl_seconds: 1, ..JwtConfig::default() };
+        let verifier = JwtVerifier::new(&config, url);
+        verifier.verify(&deleted.sign(&claims())).await.expect("a published key verifies");
+
+        // The compromised key is deleted; no unknown `kid` ever arrives to trigger a refetch.
+        keys.lock().expect("not poisoned").retain(|k| k.kid != deleted.kid);
+        verifier.verify(&deleted.sign(&claims())).await.expect("within the TTL the cached key still verifies");
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        assert_eq!(verifier.verify(&deleted.sign(&claims())).await, Err(TokenError::UnknownKey));
+        verifier.verify(&kept.sign(&claims())).await.expect("the key still published verifies");
+        assert_eq!(hits.load(Ordering::SeqCst), 2, "one fetch at first use, one when the TTL ran out");
     }
 }

@@ -1,6 +1,7 @@
 //! The router's side of a subscription toward the subgraph that owns the root field: one
-//! graphql-transport-ws connection per client subscription, with the caller's token in
-//! `connection_init`.
+//! graphql-transport-ws connection per client subscription, with the caller's verified token in
+//! `connection_init`. It sits with the other subgraph clients; the transport-neutral
+//! subscription core (`crate::subscription`) drives it.
 
 use std::time::Duration;
 
@@ -8,6 +9,11 @@ use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
+
+use crate::{
+    error::RouterError,
+    ws::protocol::{self, TRANSPORT_WS, close},
+};
 
 /// What the upstream subscription produced.
 #[derive(Debug)]
@@ -43,7 +49,7 @@ async fn run(
     tx: &mpsc::Sender<Upstream>,
 ) -> Result<(), String> {
     let mut request = url.as_str().into_client_request().map_err(|e| e.to_string())?;
-    request.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_static("graphql-transport-ws"));
+    request.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_static(TRANSPORT_WS));
     let (mut ws, _) = tokio::time::timeout(Duration::from_secs(5), tokio_tungstenite::connect_async(request))
         .await
         .map_err(|_| "connecting timed out".to_owned())?
@@ -58,7 +64,7 @@ async fn run(
         let msg = tokio::select! {
             () = tx.closed() => {
                 // The client left: tell the subgraph, then hang up.
-                let _ = ws.send(Message::text(json!({ "id": "1", "type": "complete" }).to_string())).await;
+                let _ = ws.send(Message::text(protocol::complete("1").to_string())).await;
                 let _ = ws.close(None).await;
                 return Ok(());
             }
@@ -68,8 +74,8 @@ async fn run(
             Some(Ok(Message::Text(t))) => t,
             Some(Ok(Message::Close(frame))) => {
                 let code = frame.as_ref().map(|f| u16::from(f.code)).unwrap_or(1000);
-                if code == 4403 || code == 4401 {
-                    let _ = tx.send(Upstream::Error(vec![json!({ "message": "The subgraph refused the subscription's credentials.", "extensions": { "code": "UNAUTHENTICATED" } })])).await;
+                if code == close::FORBIDDEN || code == close::UNAUTHORIZED {
+                    let _ = tx.send(Upstream::Error(vec![RouterError::SubgraphRefusedCredentials.graphql()])).await;
                     return Ok(());
                 }
                 return Err(format!("closed by the subgraph ({code})"));
@@ -103,7 +109,7 @@ async fn run(
                 return Ok(());
             }
             Some("ping") => {
-                ws.send(Message::text(json!({ "type": "pong" }).to_string())).await.map_err(|e| e.to_string())?;
+                ws.send(Message::text(protocol::pong(None).to_string())).await.map_err(|e| e.to_string())?;
             }
             _ => {}
         }

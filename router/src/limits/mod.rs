@@ -1,13 +1,15 @@
 //! Operation limits, each refused with its own code before anything is planned: tokens (while
-//! parsing), then depth, aliases and root fields (on the normalized operation, so fragments
-//! cannot hide depth).
+//! parsing), then directives and the fragment expansion (on the parsed document, before it is
+//! validated or normalized: see `document`), then depth, aliases and root fields (on the
+//! normalized operation, so fragments cannot hide depth).
+
+pub mod document;
 
 use hive_router_query_planner::ast::{
     operation::OperationDefinition, selection_item::SelectionItem, selection_set::SelectionSet,
 };
-use serde_json::Value;
 
-use crate::supergraph::coded;
+use crate::error::RouterError;
 
 /// The limits, configurable per deployment (`router.limits` in the configuration).
 #[derive(Debug, Clone, Copy)]
@@ -16,42 +18,36 @@ pub struct Limits {
     pub max_aliases: usize,
     pub max_root_fields: usize,
     pub max_tokens: usize,
+    pub max_directives: usize,
+    /// Most selections the operation may hold once its fragments are inlined.
+    pub max_selections: usize,
 }
 
 /// Classifies a parse failure: a limit, or a plain syntax error.
-pub fn parse_error(message: &str) -> Value {
+pub fn parse_error(message: &str) -> RouterError {
     if message.contains("Token limit exceeded") {
-        coded("The operation is too long (too many tokens).", "MAX_TOKENS_EXCEEDED")
+        RouterError::MaxTokens
     } else if message.contains("Recursion limit exceeded") {
-        coded("The operation is nested too deeply to parse.", "MAX_DEPTH_EXCEEDED")
+        RouterError::MaxParseDepth
     } else {
-        coded(&message.replace("query parse error: ", ""), "GRAPHQL_PARSE_FAILED")
+        RouterError::ParseFailed(message.replace("query parse error: ", ""))
     }
 }
 
 /// Checks depth, aliases and root fields.
-pub fn check(op: &OperationDefinition, limits: &Limits) -> Result<(), Vec<Value>> {
+pub fn check(op: &OperationDefinition, limits: &Limits) -> Result<(), Vec<RouterError>> {
     let mut errors = Vec::new();
     let depth = depth(&op.selection_set);
     if depth > limits.max_depth {
-        errors.push(coded(
-            &format!("The operation is {depth} levels deep; the limit is {}.", limits.max_depth),
-            "MAX_DEPTH_EXCEEDED",
-        ));
+        errors.push(RouterError::MaxDepth { depth, limit: limits.max_depth });
     }
     let aliases = aliases(&op.selection_set);
     if aliases > limits.max_aliases {
-        errors.push(coded(
-            &format!("The operation uses {aliases} aliases; the limit is {}.", limits.max_aliases),
-            "MAX_ALIASES_EXCEEDED",
-        ));
+        errors.push(RouterError::MaxAliases { aliases, limit: limits.max_aliases });
     }
     let roots = root_fields(&op.selection_set);
     if roots > limits.max_root_fields {
-        errors.push(coded(
-            &format!("The operation selects {roots} root fields; the limit is {}.", limits.max_root_fields),
-            "MAX_ROOT_FIELDS_EXCEEDED",
-        ));
+        errors.push(RouterError::MaxRootFields { roots, limit: limits.max_root_fields });
     }
     if errors.is_empty() { Ok(()) } else { Err(errors) }
 }

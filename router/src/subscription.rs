@@ -1,0 +1,218 @@
+//! The transport-neutral subscription core. It takes an authorized operation and yields neutral
+//! events (next, error, complete); each transport frames them itself (graphql-transport-ws,
+//! legacy graphql-ws, multipart HTTP).
+//!
+//! A subscription opens the upstream subscription on the subgraph that owns its root field
+//! (`execute::upstream`), and each event seeds a fresh execution of the rest of the plan, so
+//! fields of other subgraphs are resolved per event. The stream ends, whatever the transport:
+//! - when the caller's token expires, or their session is revoked (with an `UNAUTHENTICATED`
+//!   error that says which);
+//! - when the subgraph completes or refuses it;
+//! - when the transport drops the receiver (the client left), which also closes the upstream.
+//!
+//! A query or mutation sent over a subscription transport yields one `Next` and `Complete`.
+
+use std::{sync::Arc, time::Duration};
+
+use hive_router_query_planner::{
+    planner::plan_nodes::{FetchNode, PlanNode},
+    state::supergraph_state::OperationKind,
+};
+use serde_json::{Map, Value};
+use tokio::{sync::mpsc, time::Instant};
+
+use crate::{
+    RouterState,
+    context::RequestContext,
+    error::RouterError,
+    execute::upstream::{self, Upstream},
+    pipeline::{self, Authorized, respond, respond_to_event},
+};
+
+/// What a running operation produces.
+#[derive(Debug)]
+pub enum Event {
+    /// One result: a GraphQL response (`data`, `errors`).
+    Next(Value),
+    /// The operation failed or was ended; nothing follows.
+    Error(Vec<Value>),
+    /// The operation finished normally; nothing follows.
+    Complete,
+}
+
+/// Runs `op` for `context` in a task of its own and yields its events. Dropping the receiver
+/// stops the task and releases the upstream subscription.
+pub fn spawn(state: Arc<RouterState>, context: RequestContext, op: Authorized) -> mpsc::Receiver<Event> {
+    let (tx, rx) = mpsc::channel(16);
+    let counted = op.kind == OperationKind::Subscription;
+    tokio::spawn(async move {
+        if counted {
+            state.metrics.ws_subscriptions.inc();
+        }
+        run(&state, &context, op, &tx).await;
+        if counted {
+            state.metrics.ws_subscriptions.dec();
+        }
+    });
+    rx
+}
+
+async fn run(state: &Arc<RouterState>, context: &RequestContext, op: Authorized, tx: &mpsc::Sender<Event>) {
+    let fail = |errors: Vec<Value>| async move {
+        let _ = tx.send(Event::Error(errors)).await;
+    };
+    if op.kind != OperationKind::Subscription {
+        let body = respond(state, op, &context.forward).await;
+        if tx.send(Event::Next(body)).await.is_ok() {
+            let _ = tx.send(Event::Complete).await;
+        }
+        return;
+    }
+    if op.to_plan.selection_set.items.is_empty() {
+        // The subscription field itself was refused.
+        return fail(op.errors).await;
+    }
+    let plan = match pipeline::plan(state, &op.supergraph, &op.to_plan, op.plan_key).await {
+        Ok(plan) => plan,
+        Err(error) => return fail(vec![error.graphql()]).await,
+    };
+    let Some(primary) = primary_fetch(plan.node.as_ref()) else {
+        return fail(vec![RouterError::QueryPlanningFailed.graphql()]).await;
+    };
+    let service = primary.service_name.to_lowercase();
+    let Some(url) = state.subgraphs.ws_url(&service) else {
+        let reason = "it has no URL".to_owned();
+        return fail(vec![RouterError::SubgraphUnavailable { service, reason }.graphql()]).await;
+    };
+    let used: Map<String, Value> = primary
+        .variable_usages
+        .iter()
+        .flatten()
+        .filter_map(|name| Some((name.clone(), op.variables.get(name)?.clone())))
+        .collect();
+    let mut end = Ending::new(state, context);
+
+    // A subgraph that restarts is reconnected to transparently, with backoff, for as long as
+    // the client stays.
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        let mut events = upstream::subscribe(
+            url.clone(),
+            context.token.clone(),
+            primary.operation.document_str.clone(),
+            Value::Object(used.clone()),
+        );
+        loop {
+            let event = tokio::select! {
+                // The client went away (a dropped response, a closed socket): stop, which drops
+                // `events` and so closes the upstream subscription.
+                () = tx.closed() => return,
+                error = end.wait() => return fail(vec![error.graphql()]).await,
+                event = events.recv() => match event {
+                    Some(event) => event,
+                    None => break,
+                },
+            };
+            match event {
+                Upstream::Next(payload) => {
+                    backoff = Duration::from_millis(100);
+                    let body = respond_to_event(
+                        state,
+                        &op.supergraph,
+                        &plan,
+                        &op.prepared.operation,
+                        &op.root,
+                        &op.variables,
+                        &context.forward,
+                        payload,
+                        &op.errors,
+                    )
+                    .await;
+                    if tx.send(Event::Next(body)).await.is_err() {
+                        return;
+                    }
+                }
+                Upstream::Error(errors) => return fail(errors).await,
+                Upstream::Complete => {
+                    let _ = tx.send(Event::Complete).await;
+                    return;
+                }
+                Upstream::Lost(reason) => {
+                    tracing::warn!(service, reason, "subscription upstream lost; reconnecting");
+                    break;
+                }
+            }
+        }
+        tokio::select! {
+            () = tx.closed() => return,
+            error = end.wait() => return fail(vec![error.graphql()]).await,
+            () = tokio::time::sleep(backoff) => {}
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(5));
+    }
+}
+
+/// Why a subscription must end on the caller's side: the token's expiry, or a revocation of its
+/// session. Anonymous subscriptions never end this way.
+struct Ending<'a> {
+    state: &'a RouterState,
+    session: Option<uuid::Uuid>,
+    expiry: Option<Instant>,
+    revoked: tokio::sync::broadcast::Receiver<uuid::Uuid>,
+}
+
+impl<'a> Ending<'a> {
+    fn new(state: &'a RouterState, context: &RequestContext) -> Self {
+        Self {
+            state,
+            session: context.caller.as_ref().map(|c| c.sid),
+            expiry: context.caller.as_ref().map(|c| expiry_instant(c.exp)),
+            revoked: state.revocations.watch(),
+        }
+    }
+
+    /// Resolves when the subscription must end, with the error that says why.
+    async fn wait(&mut self) -> RouterError {
+        let Some(session) = self.session else { return std::future::pending().await };
+        // Revoked between admission and now (the watch only sees later revocations).
+        if self.state.revocations.is_revoked(session) {
+            return RouterError::SessionRevoked;
+        }
+        let expiry = self.expiry.expect("a caller has an expiry");
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep_until(expiry) => return RouterError::TokenExpired,
+                revoked = self.revoked.recv() => match revoked {
+                    Ok(s) if s == session => return RouterError::SessionRevoked,
+                    Ok(_) => {}
+                    // Missed announcements: ask the set itself.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        if self.state.revocations.is_revoked(session) {
+                            return RouterError::SessionRevoked;
+                        }
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                        tokio::time::sleep_until(expiry).await;
+                        return RouterError::TokenExpired;
+                    }
+                },
+            }
+        }
+    }
+}
+
+/// The instant a token with `exp` (seconds since the epoch) expires.
+pub fn expiry_instant(exp: i64) -> Instant {
+    let left = exp - chrono::Utc::now().timestamp();
+    Instant::now() + Duration::from_secs(left.max(0) as u64)
+}
+
+/// The fetch that opens the subscription: the plan's `Subscription` node, alone or first in a
+/// sequence (what follows resolves fields of other subgraphs for each event).
+fn primary_fetch(node: Option<&PlanNode>) -> Option<&FetchNode> {
+    match node? {
+        PlanNode::Subscription(s) => Some(&s.primary),
+        PlanNode::Sequence(seq) => primary_fetch(seq.nodes.first()),
+        _ => None,
+    }
+}

@@ -186,7 +186,8 @@ async fn a_multipart_http_subscription_streams_events_and_frees_everything_when_
         received.push_str(&String::from_utf8_lossy(&chunk));
     }
     assert!(received.contains("--graphql\r\ncontent-type: application/json"), "{received}");
-    let json = received.rsplit("\r\n\r\n").next().expect("a part body");
+    // Each part is followed by the delimiter that completes it.
+    let json = received.rsplit("\r\n\r\n").next().expect("a part body").trim_end_matches("\r\n--graphql");
     let part: Value = serde_json::from_str(json).expect("the part is JSON");
     assert_eq!(part["payload"]["data"]["notificationAdded"]["user"]["username"], "alice", "{part}");
 

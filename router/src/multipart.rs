@@ -74,17 +74,15 @@ pub(crate) fn respond(events: mpsc::Receiver<Event>) -> Response {
             }
             Stage::Streaming => {}
         }
-        loop {
-            tokio::select! {
-                event = p.events.recv() => match event.map(event_part) {
-                    Some(Some(bytes)) => return Some((ok(bytes), p)),
-                    Some(None) | None => {
-                        p.stage = Stage::Done;
-                        return Some((ok(Bytes::from_static(CLOSING)), p));
-                    }
-                },
-                _ = p.beat.tick() => return Some((ok(part(&json!({}))), p)),
-            }
+        tokio::select! {
+            event = p.events.recv() => match event.map(event_part) {
+                Some(Some(bytes)) => Some((ok(bytes), p)),
+                Some(None) | None => {
+                    p.stage = Stage::Done;
+                    Some((ok(Bytes::from_static(CLOSING)), p))
+                }
+            },
+            _ = p.beat.tick() => Some((ok(part(&json!({}))), p)),
         }
     });
     ([(header::CONTENT_TYPE, CONTENT_TYPE), (header::CACHE_CONTROL, "no-cache")], Body::from_stream(stream))

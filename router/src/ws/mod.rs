@@ -159,9 +159,10 @@ impl Connection {
                         Err(closing) => break Some(closing),
                     },
                     Some(Ok(Message::Binary(_))) => break Some(Closing(close::BAD_MESSAGE, "Binary messages are not supported")),
-                    Some(Ok(Message::Close(frame))) => {
-                        // Answer with the client's own code, so it sees a clean close, not 1006.
-                        let _ = socket.send(Message::Close(frame)).await;
+                    Some(Ok(Message::Close(_))) => {
+                        // The websocket library has queued its answer, which echoes the client's
+                        // code; flushing sends it, so the client sees a clean close, not 1006.
+                        let _ = futures::SinkExt::flush(&mut socket).await;
                         break None;
                     }
                     Some(Err(e)) if is_too_large(&e) => break Some(Closing(close::TOO_LARGE, "Message too large")),

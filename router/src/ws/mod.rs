@@ -278,13 +278,22 @@ async fn operation(
         Ok(op) => {
             let mut events = subscription::spawn(state, context, op);
             while let Some(event) = events.recv().await {
-                if out.send(Out::Message(protocol::frame(protocol, &id, event))).await.is_err() {
+                if out.send(Out::Message(frame(protocol, &id, event))).await.is_err() {
                     return;
                 }
             }
         }
     }
     let _ = out.send(Out::Done(id)).await;
+}
+
+/// The message for one event of operation `id`.
+fn frame(protocol: Protocol, id: &str, event: subscription::Event) -> Value {
+    match event {
+        subscription::Event::Next(payload) => protocol::next(protocol, id, payload),
+        subscription::Event::Error(errors) => protocol::error(protocol, id, errors),
+        subscription::Event::Complete => protocol::complete(id),
+    }
 }
 
 /// Whether a read failed because the message is over `max_message_size`.

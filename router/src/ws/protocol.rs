@@ -3,8 +3,6 @@
 
 use serde_json::{Value, json};
 
-use crate::subscription::Event;
-
 pub const TRANSPORT_WS: &str = "graphql-transport-ws";
 pub const LEGACY_WS: &str = "graphql-ws";
 
@@ -87,15 +85,6 @@ pub fn error(protocol: Protocol, id: &str, errors: Vec<Value>) -> Value {
         Protocol::TransportWs => json!({ "type": "error", "id": id, "payload": errors }),
         // The legacy protocol carries one error object; errors of a result go in `data`.
         Protocol::Legacy => json!({ "type": "data", "id": id, "payload": { "errors": errors } }),
-    }
-}
-
-/// The message for one event of operation `id`.
-pub fn frame(protocol: Protocol, id: &str, event: Event) -> Value {
-    match event {
-        Event::Next(payload) => next(protocol, id, payload),
-        Event::Error(errors) => error(protocol, id, errors),
-        Event::Complete => complete(id),
     }
 }
 

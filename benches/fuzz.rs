@@ -193,6 +193,8 @@ async fn main() {
     let ws_url = format!("ws://{}/graphql", stack.router);
     let mut input = Gen(fastrand::Rng::with_seed(seed));
     let mut tally = Tally::default();
+    // `FUZZ_LOG=1` prints each case before it is sent, to find one that brings the process down.
+    let log = std::env::var("FUZZ_LOG").is_ok_and(|v| v == "1");
     let started = Instant::now();
     println!("fuzzing the router for {seconds} s, seed {seed}");
     while started.elapsed() < Duration::from_secs(seconds) {
@@ -201,6 +203,9 @@ async fn main() {
             0..=5 => {
                 tally.http_post += 1;
                 let body = input.body();
+                if log {
+                    eprintln!("POST {}", String::from_utf8_lossy(&body));
+                }
                 let sent = http.post(&url).header("content-type", "application/json").body(body.clone()).send();
                 (
                     "POST",
@@ -211,6 +216,9 @@ async fn main() {
                 tally.http_get += 1;
                 let query = input.document();
                 let variables = input.variables().to_string();
+                if log {
+                    eprintln!("GET {query} {variables}");
+                }
                 let sent = http.get(&url).query(&[("query", query.as_str()), ("variables", variables.as_str())]).send();
                 ("GET", check_http(tokio::time::timeout(CASE_BOUND, sent).await, &query).await)
             }
@@ -218,6 +226,9 @@ async fn main() {
                 tally.ws_sessions += 1;
                 let messages: Vec<String> = (0..1 + input.0.usize(..6)).map(|i| input.ws_message(i)).collect();
                 tally.ws_messages += messages.len();
+                if log {
+                    eprintln!("WS {messages:?}");
+                }
                 (
                     "WS",
                     tokio::time::timeout(CASE_BOUND, ws_case(&ws_url, &messages))

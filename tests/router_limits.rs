@@ -94,6 +94,25 @@ async fn health_keeps_answering_during_a_flood_of_fragment_bombs() {
 }
 
 #[tokio::test]
+async fn a_chain_of_fragments_nesting_hundreds_deep_is_refused_before_anything_recurses_through_it() {
+    let stack = spawn_stack(&SUBGRAPHS).await;
+    // Each fragment is 4 levels deep, well within the parser's limit; inlined, the chain is 800.
+    let mut query = String::from("{ me { ...F0 } }\n");
+    for i in 0..200 {
+        query.push_str(&format!(
+            "fragment F{i} on User {{ notifications {{ edges {{ node {{ user {{ ...F{} }} }} }} }} }}\n",
+            i + 1
+        ));
+    }
+    query.push_str("fragment F200 on User { id }\n");
+    let (status, body, _) = post(&stack, &query).await;
+    assert_eq!((status, code(&body)), (400, "MAX_DEPTH_EXCEEDED"), "{body}");
+    assert!(body["errors"][0]["message"].as_str().unwrap_or_default().contains("802 levels"), "{body}");
+    let health = reqwest::get(stack.router_url("/health")).await.expect("the router is still up");
+    assert!(health.status().is_success());
+}
+
+#[tokio::test]
 async fn an_operation_within_the_expansion_bound_still_runs() {
     let stack = spawn_stack(&SUBGRAPHS).await;
     let (status, body, _) = post(&stack, &bomb(8)).await;

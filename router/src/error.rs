@@ -174,10 +174,6 @@ impl RouterError {
             Self::ParseFailed(_)
             | Self::ValidationFailed { .. }
             | Self::BadVariable { .. }
-            | Self::PersistedQueryNotFound
-            | Self::PersistedQueryNotSupported
-            | Self::PersistedQueryHashMismatch
-            | Self::PersistedQueryNeedsHash
             | Self::FieldNeedsSignIn { .. }
             | Self::FieldForbidden { .. }
             | Self::IntrospectionDisabled
@@ -186,6 +182,8 @@ impl RouterError {
             {
                 StatusCode::BAD_REQUEST
             }
+            // Persisted-query misses stay 200 for every client, as Apollo's routers answer them:
+            // Apollo Client's persisted-query link reads the code and retries with the query.
             _ => StatusCode::OK,
         }
     }

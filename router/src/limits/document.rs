@@ -1,11 +1,15 @@
 //! Costs counted on the parsed document, before it is validated or normalized: what the
-//! operation would expand to once fragments are inlined, and its directives.
+//! operation would expand to once fragments are inlined (selections and depth), and its
+//! directives.
 //!
 //! Normalizing inlines every fragment spread. A fragment that spreads the next one twice, N
 //! deep, expands to 2^N selections: about 900 bytes of query text could keep a worker busy for
-//! seconds, then run out of memory. So the expansion is counted first, in time linear in the
-//! document: each fragment's size is computed once (memoized) and multiplied by its uses, with
-//! saturating arithmetic, and an operation over the bound is refused before anything expands.
+//! seconds, then run out of memory. A chain of fragments that each nest the next one field
+//! deeper expands to hundreds of levels, past what the recursive validator and normalizer can
+//! follow on a thread's stack, though the parser saw at most a few levels in each fragment. So
+//! the expansion is counted first, in time linear in the document: each fragment's cost is
+//! computed once (memoized) and reused at each spread, with saturating arithmetic, and an
+//! operation over a bound is refused before anything expands.
 
 use std::collections::HashMap;
 
@@ -23,16 +27,27 @@ pub fn check(doc: &Doc, limits: &Limits) -> Result<(), RouterError> {
     if directives > limits.max_directives {
         return Err(RouterError::MaxDirectives { directives, limit: limits.max_directives });
     }
-    let selections = expanded_selections(doc);
-    if selections > limits.max_selections as u64 {
+    let cost = expanded(doc);
+    if cost.depth > limits.max_depth {
+        return Err(RouterError::MaxDepth { depth: cost.depth, limit: limits.max_depth });
+    }
+    if cost.selections > limits.max_selections as u64 {
         return Err(RouterError::MaxSelections { limit: limits.max_selections });
     }
     Ok(())
 }
 
-/// The most selections any one operation (or fragment, used or not: validation walks them all)
-/// would hold with every spread inlined.
-pub fn expanded_selections(doc: &Doc) -> u64 {
+/// What a selection set holds with every spread inlined.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Cost {
+    pub selections: u64,
+    /// Fields nested in fields, as `limits::check` counts depth on the normalized operation.
+    pub depth: usize,
+}
+
+/// The greatest cost of any one operation (or fragment, used or not: validation walks them
+/// all), each measure taken on its own.
+pub fn expanded(doc: &Doc) -> Cost {
     let fragments: HashMap<&str, &Set> = doc
         .definitions
         .iter()
@@ -41,51 +56,59 @@ pub fn expanded_selections(doc: &Doc) -> u64 {
             Definition::Operation(_) => None,
         })
         .collect();
-    let mut counter = Counter { fragments: &fragments, sizes: HashMap::new(), open: Vec::new() };
-    let mut most = 0u64;
+    let mut counter = Counter { fragments: &fragments, costs: HashMap::new(), open: Vec::new() };
+    let mut most = Cost::default();
     for def in &doc.definitions {
-        let size = match def {
+        let cost = match def {
             Definition::Operation(op) => counter.set(operation_set(op)),
             Definition::Fragment(f) => counter.fragment(f.name.as_str()),
         };
-        most = most.max(size);
+        most = Cost { selections: most.selections.max(cost.selections), depth: most.depth.max(cost.depth) };
     }
     most
 }
 
+#[cfg(test)]
+fn expanded_selections(doc: &Doc) -> u64 {
+    expanded(doc).selections
+}
+
 struct Counter<'a> {
     fragments: &'a HashMap<&'a str, &'a Set>,
-    sizes: HashMap<&'a str, u64>,
+    costs: HashMap<&'a str, Cost>,
     /// Fragments being counted: a spread of one of them is a cycle, which validation refuses;
     /// it counts nothing here.
     open: Vec<&'a str>,
 }
 
 impl<'a> Counter<'a> {
-    fn set(&mut self, set: &'a Set) -> u64 {
-        set.items.iter().fold(0u64, |total, item| {
-            let size = match item {
-                Selection::Field(f) => 1u64.saturating_add(self.set(&f.selection_set)),
+    fn set(&mut self, set: &'a Set) -> Cost {
+        set.items.iter().fold(Cost::default(), |total, item| {
+            let cost = match item {
+                Selection::Field(f) => {
+                    let inner = self.set(&f.selection_set);
+                    Cost { selections: inner.selections.saturating_add(1), depth: inner.depth + 1 }
+                }
                 Selection::InlineFragment(i) => self.set(&i.selection_set),
                 Selection::FragmentSpread(s) => self.fragment(s.fragment_name.as_str()),
             };
-            total.saturating_add(size)
+            Cost { selections: total.selections.saturating_add(cost.selections), depth: total.depth.max(cost.depth) }
         })
     }
 
-    fn fragment(&mut self, name: &'a str) -> u64 {
-        if let Some(size) = self.sizes.get(name) {
-            return *size;
+    fn fragment(&mut self, name: &'a str) -> Cost {
+        if let Some(cost) = self.costs.get(name) {
+            return *cost;
         }
-        let Some(set) = self.fragments.get(name).copied() else { return 0 };
+        let Some(set) = self.fragments.get(name).copied() else { return Cost::default() };
         if self.open.contains(&name) {
-            return 0;
+            return Cost::default();
         }
         self.open.push(name);
-        let size = self.set(set);
+        let cost = self.set(set);
         self.open.pop();
-        self.sizes.insert(name, size);
-        size
+        self.costs.insert(name, cost);
+        cost
     }
 }
 
@@ -157,6 +180,16 @@ mod tests {
     fn plain_fields_inline_fragments_and_cycles_count_as_written() {
         assert_eq!(expanded_selections(&parse("{ a { b c ... on X { d } } }")), 4);
         assert_eq!(expanded_selections(&parse("{ a { ...A } } fragment A on T { b ...A }")), 2);
+    }
+
+    #[test]
+    fn a_chain_of_fragments_each_nesting_the_next_counts_its_inlined_depth() {
+        let mut q = String::from("{ a { ...F0 } }\n");
+        for i in 0..500 {
+            q.push_str(&format!("fragment F{i} on T {{ b {{ ...F{} }} }}\n", i + 1));
+        }
+        q.push_str("fragment F500 on T { c }\n");
+        assert_eq!(expanded(&parse(&q)), Cost { selections: 502, depth: 502 });
     }
 
     #[test]

@@ -113,6 +113,17 @@ async fn a_chain_of_fragments_nesting_hundreds_deep_is_refused_before_anything_r
 }
 
 #[tokio::test]
+async fn a_fragment_cycle_is_refused_and_the_router_stays_up() {
+    let stack = spawn_stack(&SUBGRAPHS).await;
+    // The overlapping-fields validator followed this cycle until the stack overflowed.
+    let query = "{ signedIn } fragment F0 on Product { user { user { ...F0 } ...F0 } }";
+    let (status, body, _) = post(&stack, query).await;
+    assert_eq!((status, code(&body)), (200, "GRAPHQL_VALIDATION_FAILED"), "{body}");
+    let (_, body, _) = post(&stack, "{ signedIn }").await;
+    assert_eq!(body, json!({ "data": { "signedIn": false } }), "the router is still up");
+}
+
+#[tokio::test]
 async fn an_operation_within_the_expansion_bound_still_runs() {
     let stack = spawn_stack(&SUBGRAPHS).await;
     let (status, body, _) = post(&stack, &bomb(8)).await;

@@ -253,6 +253,19 @@ mod tests {
     }
 
     #[test]
+    fn fragment_cycles_that_send_the_validator_in_circles_are_refused_without_overflowing() {
+        let supergraph = Supergraph::new(SDL, 10, false).expect("loads");
+        // Found by benches/fuzz.rs: graphql-tools' overlapping-fields rule followed this cycle
+        // until the stack overflowed, aborting the process.
+        let refusal = supergraph
+            .prepare("{ signedIn } fragment F0 on Product { user { user { ...F0 } ...F0 } }", None, &limits())
+            .err()
+            .expect("refused");
+        assert_eq!(refusal.errors()[0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED");
+        assert_eq!(refusal.errors()[0]["message"], "Cannot spread fragment \"F0\" within itself.");
+    }
+
+    #[test]
     fn a_fragment_bomb_is_refused_before_it_is_validated_or_expanded() {
         let supergraph = Supergraph::new(SDL, 10, false).expect("loads");
         let mut query = String::from("{ product(id: \"1\") { ...F0 } }\n");

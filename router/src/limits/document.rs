@@ -10,10 +10,17 @@
 //! the expansion is counted first, in time linear in the document: each fragment's cost is
 //! computed once (memoized) and reused at each spread, with saturating arithmetic, and an
 //! operation over a bound is refused before anything expands.
+//!
+//! Fragment cycles are refused here too, as the spec's validation would: graphql-tools' rule
+//! for overlapping fields follows a cycle such as `fragment F on T { a { a { ...F } ...F } }`
+//! forever and overflows the stack, which aborts the process. No cycle may reach it.
 
 use std::collections::HashMap;
 
-use graphql_tools::parser::query::{Definition, Document, OperationDefinition, Selection, SelectionSet};
+use graphql_tools::parser::{
+    Pos,
+    query::{Definition, Document, OperationDefinition, Selection, SelectionSet},
+};
 
 use super::Limits;
 use crate::error::RouterError;
@@ -27,7 +34,13 @@ pub fn check(doc: &Doc, limits: &Limits) -> Result<(), RouterError> {
     if directives > limits.max_directives {
         return Err(RouterError::MaxDirectives { directives, limit: limits.max_directives });
     }
-    let cost = expanded(doc);
+    let (cost, cycle) = measure(doc);
+    if let Some((name, at)) = cycle {
+        return Err(RouterError::ValidationFailed {
+            message: format!("Cannot spread fragment \"{name}\" within itself."),
+            locations: vec![(at.line, at.column)],
+        });
+    }
     if cost.depth > limits.max_depth {
         return Err(RouterError::MaxDepth { depth: cost.depth, limit: limits.max_depth });
     }
@@ -48,6 +61,11 @@ pub struct Cost {
 /// The greatest cost of any one operation (or fragment, used or not: validation walks them
 /// all), each measure taken on its own.
 pub fn expanded(doc: &Doc) -> Cost {
+    measure(doc).0
+}
+
+/// [`expanded`], and the first fragment spread that closes a cycle (its name and position).
+fn measure(doc: &Doc) -> (Cost, Option<(String, Pos)>) {
     let fragments: HashMap<&str, &Set> = doc
         .definitions
         .iter()
@@ -56,7 +74,7 @@ pub fn expanded(doc: &Doc) -> Cost {
             Definition::Operation(_) => None,
         })
         .collect();
-    let mut counter = Counter { fragments: &fragments, costs: HashMap::new(), open: Vec::new() };
+    let mut counter = Counter { fragments: &fragments, costs: HashMap::new(), open: Vec::new(), cycle: None };
     let mut most = Cost::default();
     for def in &doc.definitions {
         let cost = match def {
@@ -65,7 +83,7 @@ pub fn expanded(doc: &Doc) -> Cost {
         };
         most = Cost { selections: most.selections.max(cost.selections), depth: most.depth.max(cost.depth) };
     }
-    most
+    (most, counter.cycle)
 }
 
 #[cfg(test)]
@@ -76,9 +94,10 @@ fn expanded_selections(doc: &Doc) -> u64 {
 struct Counter<'a> {
     fragments: &'a HashMap<&'a str, &'a Set>,
     costs: HashMap<&'a str, Cost>,
-    /// Fragments being counted: a spread of one of them is a cycle, which validation refuses;
-    /// it counts nothing here.
+    /// Fragments being counted: a spread of one of them is a cycle. It counts nothing, and the
+    /// first one found is kept to refuse the document.
     open: Vec<&'a str>,
+    cycle: Option<(String, Pos)>,
 }
 
 impl<'a> Counter<'a> {
@@ -90,7 +109,13 @@ impl<'a> Counter<'a> {
                     Cost { selections: inner.selections.saturating_add(1), depth: inner.depth + 1 }
                 }
                 Selection::InlineFragment(i) => self.set(&i.selection_set),
-                Selection::FragmentSpread(s) => self.fragment(s.fragment_name.as_str()),
+                Selection::FragmentSpread(s) => {
+                    let name = s.fragment_name.as_str();
+                    if self.cycle.is_none() && self.open.contains(&name) {
+                        self.cycle = Some((name.to_owned(), s.position));
+                    }
+                    self.fragment(name)
+                }
             };
             Cost { selections: total.selections.saturating_add(cost.selections), depth: total.depth.max(cost.depth) }
         })
@@ -190,6 +215,24 @@ mod tests {
         }
         q.push_str("fragment F500 on T { c }\n");
         assert_eq!(expanded(&parse(&q)), Cost { selections: 502, depth: 502 });
+    }
+
+    #[test]
+    fn a_fragment_cycle_is_refused_before_the_validator_can_follow_it() {
+        let limits = Limits {
+            max_depth: 15,
+            max_aliases: 30,
+            max_root_fields: 20,
+            max_tokens: 5000,
+            max_directives: 50,
+            max_selections: 10_000,
+        };
+        let doc = parse("{ a } fragment F0 on T { user { user { ...F0 } ...F0 } }");
+        let Err(RouterError::ValidationFailed { message, locations }) = check(&doc, &limits) else {
+            panic!("a cycle is refused");
+        };
+        assert_eq!((message.as_str(), locations), ("Cannot spread fragment \"F0\" within itself.", vec![(1, 43)]));
+        assert!(check(&parse("{ a { ...F0 } } fragment F0 on T { b }"), &limits).is_ok());
     }
 
     #[test]

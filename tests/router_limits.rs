@@ -124,6 +124,17 @@ async fn a_fragment_cycle_is_refused_and_the_router_stays_up() {
 }
 
 #[tokio::test]
+async fn thousands_of_repeats_of_one_field_are_refused_before_validation_compares_them_pairwise() {
+    let stack = spawn_stack(&SUBGRAPHS).await;
+    // 4,900 `signedIn`: 12 million pairs for the overlapping-fields rule, seconds of CPU.
+    let (status, body, took) = post(&stack, &format!("{{ {} }}", "signedIn ".repeat(4900))).await;
+    println!("4,900 repeated fields refused in {took:?}");
+    assert_eq!((status, code(&body)), (400, "MAX_FIELD_PAIRS_EXCEEDED"), "{body}");
+    let (status, body, _) = post(&stack, &format!("{{ {} }}", "signedIn ".repeat(100))).await;
+    assert_eq!((status, &body), (200, &json!({ "data": { "signedIn": false } })), "100 repeats merge as usual");
+}
+
+#[tokio::test]
 async fn an_operation_within_the_expansion_bound_still_runs() {
     let stack = spawn_stack(&SUBGRAPHS).await;
     let (status, body, _) = post(&stack, &bomb(8)).await;

@@ -67,6 +67,10 @@ pub enum RouterError {
     MaxSelections {
         limit: usize,
     },
+    /// Pairs of fields sharing a response name, which validation compares one by one.
+    MaxFieldPairs {
+        limit: usize,
+    },
     /// The subgraphs' answers to one request would take more than the configured bytes.
     MaxResponseSize {
         limit: usize,
@@ -138,6 +142,7 @@ impl RouterError {
             Self::MaxRootFields { .. } => "MAX_ROOT_FIELDS_EXCEEDED",
             Self::MaxDirectives { .. } => "MAX_DIRECTIVES_EXCEEDED",
             Self::MaxSelections { .. } => "MAX_SELECTIONS_EXCEEDED",
+            Self::MaxFieldPairs { .. } => "MAX_FIELD_PAIRS_EXCEEDED",
             Self::MaxResponseSize { .. } => "MAX_RESPONSE_SIZE_EXCEEDED",
             Self::FieldForbidden { .. } => "FORBIDDEN",
             Self::IntrospectionDisabled => "INTROSPECTION_DISABLED",
@@ -164,6 +169,7 @@ impl RouterError {
             | Self::MaxRootFields { .. }
             | Self::MaxDirectives { .. }
             | Self::MaxSelections { .. }
+            | Self::MaxFieldPairs { .. }
             | Self::SubscriptionNeedsTransport => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -228,6 +234,10 @@ impl RouterError {
             Self::MaxSelections { limit } => format!(
                 "With its fragments spread out, the operation would select more than {limit} fields. Select fewer \
                  fields, or spread each fragment fewer times."
+            ),
+            Self::MaxFieldPairs { limit } => format!(
+                "The operation repeats response names so often that checking them would compare more than {limit} \
+                 pairs of fields. Select each field once, or give repeated fields distinct aliases."
             ),
             Self::MaxResponseSize { limit } => format!(
                 "The answer to this operation is larger than the router allows ({limit} bytes). Select fewer fields or \

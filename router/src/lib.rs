@@ -253,6 +253,7 @@ pub async fn build(
             max_tokens: config.router.limits.max_tokens,
             max_directives: config.router.limits.max_directives,
             max_selections: config.router.limits.max_selections,
+            max_field_pairs: config.router.limits.max_field_pairs,
         },
         apq_cache_size: config.router.apq_cache_size,
         ws_init_timeout: Duration::from_millis(config.router.ws_init_timeout_ms),

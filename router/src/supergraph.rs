@@ -225,6 +225,7 @@ mod tests {
             max_tokens: 5000,
             max_directives: 50,
             max_selections: 10_000,
+            max_field_pairs: 100_000,
         }
     }
 

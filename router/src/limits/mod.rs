@@ -21,6 +21,8 @@ pub struct Limits {
     pub max_directives: usize,
     /// Most selections the operation may hold once its fragments are inlined.
     pub max_selections: usize,
+    /// Most pairs of same-named fields the validator would compare.
+    pub max_field_pairs: usize,
 }
 
 /// Classifies a parse failure: a limit, or a plain syntax error.

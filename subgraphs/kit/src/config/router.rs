@@ -154,6 +154,9 @@ pub struct LimitsConfig {
     /// Most selections an operation may hold once every fragment spread is inlined. Counted
     /// before the fragments are expanded, so a fragment bomb is refused at once.
     pub max_selections: usize,
+    /// Most pairs of fields sharing a response name (`{ a a a }` is 3) the validator would
+    /// compare; the comparison is quadratic, so this bounds its CPU before it runs.
+    pub max_field_pairs: usize,
     /// Most bytes of request headers (names and values) the router accepts.
     pub max_header_bytes: usize,
     /// Most bytes the subgraphs' answers to one client request may add up to.
@@ -169,6 +172,7 @@ impl Default for LimitsConfig {
             max_tokens: 5000,
             max_directives: 50,
             max_selections: 10_000,
+            max_field_pairs: 100_000,
             max_header_bytes: 32 * 1024,
             max_response_bytes: 32 * 1024 * 1024,
         }

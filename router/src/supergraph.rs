@@ -218,15 +218,7 @@ mod tests {
     const SDL: &str = include_str!("../../schema/supergraph.graphql");
 
     fn limits() -> Limits {
-        Limits {
-            max_depth: 15,
-            max_aliases: 30,
-            max_root_fields: 20,
-            max_tokens: 5000,
-            max_directives: 50,
-            max_selections: 10_000,
-            max_field_pairs: 100_000,
-        }
+        Limits::default()
     }
 
     #[test]

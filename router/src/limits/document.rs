@@ -63,14 +63,7 @@ pub fn check(doc: &Doc, limits: &Limits) -> Result<(), RouterError> {
 /// (a set's fields include those its inline fragments and spreads bring in, as the
 /// overlapping-fields rule collects them). Run after cycles are refused.
 fn field_pairs(doc: &Doc) -> u64 {
-    let fragments: HashMap<&str, &Set> = doc
-        .definitions
-        .iter()
-        .filter_map(|d| match d {
-            Definition::Fragment(f) => Some((f.name.as_str(), &f.selection_set)),
-            Definition::Operation(_) => None,
-        })
-        .collect();
+    let fragments = fragments(doc);
     let mut pairs = Pairs { fragments: &fragments, tallies: HashMap::new(), open: Vec::new(), total: 0 };
     for def in &doc.definitions {
         match def {
@@ -162,14 +155,7 @@ pub fn expanded(doc: &Doc) -> Cost {
 
 /// [`expanded`], and the first fragment spread that closes a cycle (its name and position).
 fn measure(doc: &Doc) -> (Cost, Option<(String, Pos)>) {
-    let fragments: HashMap<&str, &Set> = doc
-        .definitions
-        .iter()
-        .filter_map(|d| match d {
-            Definition::Fragment(f) => Some((f.name.as_str(), &f.selection_set)),
-            Definition::Operation(_) => None,
-        })
-        .collect();
+    let fragments = fragments(doc);
     let mut counter = Counter { fragments: &fragments, costs: HashMap::new(), open: Vec::new(), cycle: None };
     let mut most = Cost::default();
     for def in &doc.definitions {
@@ -231,6 +217,17 @@ impl<'a> Counter<'a> {
         self.costs.insert(name, cost);
         cost
     }
+}
+
+/// The document's fragments by name.
+fn fragments(doc: &Doc) -> HashMap<&str, &Set> {
+    doc.definitions
+        .iter()
+        .filter_map(|d| match d {
+            Definition::Fragment(f) => Some((f.name.as_str(), &f.selection_set)),
+            Definition::Operation(_) => None,
+        })
+        .collect()
 }
 
 fn operation_set<'a>(op: &'a OperationDefinition<'static, String>) -> &'a Set {
@@ -315,15 +312,7 @@ mod tests {
 
     #[test]
     fn a_fragment_cycle_is_refused_before_the_validator_can_follow_it() {
-        let limits = Limits {
-            max_depth: 15,
-            max_aliases: 30,
-            max_root_fields: 20,
-            max_tokens: 5000,
-            max_directives: 50,
-            max_selections: 10_000,
-            max_field_pairs: 100_000,
-        };
+        let limits = Limits::default();
         let doc = parse("{ a } fragment F0 on T { user { user { ...F0 } ...F0 } }");
         let Err(RouterError::ValidationFailed { message, locations }) = check(&doc, &limits) else {
             panic!("a cycle is refused");

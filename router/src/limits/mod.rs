@@ -12,18 +12,7 @@ use hive_router_query_planner::ast::{
 use crate::error::RouterError;
 
 /// The limits, configurable per deployment (`router.limits` in the configuration).
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    pub max_depth: usize,
-    pub max_aliases: usize,
-    pub max_root_fields: usize,
-    pub max_tokens: usize,
-    pub max_directives: usize,
-    /// Most selections the operation may hold once its fragments are inlined.
-    pub max_selections: usize,
-    /// Most pairs of same-named fields the validator would compare.
-    pub max_field_pairs: usize,
-}
+pub type Limits = tessera_kit::config::LimitsConfig;
 
 /// Classifies a parse failure: a limit, or a plain syntax error.
 pub fn parse_error(message: &str) -> RouterError {

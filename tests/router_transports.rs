@@ -101,14 +101,7 @@ async fn after_logout_all_the_old_token_in_an_upgrade_header_cannot_act_and_no_s
 
 /// Opens a multipart subscription and waits until the subgraph side listens.
 async fn multipart(stack: &TestStack, token: &str) -> reqwest::Response {
-    let response = reqwest::Client::new()
-        .post(stack.router_url("/graphql"))
-        .header("accept", r#"multipart/mixed;subscriptionSpec="1.0", application/json"#)
-        .bearer_auth(token)
-        .json(&json!({ "query": QUERY }))
-        .send()
-        .await
-        .expect("answers");
+    let response = tessera_testkit::client::multipart(&stack.router_url("/graphql"), token, QUERY).await;
     assert!(response.headers()["content-type"].to_str().expect("ASCII").starts_with("multipart/mixed"));
     let rt = &stack.subgraph("notifications").rt;
     eventually("the subscription listens", || async { rt.bus.live_topics() == 1 }).await;

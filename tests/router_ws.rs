@@ -163,14 +163,7 @@ async fn a_supergraph_reload_keeps_open_subscriptions_and_serves_the_new_schema(
 async fn a_multipart_http_subscription_streams_events_and_frees_everything_when_dropped() {
     let stack = spawn_stack(&SUBGRAPHS).await;
     let (alice, token) = account(&stack, "alice").await;
-    let mut response = reqwest::Client::new()
-        .post(stack.router_url("/graphql"))
-        .header("accept", r#"multipart/mixed;subscriptionSpec="1.0", application/json"#)
-        .bearer_auth(&token)
-        .json(&json!({ "query": QUERY }))
-        .send()
-        .await
-        .expect("answers");
+    let mut response = tessera_testkit::client::multipart(&stack.router_url("/graphql"), &token, QUERY).await;
     assert!(response.headers()["content-type"].to_str().expect("ASCII").starts_with("multipart/mixed"));
     let rt = &stack.subgraph("notifications").rt;
     eventually("the subscription listens", || async { rt.bus.live_topics() == 1 }).await;

@@ -64,7 +64,7 @@ pub async fn authenticate(
 }
 
 /// The claims of a verified, unrevoked token; None for no token.
-pub async fn verify(state: &RouterState, token: Option<&str>) -> Result<Option<Claims>, RouterError> {
+async fn verify(state: &RouterState, token: Option<&str>) -> Result<Option<Claims>, RouterError> {
     let Some(token) = token else { return Ok(None) };
     let claims = state.verifier.verify(token).await.map_err(|e| RouterError::InvalidToken(e.to_string()))?;
     if state.revocations.is_revoked(claims.sid) {

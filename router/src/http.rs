@@ -129,7 +129,7 @@ async fn run_counted(
     let context = match context::authenticate(state, context::header_token(headers), headers, peer, Charge::User).await
     {
         Ok(context) => context,
-        Err(error) => return (Refusal::from(error).response(modern), "unknown", "refused"),
+        Err(error) => return refused(error.into()),
     };
     let request =
         GraphQLRequest { query, operation_name: body.operation_name, variables: body.variables.unwrap_or_default() };

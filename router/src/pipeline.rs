@@ -135,7 +135,7 @@ pub async fn respond(state: &RouterState, op: Authorized, forward: &Forward) -> 
     // (normalized) and variables.
     let cache_key = (anonymous && kind == OperationKind::Query).then(|| {
         let variables = Value::Object(variables.clone()).to_string();
-        Digest::of(&[b"response", prepared.plan_key.hex().as_bytes(), variables.as_bytes()])
+        Digest::of(&[b"response", prepared.plan_key.bytes(), variables.as_bytes()])
     });
     if let Some(key) = &cache_key
         && let Some(body) = state.response_cache.get(key).await

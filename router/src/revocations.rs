@@ -49,6 +49,16 @@ impl Revocations {
     pub fn watch(&self) -> broadcast::Receiver<Uuid> {
         self.announce.subscribe()
     }
+
+    /// Whether what a watcher received means `session` is revoked now. A watcher that lagged
+    /// missed announcements, so the set itself is asked. (The sender lives as long as `self`,
+    /// which every watcher's owner holds, so the channel never closes under one.)
+    pub fn concerns(&self, received: Result<Uuid, broadcast::error::RecvError>, session: Uuid) -> bool {
+        match received {
+            Ok(revoked) => revoked == session,
+            Err(_) => self.is_revoked(session),
+        }
+    }
 }
 
 /// Applies `SessionRevoked` events until the router is gone.

@@ -182,20 +182,11 @@ impl<'a> Ending<'a> {
         loop {
             tokio::select! {
                 () = tokio::time::sleep_until(expiry) => return RouterError::TokenExpired,
-                revoked = self.revoked.recv() => match revoked {
-                    Ok(s) if s == session => return RouterError::SessionRevoked,
-                    Ok(_) => {}
-                    // Missed announcements: ask the set itself.
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                        if self.state.revocations.is_revoked(session) {
-                            return RouterError::SessionRevoked;
-                        }
+                received = self.revoked.recv() => {
+                    if self.state.revocations.concerns(received, session) {
+                        return RouterError::SessionRevoked;
                     }
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => {
-                        tokio::time::sleep_until(expiry).await;
-                        return RouterError::TokenExpired;
-                    }
-                },
+                }
             }
         }
     }

@@ -103,7 +103,7 @@ impl Run<'_> {
                 .map(|l| l.iter().map(Step::to_json).collect())
         };
         let mut body = match answer {
-            Ok(answer) if !self.take_bytes(answer.bytes, first_path()) => return,
+            Ok(answer) if !self.take_bytes(answer.bytes, first_path) => return,
             Ok(answer) => {
                 self.cache_hint(answer.max_age);
                 let mut body = answer.body;

@@ -31,7 +31,7 @@ impl Run<'_> {
             .await;
         let keys = || Some(root_response_keys(fetch).into_iter().map(Value::String).collect());
         match answer {
-            Ok(answer) if !self.take_bytes(answer.bytes, keys()) => {}
+            Ok(answer) if !self.take_bytes(answer.bytes, keys) => {}
             Ok(answer) => {
                 self.cache_hint(answer.max_age);
                 let mut body = answer.body;

@@ -136,7 +136,7 @@ impl<'a> Run<'a> {
 
     /// Counts an answer of `bytes` against the request's bound. Past it, the answer is dropped
     /// (not merged) and one `MAX_RESPONSE_SIZE_EXCEEDED` error says why, at `path`.
-    fn take_bytes(&self, bytes: usize, path: Option<Vec<Value>>) -> bool {
+    fn take_bytes(&self, bytes: usize, path: impl FnOnce() -> Option<Vec<Value>>) -> bool {
         let limit = self.client.max_response_bytes();
         let before = self.bytes.fetch_add(bytes, Ordering::Relaxed);
         if before.saturating_add(bytes) <= limit {
@@ -144,7 +144,7 @@ impl<'a> Run<'a> {
         }
         if before <= limit {
             let error = RouterError::MaxResponseSize { limit };
-            self.error(path.map_or_else(|| error.graphql(), |p| error.at(p)));
+            self.error(path().map_or_else(|| error.graphql(), |p| error.at(p)));
         }
         false
     }

@@ -128,12 +128,7 @@ impl Connection {
                     break Some(Closing(close::FORBIDDEN, "Forbidden: the access token expired"));
                 }
                 revocation = revoked.recv(), if session.is_some() => {
-                    let revoked_now = match revocation {
-                        Ok(s) => Some(s) == session,
-                        // Missed announcements (or none can come): ask the set itself.
-                        Err(_) => session.is_some_and(|s| conn.state.revocations.is_revoked(s)),
-                    };
-                    if revoked_now {
+                    if session.is_some_and(|s| conn.state.revocations.concerns(revocation, s)) {
                         break Some(Closing(close::FORBIDDEN, "Forbidden: the session was revoked"));
                     }
                 }

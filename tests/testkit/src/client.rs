@@ -18,3 +18,16 @@ pub async fn graphql_with(url: &str, query: &str, variables: Value, token: Optio
 pub async fn graphql(url: &str, query: &str, token: Option<&str>) -> (u16, Value) {
     graphql_with(url, query, json!({}), token).await
 }
+
+/// Opens a multipart HTTP subscription at `url` as Apollo Client does (`Accept:
+/// multipart/mixed;subscriptionSpec="1.0"`), with `token`, and returns the streaming response.
+pub async fn multipart(url: &str, token: &str, query: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(url)
+        .header("accept", r#"multipart/mixed;subscriptionSpec="1.0", application/json"#)
+        .bearer_auth(token)
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .expect("the server answers")
+}

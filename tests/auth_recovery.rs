@@ -74,7 +74,8 @@ async fn nth_code(stack: &TestStack, n: usize) -> String {
 
 #[tokio::test]
 async fn a_one_time_code_allows_five_guesses_and_works_once() {
-    let stack = spawn_stack(&SUBGRAPHS).await;
+    // The account's second-factor budget (see auth_hardening) is raised so the per-code cap shows.
+    let stack = spawn_configured(&SUBGRAPHS, test_bus().await, |c| c.identity.mfa_lockout_threshold = 20).await;
     let ada = register(&stack, "ada").await;
     let request = json!({ "i": { "purpose": "STEP_UP", "channel": "EMAIL" } });
     let sent_to = gql(&stack, REQUEST_OTP, request.clone(), Some(&ada.access)).await;
@@ -184,7 +185,7 @@ async fn totp_guards_sign_in_a_code_cannot_be_replayed_and_a_recovery_code_works
     let disable = "mutation($i: DisableTotpInput!) { disableTotp(input: $i) { mfaEnabled } }";
     let refused =
         gql(&stack, disable, json!({ "i": { "password": "not the password at all" } }), Some(&ada.access)).await;
-    assert_eq!(code(&refused), "UNAUTHENTICATED", "{refused}");
+    assert_eq!(code(&refused), "BAD_USER_INPUT", "a wrong password, not a signed-out caller: {refused}");
     let off = gql(&stack, disable, json!({ "i": { "password": PASSWORD } }), Some(&ada.access)).await;
     assert_eq!(off["data"]["disableTotp"]["mfaEnabled"], false, "{off}");
     assert!(login(&stack, "ada", PASSWORD).await["data"]["login"]["accessToken"].is_string());

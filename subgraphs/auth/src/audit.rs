@@ -31,6 +31,9 @@ pub enum SecurityEventKind {
     OtpRequested,
     OtpVerified,
     AccountDeleted,
+    SecondFactorLockedOut,
+    Reauthenticated,
+    RegistrationAttempted,
 }
 
 impl SecurityEventKind {

@@ -11,13 +11,23 @@ use crate::{
     rules, secret, store,
 };
 
-/// Creates an admin account for `email`, or grants admin to the account that has it. Returns
-/// the one-time password when an account was created.
+/// Creates an admin account for `email`, or grants admin to the account that has it, if that
+/// account verified the address (else anyone could pre-register `root@…` and wait to be made
+/// admin). Returns the one-time password when an account was created.
 pub async fn create_admin(state: &State, email: &str) -> Result<Option<String>, ApiError> {
     let email = rules::normalize_email(email)?;
     let db = &state.rt.db;
     let client = tessera_kit::client::ClientInfo::default();
-    if let Some(existing) = store::accounts::by_identifier(db, &email).await? {
+    if let Some(existing) = store::accounts::by_identifier(db, &email).await?.filter(|a| a.email == email) {
+        if !existing.email_verified || existing.deleted_at.is_some() || existing.disabled {
+            return Err(ApiError::new(
+                tessera_kit::ErrorCode::Conflict,
+                format!(
+                    "An account has the email {email} but has not verified it, so it may not belong to its owner. \
+                     Verify it first (sign in and use the emailed code), or make another address the admin."
+                ),
+            ));
+        }
         let mut tx = db.begin().await?;
         if store::accounts::add_role(&mut tx, existing.id, "admin").await? {
             audit::record(&mut tx, Some(existing.id), SecurityEventKind::RoleAssigned, &client, "admin (bootstrap)")

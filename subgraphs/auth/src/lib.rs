@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod bootstrap;
+pub mod credentials;
 pub mod error;
 pub mod graphql;
 pub mod keys;

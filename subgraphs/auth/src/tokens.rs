@@ -65,13 +65,15 @@ fn tokens(state: &State, account: Uuid, session: Uuid, roles: Vec<String>, refre
 }
 
 /// Starts a session for a signed-in account, inside the caller's transaction, and announces a
-/// device or address the account has not signed in from before.
+/// device or address the account has not signed in from before. `amr` says how the user proved
+/// who they are; the sign-in is the session's first proof (see `credentials::step_up`).
 pub async fn start_session(
     state: &State,
     tx: &mut Tx,
     account: &Account,
     roles: Vec<String>,
     client: &ClientInfo,
+    amr: &str,
 ) -> Result<Tokens, ApiError> {
     let now = store::now();
     let session = Session {
@@ -83,6 +85,8 @@ pub async fn start_session(
         ip: client.ip.map(|ip| ip.to_string()),
         user_agent: client.user_agent.clone(),
         revoked_at: None,
+        auth_time: now,
+        amr: amr.to_owned(),
     };
     store::sessions::insert(tx, &session).await?;
     let refresh = secret::token();
@@ -214,4 +218,42 @@ async fn announce(
     let payload = json!({ "sessionId": session, "userId": account, "reason": reason });
     outbox::enqueue(tx, &Event::new("SessionRevoked", payload)).await?;
     audit::record(tx, Some(account), SecurityEventKind::SessionRevoked, client, reason).await
+}
+
+/// How a sign-in was proved, and what it settles.
+pub struct SignIn<'a> {
+    /// The methods, `amr`-style, recorded on the session as its first proof.
+    pub amr: &'a str,
+    /// The failure count to clear in the sign-in's own transaction.
+    pub clear: Option<&'a str>,
+    /// Whether to issue a device token (the client did not present a valid one).
+    pub new_device: bool,
+}
+
+/// Starts a session and records the sign-in; returns the tokens and a new device token.
+pub async fn sign_in(
+    state: &State,
+    account: &Account,
+    client: &ClientInfo,
+    how: SignIn<'_>,
+) -> Result<(Tokens, Option<String>), ApiError> {
+    let roles = store::accounts::roles(&state.rt.db, account.id).await?;
+    let now = store::now();
+    let mut tx = state.rt.db.begin().await?;
+    if let Some(key) = how.clear {
+        store::throttle::clear_attempts_in(&mut tx, key).await?;
+    }
+    let device = if how.new_device {
+        let token = secret::token();
+        let until = now + state.policy().device_token_seconds;
+        store::devices::insert(&mut tx, &secret::token_hash(&token), account.id, now, until).await?;
+        Some(token)
+    } else {
+        None
+    };
+    let tokens = start_session(state, &mut tx, account, roles, client, how.amr).await?;
+    audit::record(&mut tx, Some(account.id), SecurityEventKind::LoginSucceeded, client, how.amr).await?;
+    tx.commit().await?;
+    state.rt.relay.poke();
+    Ok((tokens, device))
 }

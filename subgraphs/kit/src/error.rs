@@ -21,6 +21,8 @@ pub enum ErrorCode {
     RateLimited,
     VersionConflict,
     OutOfStock,
+    /// A sensitive change needs a recent proof of the user: call `reauthenticate`, then retry.
+    StepUpRequired,
     Internal,
 }
 
@@ -36,6 +38,7 @@ impl ErrorCode {
             Self::RateLimited => "RATE_LIMITED",
             Self::VersionConflict => "VERSION_CONFLICT",
             Self::OutOfStock => "OUT_OF_STOCK",
+            Self::StepUpRequired => "STEP_UP_REQUIRED",
             Self::Internal => "INTERNAL",
         }
     }

@@ -41,12 +41,15 @@ struct Payload {
     fields: Vec<String>,
     order_id: Option<Uuid>,
     status: Option<String>,
+    locked_seconds: Option<i64>,
 }
 
 impl Handler for Events {
     async fn handle(&self, event: &Event, tx: &mut Tx) -> anyhow::Result<()> {
-        const KNOWN: [&str; 12] = [
+        const KNOWN: [&str; 14] = [
             "AccountRegistered",
+            "RegistrationAttempted",
+            "SecondFactorLocked",
             "PasswordResetRequested",
             "OtpRequested",
             "LoginFromNewDevice",
@@ -117,6 +120,15 @@ impl Handler for Events {
             }
             "ProfileUpdated" => {
                 let m = Message::render(Template::ProfileUpdated, lang, &[("fields", p.fields.join(", "))], &[]);
+                (m, routing::targets(&who, Kind::SecurityAlerts))
+            }
+            "RegistrationAttempted" => {
+                let m = Message::render(Template::RegistrationAttempted, lang, &[], &[]);
+                (m, routing::transactional(p.email.clone().or(who.email.clone()).map(Target::Email)))
+            }
+            "SecondFactorLocked" => {
+                let minutes = (p.locked_seconds.unwrap_or(0) + 59) / 60;
+                let m = Message::render(Template::SecondFactorLocked, lang, &[("minutes", minutes.to_string())], &[]);
                 (m, routing::targets(&who, Kind::SecurityAlerts))
             }
             "PasswordChanged" => (

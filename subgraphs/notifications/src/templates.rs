@@ -13,6 +13,8 @@ pub enum Template {
     SessionReuse,
     ProfileUpdated,
     PasswordChanged,
+    RegistrationAttempted,
+    SecondFactorLocked,
     OrderPlaced,
     OrderStatus,
 }
@@ -28,6 +30,8 @@ impl Template {
             Self::SessionReuse => "SESSION_REVOKED",
             Self::ProfileUpdated => "PROFILE_UPDATED",
             Self::PasswordChanged => "PASSWORD_CHANGED",
+            Self::RegistrationAttempted => "REGISTRATION_ATTEMPTED",
+            Self::SecondFactorLocked => "SECOND_FACTOR_LOCKED",
             Self::OrderPlaced => "ORDER_PLACED",
             Self::OrderStatus => "ORDER_STATUS_CHANGED",
         }
@@ -74,6 +78,16 @@ impl Template {
                 "Your password was just changed, and your other sessions were signed out.\n\
                  If it was not you, reset your password at once.",
             ),
+            Self::RegistrationAttempted => (
+                "Someone tried to sign up with your email",
+                "Someone just tried to create a Tessera account with this email address, which already has one.\n\
+                 If it was you, sign in instead, or reset your password. If not, you can ignore this message.",
+            ),
+            Self::SecondFactorLocked => (
+                "Two-factor sign-in locked on your Tessera account",
+                "Too many wrong authenticator codes were entered for your account, so two-factor sign-in is \
+                 locked for {minutes} minute(s).\nWhoever tried knew your password: if it was not you, change it now.",
+            ),
             Self::OrderPlaced => ("We received your order", "Thank you! We received your order {order}."),
             Self::OrderStatus => ("Your order is {status}", "Your order {order} is now {status}."),
         }
@@ -113,6 +127,17 @@ impl Template {
                 "Votre mot de passe Tessera a été changé",
                 "Votre mot de passe vient d'être changé et vos autres sessions ont été fermées.\n\
                  Si ce n'était pas vous, réinitialisez-le tout de suite.",
+            ),
+            Self::RegistrationAttempted => (
+                "Quelqu'un a tenté de s'inscrire avec votre adresse",
+                "Quelqu'un vient d'essayer de créer un compte Tessera avec cette adresse, qui en a déjà un.\n\
+                 Si c'était vous, connectez-vous, ou réinitialisez votre mot de passe. Sinon, ignorez ce message.",
+            ),
+            Self::SecondFactorLocked => (
+                "Connexion en deux étapes bloquée sur votre compte Tessera",
+                "Trop de codes d'authentification erronés ont été saisis : la connexion en deux étapes est \
+                 bloquée pendant {minutes} minute(s).\nLa personne connaissait votre mot de passe : si ce n'était \
+                 pas vous, changez-le maintenant.",
             ),
             Self::OrderPlaced => ("Nous avons reçu votre commande", "Merci ! Nous avons reçu votre commande {order}."),
             Self::OrderStatus => ("Votre commande est {status}", "Votre commande {order} est maintenant {status}."),

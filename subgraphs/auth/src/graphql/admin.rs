@@ -74,7 +74,7 @@ impl AdminMutation {
     async fn unlock_account(&self, ctx: &Context<'_>, input: AccountInput) -> Result<AccountPayload, ApiError> {
         let (payload, account) =
             flag(ctx, input, Flag::AdminLocked, false, SecurityEventKind::AccountUnlocked, None).await?;
-        store::throttle::clear_account(&state(ctx).rt.db, &account).await?;
+        store::throttle::clear_account(&state(ctx).rt.db, &account, true).await?;
         Ok(payload)
     }
 

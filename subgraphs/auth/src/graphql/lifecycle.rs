@@ -11,10 +11,11 @@ use tessera_kit::{
     identity::Authenticated,
 };
 
-use super::{client, login::check_password, me, mfa::second_factor, state};
+use super::{client, me, my_account, state};
 use crate::{
     audit::{self, SecurityEventKind},
-    error, store, tokens,
+    credentials::{password, second_factor, step_up},
+    store, tokens,
 };
 
 #[derive(InputObject)]
@@ -47,19 +48,11 @@ impl LifecycleMutation {
         input: DeleteMyAccountInput,
     ) -> Result<DeleteMyAccountPayload, ApiError> {
         let state = state(ctx);
-        let (id, _) = me(ctx)?;
-        let account = store::accounts::by_id(&state.rt.db, id)
-            .await?
-            .filter(|a| a.deleted_at.is_none())
-            .ok_or_else(|| ApiError::not_found("This account does not exist any more."))?;
+        let (id, sid) = me(ctx)?;
+        let account = my_account(state, id).await?;
+        step_up::require(state, &account, sid).await?;
         // The lockout counts these guesses like sign-in attempts.
-        check_password(state, client(ctx), &account.username, &input.password, true).await.map_err(|e| {
-            if e.code == tessera_kit::ErrorCode::Unauthenticated {
-                ApiError::bad_input("password", "The password is not right.")
-            } else {
-                e
-            }
-        })?;
+        password::confirm(state, client(ctx), &account, &input.password).await?;
         if account.mfa_enabled {
             let code = input.mfa_code.as_deref().unwrap_or_default();
             if code.is_empty() {
@@ -68,8 +61,8 @@ impl LifecycleMutation {
                     "This account uses two-factor sign-in: send a code from your authenticator app, or a recovery code.",
                 ));
             }
-            if !second_factor(state, id, code, client(ctx)).await? {
-                return Err(error::bad_code("mfaCode", "authenticator or recovery code"));
+            if !second_factor::verify(state, &account, code, client(ctx)).await? {
+                return Err(second_factor::wrong("mfaCode"));
             }
         }
         let mut tx = state.rt.db.begin().await?;

@@ -1,14 +1,20 @@
-//! TOTP enrolment, confirmation and removal, recovery codes, and the second-factor check that
-//! `verifyMfa` uses.
+//! TOTP enrolment, confirmation and removal, and recovery codes. Each is a sensitive change:
+//! it needs a recent proof of the user (step-up), not only an access token, or a stolen token
+//! could enroll the thief's authenticator and lock the owner out.
 
 use async_graphql::{Context, InputObject, Object, SimpleObject};
-use tessera_kit::{ApiError, client::ClientInfo};
+use tessera_kit::ApiError;
 use uuid::Uuid;
 
-use super::{client, login::check_password, me, state};
+use super::{client, me, my_account as account, state};
 use crate::{
     State,
     audit::{self, SecurityEventKind},
+    credentials::{
+        password,
+        second_factor::{recovery_hash, totp_ok},
+        step_up,
+    },
     secret, store, totp,
 };
 
@@ -50,11 +56,13 @@ pub struct MfaMutation;
 
 #[Object]
 impl MfaMutation {
-    /// Starts TOTP set-up. MFA is on only after `confirmTotp`.
+    /// Starts TOTP set-up. MFA is on only after `confirmTotp`. Needs a recent sign-in or
+    /// `reauthenticate` (`STEP_UP_REQUIRED` otherwise).
     async fn enroll_totp(&self, ctx: &Context<'_>) -> Result<TotpEnrollment, ApiError> {
         let state = state(ctx);
-        let (id, _) = me(ctx)?;
+        let (id, sid) = me(ctx)?;
         let account = account(state, id).await?;
+        step_up::require(state, &account, sid).await?;
         if account.mfa_enabled {
             return Err(ApiError::new(tessera_kit::ErrorCode::Conflict, "MFA is already on. Disable it first."));
         }
@@ -68,35 +76,58 @@ impl MfaMutation {
     }
 
     /// Turns MFA on with a code from the newly set-up app, and returns the recovery codes.
+    /// Needs a recent proof (step-up).
     async fn confirm_totp(&self, ctx: &Context<'_>, input: ConfirmTotpInput) -> Result<ConfirmTotpPayload, ApiError> {
         let state = state(ctx);
-        let (id, _) = me(ctx)?;
+        let (id, sid) = me(ctx)?;
+        step_up::require(state, &account(state, id).await?, sid).await?;
         let Some((Some(secret), false)) = store::accounts::totp(&state.rt.db, id).await? else {
             return Err(ApiError::bad_input("code", "Start with `enrollTotp`; MFA is not being set up."));
         };
+        // Not on the second-factor budget: the caller was just shown this secret, so a guess
+        // here learns nothing, and a lock would only stop the owner finishing set-up.
         if !totp_ok(state, id, &secret, &input.code).await? {
             return Err(ApiError::bad_input(
                 "code",
                 "This code is wrong. Check the app's clock and use the current code.",
             ));
         }
-        let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| secret::recovery_code()).collect();
-        let hashes: Vec<Vec<u8>> = codes.iter().map(|c| recovery_hash(state, id, c)).collect();
+        let codes = new_recovery_codes(state, id);
         let mut tx = state.rt.db.begin().await?;
         // Only the flag: the confirming code's step, claimed above, stays spent.
         store::accounts::enable_mfa(&mut tx, id).await?;
-        store::codes::replace_recovery(&mut tx, id, &hashes).await?;
+        store::codes::replace_recovery(&mut tx, id, &codes.1).await?;
         audit::record(&mut tx, Some(id), SecurityEventKind::MfaEnabled, client(ctx), "totp").await?;
         tx.commit().await?;
-        Ok(ConfirmTotpPayload { recovery_codes: codes })
+        Ok(ConfirmTotpPayload { recovery_codes: codes.0 })
     }
 
-    /// Turns MFA off. Needs the password.
+    /// Replaces the recovery codes with ten new ones (the old ones stop working). Needs MFA on
+    /// and a recent proof (step-up).
+    async fn regenerate_recovery_codes(&self, ctx: &Context<'_>) -> Result<ConfirmTotpPayload, ApiError> {
+        let state = state(ctx);
+        let (id, sid) = me(ctx)?;
+        let account = account(state, id).await?;
+        step_up::require(state, &account, sid).await?;
+        if !account.mfa_enabled {
+            return Err(ApiError::bad_input("mfa", "Two-factor sign-in is off: there are no recovery codes."));
+        }
+        let codes = new_recovery_codes(state, id);
+        let mut tx = state.rt.db.begin().await?;
+        store::codes::replace_recovery(&mut tx, id, &codes.1).await?;
+        audit::record(&mut tx, Some(id), SecurityEventKind::MfaEnabled, client(ctx), "new recovery codes").await?;
+        tx.commit().await?;
+        Ok(ConfirmTotpPayload { recovery_codes: codes.0 })
+    }
+
+    /// Turns MFA off. Needs the password and a recent proof (step-up: with MFA on, that is an
+    /// authenticator or recovery code).
     async fn disable_totp(&self, ctx: &Context<'_>, input: DisableTotpInput) -> Result<DisableTotpPayload, ApiError> {
         let state = state(ctx);
-        let (id, _) = me(ctx)?;
+        let (id, sid) = me(ctx)?;
         let account = account(state, id).await?;
-        check_password(state, client(ctx), &account.username, &input.password, true).await?;
+        step_up::require(state, &account, sid).await?;
+        password::confirm(state, client(ctx), &account, &input.password).await?;
         let mut tx = state.rt.db.begin().await?;
         store::accounts::set_totp(&mut tx, id, None).await?;
         store::codes::replace_recovery(&mut tx, id, &[]).await?;
@@ -106,48 +137,9 @@ impl MfaMutation {
     }
 }
 
-async fn account(state: &State, id: Uuid) -> Result<store::Account, ApiError> {
-    store::accounts::by_id(&state.rt.db, id).await?.ok_or_else(|| ApiError::not_found("No such account."))
-}
-
-fn unix_now() -> u64 {
-    u64::try_from(store::now()).unwrap_or_default()
-}
-
-/// A TOTP code, accepted once: its time step must be later than any accepted before.
-async fn totp_ok(state: &State, id: Uuid, secret: &[u8], code: &str) -> Result<bool, ApiError> {
-    match totp::matching_step(secret, code.trim(), unix_now()) {
-        Some(step) => Ok(store::accounts::claim_totp_step(&state.rt.db, id, step).await?),
-        None => Ok(false),
-    }
-}
-
-fn recovery_hash(state: &State, id: Uuid, code: &str) -> Vec<u8> {
-    let mut clean: String = code.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_lowercase();
-    if clean.len() == 10 {
-        clean.insert(5, '-');
-    }
-    state.code_key.code_hash(&format!("recovery:{id}"), &clean)
-}
-
-/// Checks a second factor: a TOTP code (six digits, never twice) or an unused recovery code.
-pub async fn second_factor(state: &State, id: Uuid, code: &str, client: &ClientInfo) -> Result<bool, ApiError> {
-    let code = code.trim();
-    if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
-        let Some((Some(secret), true)) = store::accounts::totp(&state.rt.db, id).await? else { return Ok(false) };
-        return totp_ok(state, id, &secret, code).await;
-    }
-    let used = store::codes::spend_recovery(&state.rt.db, id, &recovery_hash(state, id, code), store::now()).await?;
-    if used {
-        let left = store::codes::recovery_left(&state.rt.db, id).await?;
-        audit::record_alone(
-            &state.rt.db,
-            Some(id),
-            SecurityEventKind::RecoveryCodeUsed,
-            client,
-            format!("{left} left"),
-        )
-        .await?;
-    }
-    Ok(used)
+/// Ten recovery codes, and their stored forms.
+fn new_recovery_codes(state: &State, id: Uuid) -> (Vec<String>, Vec<Vec<u8>>) {
+    let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| secret::recovery_code()).collect();
+    let hashes = codes.iter().map(|c| recovery_hash(state, id, c)).collect();
+    (codes, hashes)
 }

@@ -8,8 +8,10 @@ mod lifecycle;
 mod login;
 mod mfa;
 mod otp;
+mod reauthenticate;
 mod recovery;
 mod register;
+mod verification;
 mod sessions;
 mod tokens;
 mod user;
@@ -34,6 +36,8 @@ pub struct Query(
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     register::RegisterMutation,
+    verification::VerificationMutation,
+    reauthenticate::ReauthenticateMutation,
     login::LoginMutation,
     sessions::SessionMutation,
     recovery::RecoveryMutation,
@@ -55,6 +59,14 @@ fn client<'a>(ctx: &'a Context<'_>) -> &'a ClientInfo {
 fn me(ctx: &Context<'_>) -> Result<(Uuid, Uuid), ApiError> {
     let claims = require_user(ctx)?;
     Ok((claims.sub, claims.sid))
+}
+
+/// The caller's own account, unless it is gone.
+async fn my_account(state: &State, id: Uuid) -> Result<crate::store::Account, ApiError> {
+    crate::store::accounts::by_id(&state.rt.db, id)
+        .await?
+        .filter(|a| a.deleted_at.is_none())
+        .ok_or_else(|| ApiError::not_found("No such account."))
 }
 
 use tessera_kit::error::parse_uuid as uuid;

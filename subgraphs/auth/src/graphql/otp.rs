@@ -10,13 +10,10 @@ use tessera_kit::{
     bus::{Event, outbox},
 };
 
-use super::{
-    client, me,
-    register::{check_code, new_code, spend_destination_budget},
-    state, time,
-};
+use super::{client, me, my_account as account, state, time};
 use crate::{
     audit::{self, SecurityEventKind},
+    credentials::{codes, second_factor, step_up},
     rules, store,
 };
 
@@ -31,8 +28,8 @@ pub enum OtpPurpose {
 impl OtpPurpose {
     fn key(self) -> &'static str {
         match self {
-            Self::StepUp => "otp:step_up",
-            Self::VerifyPhone => "otp:verify_phone",
+            Self::StepUp => codes::STEP_UP,
+            Self::VerifyPhone => codes::VERIFY_PHONE,
         }
     }
 }
@@ -75,13 +72,14 @@ pub struct OtpMutation;
 #[Object]
 impl OtpMutation {
     /// Sends a one-time code by email or SMS. The previous code for the purpose stops working.
+    /// `VERIFY_PHONE` attaches a phone to the account, so it needs a recent proof (step-up).
     async fn request_otp(&self, ctx: &Context<'_>, input: RequestOtpInput) -> Result<RequestOtpPayload, ApiError> {
         let state = state(ctx);
-        let (id, _) = me(ctx)?;
-        let account =
-            store::accounts::by_id(&state.rt.db, id).await?.ok_or_else(|| ApiError::not_found("No such account."))?;
+        let (id, sid) = me(ctx)?;
+        let account = account(state, id).await?;
         let destination = match (input.purpose, input.channel) {
             (OtpPurpose::VerifyPhone, OtpChannel::Sms) => {
+                step_up::require(state, &account, sid).await?;
                 rules::normalize_phone(input.destination.as_deref().unwrap_or(""))?
             }
             (OtpPurpose::VerifyPhone, OtpChannel::Email) => {
@@ -96,9 +94,9 @@ impl OtpMutation {
             })?,
         };
         let now = store::now();
-        spend_destination_budget(state, &destination, now).await?;
+        codes::spend_destination_budget(state, &destination, now).await?;
         let mut tx = state.rt.db.begin().await?;
-        let code = new_code(state, &mut tx, id, input.purpose.key(), &destination, now).await?;
+        let code = codes::issue(state, &mut tx, id, input.purpose.key(), &destination, now).await?;
         let channel = if input.channel == OtpChannel::Sms { "SMS" } else { "EMAIL" };
         let purpose = if input.purpose == OtpPurpose::StepUp { "STEP_UP" } else { "VERIFY_PHONE" };
         let payload = json!({
@@ -118,11 +116,36 @@ impl OtpMutation {
         Ok(RequestOtpPayload { sent_to: mask(&destination), expires_at: time(now + state.policy().code_seconds) })
     }
 
-    /// Checks a one-time code. At most five guesses per code; a right code works once.
+    /// Checks a one-time code. At most five guesses per code; a right code works once. A
+    /// `STEP_UP` code is a proof of the user (as `reauthenticate`), and its guesses spend the
+    /// account's second-factor budget; `VERIFY_PHONE` needs a recent proof.
     async fn verify_otp(&self, ctx: &Context<'_>, input: VerifyOtpInput) -> Result<VerifyOtpPayload, ApiError> {
         let state = state(ctx);
-        let (id, _) = me(ctx)?;
-        let destination = check_code(state, id, input.purpose.key(), &input.code, "code").await?;
+        let (id, sid) = me(ctx)?;
+        let account = account(state, id).await?;
+        let destination = match input.purpose {
+            OtpPurpose::VerifyPhone => {
+                step_up::require(state, &account, sid).await?;
+                codes::check(state, id, input.purpose.key(), &input.code, "code").await?
+            }
+            OtpPurpose::StepUp => {
+                let mut sent_to = String::new();
+                let check = async {
+                    match codes::attempt(state, id, codes::STEP_UP, &input.code).await? {
+                        codes::Checked::Right(destination) => {
+                            sent_to = destination;
+                            Ok(true)
+                        }
+                        _ => Ok(false),
+                    }
+                };
+                if !second_factor::budgeted(state, &account, client(ctx), check).await? {
+                    return Err(crate::error::bad_code("code", "code"));
+                }
+                step_up::prove(state, sid, "otp").await?;
+                sent_to
+            }
+        };
         let mut tx = state.rt.db.begin().await?;
         if input.purpose == OtpPurpose::VerifyPhone {
             store::accounts::set_phone(&mut tx, id, &destination).await?;

@@ -9,10 +9,11 @@ use tessera_kit::{
     db::Tx,
 };
 
-use super::{client, login::check_password, me, state};
+use super::{client, me, my_account, state};
 use crate::{
     State,
     audit::{self, SecurityEventKind},
+    credentials::{password, step_up},
     error, rules, secret,
     store::{self, Account},
     tokens,
@@ -94,13 +95,15 @@ impl RecoveryMutation {
         let revoked = replace_password(&mut tx, &account, &new_hash, None, "password_reset", client(ctx)).await?;
         audit::record(&mut tx, Some(account.id), SecurityEventKind::PasswordReset, client(ctx), "").await?;
         tx.commit().await?;
-        // The reset is the way out of a lock: clear the counts on both identifiers.
-        store::throttle::clear_account(&state.rt.db, &account).await?;
+        // The reset is the way out of a sign-in lock (not of a second-factor lock: whoever
+        // can read the mailbox does not have the authenticator).
+        store::throttle::clear_account(&state.rt.db, &account, false).await?;
         state.rt.relay.poke();
         Ok(PasswordPayload { sessions_revoked: i32::try_from(revoked).unwrap_or(i32::MAX) })
     }
 
-    /// Changes the caller's password. Signs out the other sessions; this one stays.
+    /// Changes the caller's password. Signs out the other sessions; this one stays. Needs a
+    /// recent proof (step-up) as well as the current password.
     async fn change_password(
         &self,
         ctx: &Context<'_>,
@@ -108,11 +111,11 @@ impl RecoveryMutation {
     ) -> Result<PasswordPayload, ApiError> {
         let state = state(ctx);
         let (id, sid) = me(ctx)?;
-        let account =
-            store::accounts::by_id(&state.rt.db, id).await?.ok_or_else(|| ApiError::not_found("No such account."))?;
-        check_password(state, client(ctx), &account.username, &input.current_password, true)
+        let account = my_account(state, id).await?;
+        step_up::require(state, &account, sid).await?;
+        password::confirm(state, client(ctx), &account, &input.current_password)
             .await
-            .map_err(|e| if e.code == tessera_kit::ErrorCode::Unauthenticated { wrong_current() } else { e })?;
+            .map_err(|e| if e.code == tessera_kit::ErrorCode::BadUserInput { wrong_current() } else { e })?;
         let new_hash = hashed(state, &input.new_password, &account).await?;
         let mut tx = state.rt.db.begin().await?;
         let revoked =
@@ -135,7 +138,8 @@ async fn hashed(state: &State, new_password: &str, account: &Account) -> Result<
     state.hasher.hash(&admission, password).await.map_err(ApiError::internal)
 }
 
-/// Stores the new hash, signs out sessions (but `keep`), and tells the user.
+/// Stores the new hash, signs out sessions (but `keep`), spends every other reset link, forgets
+/// the known devices (their budgets were earned with the old password), and tells the user.
 async fn replace_password(
     tx: &mut Tx,
     account: &Account,
@@ -145,6 +149,8 @@ async fn replace_password(
     client: &ClientInfo,
 ) -> Result<usize, ApiError> {
     store::accounts::set_password(tx, account.id, hash).await?;
+    store::codes::spend_all_resets(tx, account.id, store::now()).await?;
+    store::devices::forget_all(tx, account.id).await?;
     let revoked = tokens::revoke_all(tx, account.id, keep, reason, client).await?;
     let payload = json!({ "userId": account.id, "email": account.email, "reason": reason });
     outbox::enqueue(tx, &Event::new("PasswordChanged", payload)).await?;

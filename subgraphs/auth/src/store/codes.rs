@@ -95,6 +95,17 @@ pub async fn insert_reset(tx: &mut Tx, hash: &[u8], account: Uuid, expires_at: i
         .map(|_| ()))
 }
 
+/// Spends every outstanding reset token of an account (after a reset or a password change, an
+/// older link must not work).
+pub async fn spend_all_resets(tx: &mut Tx, account: Uuid, now: i64) -> Result<(), sqlx::Error> {
+    on_tx!(tx, |c| sqlx::query("UPDATE reset_tokens SET used_at = $2 WHERE account_id = $1 AND used_at IS NULL")
+        .bind(account)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|_| ()))
+}
+
 /// Spends a live reset token and returns its account; None if unknown, expired or used.
 pub async fn spend_reset(tx: &mut Tx, hash: &[u8], now: i64) -> Result<Option<Uuid>, sqlx::Error> {
     on_tx!(tx, |c| sqlx::query_scalar(

@@ -35,6 +35,7 @@ pub async fn erase(tx: &mut Tx, account: &Account, now: i64) -> Result<(), sqlx:
         "DELETE FROM sessions WHERE account_id = $1",
         "DELETE FROM account_roles WHERE account_id = $1",
         "DELETE FROM known_devices WHERE account_id = $1",
+        "DELETE FROM trusted_devices WHERE account_id = $1",
         "DELETE FROM one_time_codes WHERE account_id = $1",
         "DELETE FROM reset_tokens WHERE account_id = $1",
         "DELETE FROM mfa_challenges WHERE account_id = $1",
@@ -50,6 +51,8 @@ pub async fn erase(tx: &mut Tx, account: &Account, now: i64) -> Result<(), sqlx:
         account.username.clone(),
         format!("codes:{}", account.email),
         format!("reset:{id}"),
+        super::throttle::account_key(id),
+        super::throttle::mfa_key(id),
     ];
     if let Some(phone) = &account.phone {
         keys.push(format!("codes:{phone}"));

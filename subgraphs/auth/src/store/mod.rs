@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod codes;
+pub mod devices;
 pub mod directory;
 pub mod erasure;
 pub mod events;

@@ -16,14 +16,18 @@ pub struct Session {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub revoked_at: Option<i64>,
+    /// When the user last proved who they are on this session (sign-in or `reauthenticate`).
+    pub auth_time: i64,
+    /// How: space-separated methods, `amr`-style ("pwd", "mfa", "otp", "email").
+    pub amr: String,
 }
 
-const COLUMNS: &str = "id, account_id, created_at, last_used_at, expires_at, ip, user_agent, revoked_at";
+const COLUMNS: &str = "id, account_id, created_at, last_used_at, expires_at, ip, user_agent, revoked_at, auth_time, amr";
 
 pub async fn insert(tx: &mut Tx, s: &Session) -> Result<(), sqlx::Error> {
     on_tx!(tx, |c| sqlx::query(
-        "INSERT INTO sessions (id, account_id, created_at, last_used_at, expires_at, ip, user_agent) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        "INSERT INTO sessions (id, account_id, created_at, last_used_at, expires_at, ip, user_agent, auth_time, amr) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
     )
     .bind(s.id)
     .bind(s.account_id)
@@ -32,6 +36,8 @@ pub async fn insert(tx: &mut Tx, s: &Session) -> Result<(), sqlx::Error> {
     .bind(s.expires_at)
     .bind(&s.ip)
     .bind(&s.user_agent)
+    .bind(s.auth_time)
+    .bind(&s.amr)
     .execute(c)
     .await
     .map(|_| ()))
@@ -94,6 +100,17 @@ pub async fn touch(tx: &mut Tx, id: Uuid, now: i64) -> Result<(), sqlx::Error> {
         .execute(c)
         .await
         .map(|_| ()))
+}
+
+/// Records a fresh proof of the user on a live session (step-up).
+pub async fn prove(db: &Db, id: Uuid, now: i64, amr: &str) -> Result<bool, sqlx::Error> {
+    on_db!(db, |pool| sqlx::query("UPDATE sessions SET auth_time = $2, amr = $3 WHERE id = $1 AND revoked_at IS NULL")
+        .bind(id)
+        .bind(now)
+        .bind(amr)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected() == 1))
 }
 
 /// Revokes one session; true if it was live (each revocation is announced once).

@@ -60,10 +60,31 @@ pub async fn clear_attempts(db: &Db, identifier: &str) -> Result<(), sqlx::Error
         .map(|_| ()))
 }
 
-/// Clears the counts of both identifiers an account signs in with (an unlock, a reset).
-pub async fn clear_account(db: &Db, account: &super::Account) -> Result<(), sqlx::Error> {
-    clear_attempts(db, &account.email).await?;
-    clear_attempts(db, &account.username).await
+/// The sign-in failure count of an account, whichever identifier named it: counting the email
+/// and the username apart would double the guesses.
+pub fn account_key(id: uuid::Uuid) -> String {
+    format!("account:{id}")
+}
+
+/// The second-factor failure count of an account, across every challenge and check.
+pub fn mfa_key(id: uuid::Uuid) -> String {
+    format!("mfa:{id}")
+}
+
+/// The failure count of one known device on its account.
+pub fn device_key(token_hash: &[u8]) -> String {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    format!("device:{}", URL_SAFE_NO_PAD.encode(token_hash))
+}
+
+/// Clears an account's sign-in count (an unlock, a reset); `second_factor` clears the MFA
+/// count too (an admin's unlock).
+pub async fn clear_account(db: &Db, account: &super::Account, second_factor: bool) -> Result<(), sqlx::Error> {
+    clear_attempts(db, &account_key(account.id)).await?;
+    if second_factor {
+        clear_attempts(db, &mfa_key(account.id)).await?;
+    }
+    Ok(())
 }
 
 /// Locks an identifier until `until`; true for the caller that set the lock.

@@ -26,6 +26,18 @@ pub struct IdentityConfig {
     pub lockout_base_seconds: i64,
     /// The longest lock, in seconds.
     pub lockout_max_seconds: i64,
+    /// Wrong second-factor codes (authenticator, recovery or step-up codes) an account allows,
+    /// across every challenge and sign-in, before its second factor locks. Locks back off like
+    /// sign-in locks (`lockout_base_seconds`, doubling, up to `lockout_max_seconds`).
+    pub mfa_lockout_threshold: i64,
+    /// How recent a proof of the user (sign-in, `reauthenticate`) must be for a sensitive change
+    /// (second factors, phone, password, deletion), in seconds.
+    pub step_up_seconds: i64,
+    /// How long a device token (issued at sign-in, so a known device keeps its own failure
+    /// budget) stays valid, in seconds.
+    pub device_token_seconds: i64,
+    /// Sessionless `verifyEmail` attempts per client IP per hour.
+    pub verifications_per_ip_per_hour: i64,
     /// Argon2id memory cost, in KiB.
     pub argon2_memory_kib: u32,
     /// Argon2id iterations.
@@ -74,6 +86,10 @@ impl Default for IdentityConfig {
             lockout_threshold: 5,
             lockout_base_seconds: 15 * 60,
             lockout_max_seconds: 24 * 3600,
+            mfa_lockout_threshold: 5,
+            step_up_seconds: 5 * 60,
+            device_token_seconds: 180 * 24 * 3600,
+            verifications_per_ip_per_hour: 60,
             argon2_memory_kib: 19_456,
             argon2_iterations: 2,
             max_concurrent_hashes: None,

@@ -167,7 +167,8 @@ async fn a_verified_email_is_required_to_sign_in_when_configured() {
     let refused = login(&stack, "ada", PASSWORD).await;
     assert_eq!(code(&refused), "FORBIDDEN", "{refused}");
     assert_eq!(refused["errors"][0]["extensions"]["reason"], "EMAIL_NOT_VERIFIED");
-    // Verification needs a token: sign in is refused, so an admin-less test signs one.
+    // Signed in, verifyEmail means the caller's own address (the sessionless journey is in
+    // auth_hardening); sign-in is refused here, so the test signs a token.
     let id = uuid::Uuid::parse_str(body["data"]["register"]["user"]["id"].as_str().expect("id")).expect("uuid");
     let token = common::token(&stack, id, &["customer"]).await;
     let verify = "mutation($i: VerifyEmailInput!) { verifyEmail(input: $i) { user { emailVerified } } }";

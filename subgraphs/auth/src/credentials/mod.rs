@@ -25,4 +25,3 @@ pub fn admissible(state: &State, account: &Account) -> Result<(), ApiError> {
     }
     Ok(())
 }
-

@@ -89,7 +89,12 @@ pub async fn confirm(state: &State, client: &ClientInfo, account: &Account, pass
 
 /// Which failure count this attempt spends: the device's own when it presents a live device
 /// token of this very account, else the account's, else (no account) the identifier's.
-async fn budget_key(state: &State, account: Option<&Account>, attempt: Attempt<'_>, now: i64) -> Result<String, ApiError> {
+async fn budget_key(
+    state: &State,
+    account: Option<&Account>,
+    attempt: Attempt<'_>,
+    now: i64,
+) -> Result<String, ApiError> {
     let Some(account) = account else { return Ok(format!("identifier:{}", attempt.identifier)) };
     if let Some(token) = attempt.device.map(str::trim).filter(|t| !t.is_empty() && t.len() <= 128) {
         let hash = secret::token_hash(token);

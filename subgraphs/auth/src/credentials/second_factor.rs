@@ -51,7 +51,8 @@ pub async fn budgeted(
         throttle::clear_attempts(db, &key).await?;
         return Ok(true);
     }
-    audit::record_alone(db, Some(account.id), SecurityEventKind::MfaFailed, client, format!("{count} in a row")).await?;
+    audit::record_alone(db, Some(account.id), SecurityEventKind::MfaFailed, client, format!("{count} in a row"))
+        .await?;
     if count >= policy.mfa_lockout_threshold {
         let seconds = lock_seconds(policy, locks);
         if throttle::lock(db, &key, now + seconds, now).await? {

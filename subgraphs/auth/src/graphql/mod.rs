@@ -11,10 +11,10 @@ mod otp;
 mod reauthenticate;
 mod recovery;
 mod register;
-mod verification;
 mod sessions;
 mod tokens;
 mod user;
+mod verification;
 
 use async_graphql::{Context, MergedObject};
 use tessera_kit::{ApiError, client::ClientInfo, identity::require_user};

@@ -22,7 +22,8 @@ pub struct Session {
     pub amr: String,
 }
 
-const COLUMNS: &str = "id, account_id, created_at, last_used_at, expires_at, ip, user_agent, revoked_at, auth_time, amr";
+const COLUMNS: &str =
+    "id, account_id, created_at, last_used_at, expires_at, ip, user_agent, revoked_at, auth_time, amr";
 
 pub async fn insert(tx: &mut Tx, s: &Session) -> Result<(), sqlx::Error> {
     on_tx!(tx, |c| sqlx::query(

@@ -320,3 +320,48 @@ async fn the_first_admin_is_not_granted_to_an_account_that_never_verified_the_em
     assert!(refused.message.contains("has not verified it"), "{}", refused.message);
     assert!(!tessera_auth::store::accounts::admin_exists(&state.rt.db).await.expect("reads"), "no admin was made");
 }
+
+/// Every row of every subgraph's outbox, as a dump would show it.
+async fn every_outbox(stack: &TestStack) -> String {
+    let mut dump = String::new();
+    for name in ["auth", "users", "products", "orders", "notifications"] {
+        let db = &stack.subgraph(name).rt.db;
+        let rows: Vec<String> =
+            tessera_kit::on_db!(db, |pool| sqlx::query_scalar("SELECT payload FROM outbox").fetch_all(pool).await)
+                .expect("the outbox reads");
+        dump.push_str(&rows.join("\n"));
+    }
+    dump
+}
+
+#[tokio::test]
+async fn during_a_reset_the_redis_stream_and_every_outbox_hold_no_token_or_code_in_clear() {
+    let Some(redis) = tessera_testkit::redis_server::RedisServer::start().await else {
+        eprintln!("skipped: redis-server is not installed (.ci/run installs it)");
+        return;
+    };
+    let namespace = format!("sealed-{}", uuid::Uuid::now_v7().simple());
+    let bus = tessera_kit::bus::Bus::connect(Some(&redis.url()), &namespace).await.expect("connects");
+    let stack = spawn_configured(&SUBGRAPHS, bus, unthrottled).await;
+    let ada = register(&stack, "ada").await;
+    let request = "mutation($i: RequestPasswordResetInput!) { requestPasswordReset(input: $i) { accepted } }";
+    gql(&stack, request, json!({ "i": { "email": "ada@example.com" } }), None).await;
+    let otp = "mutation($i: RequestOtpInput!) { requestOtp(input: $i) { sentTo } }";
+    gql(&stack, otp, json!({ "i": { "purpose": "STEP_UP", "channel": "EMAIL" } }), Some(&ada.access)).await;
+
+    // The secrets as the user receives them: the email still carries each.
+    let token = common::secret_sent(&stack, "or enter this token: ", 1).await;
+    let code = common::secret_sent(&stack, "one-time code is ", 1).await;
+    let verification = common::secret_sent(&stack, "Your verification code is ", 1).await;
+    let stream = std::process::Command::new("redis-cli")
+        .args(["-u", &redis.url(), "--no-raw", "XRANGE", &format!("{namespace}:events"), "-", "+"])
+        .output()
+        .expect("redis-cli runs");
+    let stream = String::from_utf8_lossy(&stream.stdout).into_owned();
+    assert!(stream.contains("PasswordResetRequested") && stream.contains("sealed:v1:"), "{stream}");
+    let outboxes = every_outbox(&stack).await;
+    for secret in [&token, &code, &verification] {
+        assert!(!stream.contains(secret.as_str()), "the stream holds {secret} in clear");
+        assert!(!outboxes.contains(secret.as_str()), "an outbox holds {secret} in clear");
+    }
+}

@@ -208,8 +208,10 @@ async fn a_notification_created_in_one_process_reaches_a_subscriber_connected_to
     // Two deployments of the whole stack, each with its own Redis connection, as two processes.
     let namespace = format!("cross-{}", uuid::Uuid::now_v7().simple());
     let bus = || async { tessera_kit::bus::Bus::connect(Some(&redis.url()), &namespace).await.expect("connects") };
-    let here = spawn_configured(&SUBGRAPHS, bus().await, |_| {}).await;
-    let there = spawn_configured(&SUBGRAPHS, bus().await, |_| {}).await;
+    // Processes that share a bus share its seal key, as a deployment must (`bus.seal_key`).
+    let shared = |c: &mut tessera_kit::config::Config| c.bus.seal_key = Some("one key for the bus".into());
+    let here = spawn_configured(&SUBGRAPHS, bus().await, shared).await;
+    let there = spawn_configured(&SUBGRAPHS, bus().await, shared).await;
     let root = admin(&here).await;
     let user = uuid::Uuid::now_v7();
     let token = common::token(&there, user, &["customer"]).await;

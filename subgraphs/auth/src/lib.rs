@@ -57,14 +57,13 @@ impl State {
             policy.max_concurrent_hashes(),
             policy.hash_queue,
         )?;
-        let code_key = match &policy.code_key {
-            Some(key) => CodeKey::from_passphrase(secrecy::ExposeSecret::expose_secret(key)),
-            None => {
-                let stored =
-                    store::keys::server_secret(&rt.db, "code_key", || CodeKey::generate().bytes().to_vec()).await?;
-                CodeKey::new(stored.try_into().map_err(|_| anyhow::anyhow!("the stored code key is not 32 bytes"))?)
-            }
-        };
+        let db = rt.db.clone();
+        let code_key = CodeKey::new(
+            tessera_kit::seal::kept_key(policy.code_key.as_ref(), |fresh| async move {
+                Ok(store::keys::server_secret(&db, "code_key", fresh.to_vec()).await?)
+            })
+            .await?,
+        );
         Ok(Self { rt, keys, hasher, code_key })
     }
 

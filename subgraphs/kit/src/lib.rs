@@ -13,6 +13,7 @@ pub mod jwt;
 pub mod mask;
 pub mod paging;
 pub mod sdl;
+pub mod seal;
 pub mod server;
 pub mod subgraph;
 pub mod telemetry;

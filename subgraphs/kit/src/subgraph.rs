@@ -12,6 +12,7 @@ use crate::{
     config::Config,
     db::{Db, Migrations},
     jwt::JwtVerifier,
+    seal::Sealer,
 };
 
 /// A subgraph, described for whoever starts it.
@@ -46,6 +47,8 @@ pub struct Runtime {
     pub bus: Bus,
     pub verifier: Arc<JwtVerifier>,
     pub relay: Relay,
+    /// Seals the secret fields of the events this subgraph emits, and opens those it consumes.
+    pub bus_seal: Sealer,
     /// Cancelled when the process shuts down; background tasks watch it.
     pub stop: CancellationToken,
 }
@@ -73,7 +76,8 @@ impl Runtime {
         db.migrate(spec.migrations).await.map_err(|e| anyhow::anyhow!("migrating {}: {e:#}", spec.name))?;
         let verifier = Arc::new(JwtVerifier::new(&config.jwt, config.jwks_url()));
         let relay = Relay::new(db.clone(), bus.clone());
-        Ok(Self { name: spec.name, config, db, bus, verifier, relay, stop })
+        let bus_seal = bus_sealer(&config).await?;
+        Ok(Self { name: spec.name, config, db, bus, verifier, relay, bus_seal, stop })
     }
 
     /// Starts publishing the outbox until `stop`, then flushes what is pending once more.
@@ -86,4 +90,18 @@ impl Runtime {
     pub fn data_dir(&self) -> &Path {
         &self.config.data_dir
     }
+}
+
+/// The bus key: configured, else kept in the data directory. Processes on several machines
+/// (Redis, in production) cannot share a file, and a key each would leave every code unreadable
+/// to the notifications subgraph, so there it must be configured.
+async fn bus_sealer(config: &Config) -> anyhow::Result<Sealer> {
+    let production = config.profile == crate::config::Profile::Production;
+    if production && config.redis_url.is_some() && config.bus.seal_key.is_none() {
+        anyhow::bail!(
+            "set bus.seal_key (TESSERA_BUS__SEAL_KEY): with Redis, every process must seal and open events under one key"
+        );
+    }
+    let key = crate::seal::key_in_file(config.bus.seal_key.as_ref(), &config.data_dir.join("bus-seal.key")).await?;
+    Ok(Sealer::new(key))
 }

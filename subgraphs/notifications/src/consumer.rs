@@ -29,9 +29,6 @@ struct Payload {
     user_id: Uuid,
     email: Option<String>,
     username: Option<String>,
-    verification_code: Option<String>,
-    token: Option<String>,
-    code: Option<String>,
     channel: Option<String>,
     destination: Option<String>,
     ip: Option<String>,
@@ -85,24 +82,27 @@ impl Handler for Events {
         let who = recipients::get(tx, p.user_id).await?.unwrap_or_default();
         let lang = who.language.as_deref();
         let name = p.username.clone().or(who.username.clone()).unwrap_or_default();
+        // Secrets arrive sealed under the bus key (see `Event::with_secret`), and are opened only
+        // here, to be written into the message that is sealed again while it waits to be sent.
+        let secret = |field: &str| event.secret(&self.state.rt.bus_seal, field);
         let (message, targets) = match event.kind.as_str() {
             "AccountRegistered" => {
-                let (template, secrets) = match &p.verification_code {
-                    Some(code) => (Template::WelcomeWithCode, vec![("code", code.clone())]),
+                let (template, secrets) = match secret("verificationCode")? {
+                    Some(code) => (Template::WelcomeWithCode, vec![("code", code)]),
                     None => (Template::Welcome, vec![]),
                 };
                 let m = Message::render(template, lang, &[("name", name)], &secrets);
                 (m, routing::transactional(p.email.clone().map(Target::Email)))
             }
             "PasswordResetRequested" => {
-                let token = p.token.clone().unwrap_or_default();
+                let token = secret("token")?.unwrap_or_default();
                 let mut link = self.state.rt.config.delivery.reset_url.clone();
                 link.query_pairs_mut().append_pair("token", &token);
                 let m = Message::render(Template::PasswordReset, lang, &[], &[("code", token), ("link", link.into())]);
                 (m, routing::transactional(p.email.clone().or(who.email.clone()).map(Target::Email)))
             }
             "OtpRequested" => {
-                let m = Message::render(Template::Otp, lang, &[], &[("code", p.code.clone().unwrap_or_default())]);
+                let m = Message::render(Template::Otp, lang, &[], &[("code", secret("code")?.unwrap_or_default())]);
                 let to = p
                     .destination
                     .clone()

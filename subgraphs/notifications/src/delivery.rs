@@ -8,14 +8,13 @@ use std::{sync::Arc, time::Duration};
 
 use chrono::Utc;
 use futures::StreamExt;
-use tessera_kit::{Runtime, bus::Bus, config::DeliveryConfig, db::Db};
+use tessera_kit::{Runtime, bus::Bus, config::DeliveryConfig, db::Db, seal::Sealer};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
     channels::{Mailer, SmsProvider, email::Email},
     outgoing::Sealed,
-    seal::Sealer,
     store::{deliveries, deliveries::Delivery, notifications},
     user_topic,
 };
@@ -135,7 +134,7 @@ impl Dispatcher {
             return self.inner.bus.publish_topic(&user_topic(n.user_id), &serde_json::to_string(&n)?).await;
         }
         let sealed = row.sealed.as_deref().ok_or_else(|| anyhow::anyhow!("the message is no longer held"))?;
-        let plain: Sealed = serde_json::from_slice(&self.inner.sealer.open_sealed(row.id.as_bytes(), sealed)?)?;
+        let plain: Sealed = serde_json::from_slice(&self.inner.sealer.open(row.id.as_bytes(), sealed)?)?;
         match row.channel.as_str() {
             "EMAIL" => {
                 let email = Email { to: &plain.to, subject: &plain.subject, text: &plain.text, html: &plain.html };

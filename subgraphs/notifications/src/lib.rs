@@ -10,12 +10,18 @@ pub mod graphql;
 pub mod message;
 pub mod outgoing;
 pub mod routing;
-pub mod seal;
 pub mod store;
 pub mod templates;
 
 use async_graphql::{Schema, SchemaBuilder};
-use tessera_kit::{Runtime, SubgraphSpec, bus::inbox, db::Migrations, sdl::federation_sdl, server};
+use tessera_kit::{
+    Runtime, SubgraphSpec,
+    bus::inbox,
+    db::Migrations,
+    sdl::federation_sdl,
+    seal::{Sealer, kept_key},
+    server,
+};
 
 pub static MIGRATIONS: Migrations = Migrations {
     sqlite: sqlx::migrate!("../../migrations/notifications/sqlite"),
@@ -43,7 +49,8 @@ pub fn schema_builder() -> SchemaBuilder<graphql::Query, graphql::Mutation, grap
 #[derive(Clone)]
 pub struct State {
     pub rt: Runtime,
-    pub sealer: seal::Sealer,
+    /// Seals pending messages (codes, reset links) while they wait to be sent.
+    pub sealer: Sealer,
     pub dispatcher: delivery::Dispatcher,
 }
 
@@ -51,7 +58,13 @@ impl State {
     /// Opens the seal key and the channels the configuration names.
     pub async fn open(rt: Runtime) -> anyhow::Result<Self> {
         let config = &rt.config;
-        let sealer = seal::Sealer::open(&rt.db, config.delivery.seal_key.as_ref()).await?;
+        let db = rt.db.clone();
+        let key =
+            kept_key(
+                config.delivery.seal_key.as_ref(),
+                |fresh| async move { Ok(store::keys::seal_key(&db, fresh).await?) },
+            );
+        let sealer = Sealer::new(key.await?);
         let mailer = channels::Mailer::new(&config.delivery, &config.data_dir)?;
         let sms = channels::sms_provider(&config.delivery.sms, &config.data_dir)?;
         let dispatcher = delivery::Dispatcher::new(&rt, sealer.clone(), mailer, sms);

@@ -3,12 +3,11 @@
 //! after the commit, so a message exists if and only if its cause committed, and survives a crash.
 
 use chrono::Utc;
-use tessera_kit::db::Tx;
+use tessera_kit::{db::Tx, seal::Sealer};
 use uuid::Uuid;
 
 use crate::{
     message::Message,
-    seal::Sealer,
     store::{
         Notification,
         deliveries::{self, Delivery, PENDING},

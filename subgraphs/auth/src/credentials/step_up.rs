@@ -20,7 +20,8 @@ pub async fn require(state: &State, account: &Account, session: Uuid) -> Result<
         .filter(|s| s.account_id == account.id && s.revoked_at.is_none())
         .ok_or_else(|| ApiError::unauthenticated("This session has ended. Sign in again."))?;
     let max_age = state.policy().step_up_seconds;
-    if store::now() - session.auth_time <= max_age {
+    // Whole seconds: strictly less, so a proof never outlives `max_age` by rounding.
+    if store::now() - session.auth_time < max_age {
         return Ok(());
     }
     let methods: Vec<async_graphql::Value> =

@@ -100,9 +100,10 @@ impl OtpMutation {
         let channel = if input.channel == OtpChannel::Sms { "SMS" } else { "EMAIL" };
         let purpose = if input.purpose == OtpPurpose::StepUp { "STEP_UP" } else { "VERIFY_PHONE" };
         let payload = json!({
-            "userId": id, "purpose": purpose, "channel": channel, "destination": destination, "code": code,
+            "userId": id, "purpose": purpose, "channel": channel, "destination": destination,
         });
-        outbox::enqueue(&mut tx, &Event::new("OtpRequested", payload)).await?;
+        let event = Event::new("OtpRequested", payload).with_secret(&state.rt.bus_seal, "code", &code);
+        outbox::enqueue(&mut tx, &event).await?;
         audit::record(
             &mut tx,
             Some(id),

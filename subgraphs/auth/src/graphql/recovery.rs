@@ -168,8 +168,9 @@ async fn send_reset(state: &State, client: &ClientInfo, email: &str, now: i64) -
     let mut tx = state.rt.db.begin().await?;
     store::codes::insert_reset(&mut tx, &secret::token_hash(&token), account.id, now + state.policy().reset_seconds)
         .await?;
-    let payload = json!({ "userId": account.id, "email": account.email, "token": token });
-    outbox::enqueue(&mut tx, &Event::new("PasswordResetRequested", payload)).await?;
+    let payload = json!({ "userId": account.id, "email": account.email });
+    let event = Event::new("PasswordResetRequested", payload).with_secret(&state.rt.bus_seal, "token", &token);
+    outbox::enqueue(&mut tx, &event).await?;
     audit::record(&mut tx, Some(account.id), SecurityEventKind::PasswordResetRequested, client, "").await?;
     tx.commit().await?;
     state.rt.relay.poke();

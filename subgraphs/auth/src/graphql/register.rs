@@ -91,8 +91,9 @@ impl RegisterMutation {
             });
         }
         let code = codes::issue(state, &mut tx, id, VERIFY_EMAIL, &email, now).await?;
-        let payload = json!({ "userId": id, "username": username, "email": email, "verificationCode": code });
-        outbox::enqueue(&mut tx, &Event::new("AccountRegistered", payload)).await?;
+        let payload = json!({ "userId": id, "username": username, "email": email });
+        let event = Event::new("AccountRegistered", payload).with_secret(&state.rt.bus_seal, "verificationCode", &code);
+        outbox::enqueue(&mut tx, &event).await?;
         audit::record(&mut tx, Some(id), SecurityEventKind::Registered, client, "").await?;
         tokens::remember_device(&mut tx, id, client, now).await?;
         if verification_required {

@@ -161,9 +161,10 @@ async fn send_code(state: &State, account: &Account) -> Result<(), ApiError> {
     let mut tx = state.rt.db.begin().await?;
     let code = codes::issue(state, &mut tx, account.id, VERIFY_EMAIL, &account.email, now).await?;
     let payload = json!({
-        "userId": account.id, "purpose": "VERIFY_EMAIL", "channel": "EMAIL", "destination": account.email, "code": code,
+        "userId": account.id, "purpose": "VERIFY_EMAIL", "channel": "EMAIL", "destination": account.email,
     });
-    outbox::enqueue(&mut tx, &Event::new("OtpRequested", payload)).await?;
+    let event = Event::new("OtpRequested", payload).with_secret(&state.rt.bus_seal, "code", &code);
+    outbox::enqueue(&mut tx, &event).await?;
     tx.commit().await?;
     state.rt.relay.poke();
     Ok(())

@@ -54,9 +54,8 @@ pub async fn delete_signing_key(db: &Db, kid: &str) -> Result<(), sqlx::Error> {
     on_db!(db, |pool| sqlx::query("DELETE FROM signing_keys WHERE kid = $1").bind(kid).execute(pool).await.map(|_| ()))
 }
 
-/// A server secret by name, created with `make` on first use (a racing replica's value wins).
-pub async fn server_secret(db: &Db, name: &str, make: impl FnOnce() -> Vec<u8>) -> Result<Vec<u8>, sqlx::Error> {
-    let value = make();
+/// A server secret by name, stored as `value` on first use (a racing replica's value wins).
+pub async fn server_secret(db: &Db, name: &str, value: Vec<u8>) -> Result<Vec<u8>, sqlx::Error> {
     on_db!(db, |pool| sqlx::query(
         "INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING"
     )

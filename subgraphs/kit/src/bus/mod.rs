@@ -36,6 +36,32 @@ impl Event {
         Self { id: Uuid::now_v7(), kind: kind.into(), payload, occurred_at: Utc::now() }
     }
 
+    /// Puts a secret (a code, a reset token) into `payload[field]`, sealed under the bus key and
+    /// bound to this event's id and the field: only ciphertext enters the outbox, the Redis
+    /// stream and any log. The consumer reads it back with [`Event::secret`].
+    pub fn with_secret(mut self, sealer: &crate::seal::Sealer, field: &str, value: &str) -> Self {
+        let sealed = sealer.seal_text(self.secret_context(field).as_bytes(), value);
+        if let Some(payload) = self.payload.as_object_mut() {
+            payload.insert(field.to_owned(), serde_json::Value::String(sealed));
+        }
+        self
+    }
+
+    /// The secret in `payload[field]`, opened (None when the field is absent or null).
+    pub fn secret(&self, sealer: &crate::seal::Sealer, field: &str) -> anyhow::Result<Option<String>> {
+        match self.payload.get(field).and_then(|v| v.as_str()) {
+            None => Ok(None),
+            Some(sealed) => sealer
+                .open_text(self.secret_context(field).as_bytes(), sealed)
+                .map(Some)
+                .map_err(|e| anyhow::anyhow!("{} {}.{field}: {e}", self.kind, self.id)),
+        }
+    }
+
+    fn secret_context(&self, field: &str) -> String {
+        format!("{}:{}:{field}", self.id, self.kind)
+    }
+
     /// The `userId` of the payload: every account event names its user this way.
     pub fn user_id(&self) -> anyhow::Result<Uuid> {
         Ok(serde_json::from_value(self.payload["userId"].clone())?)

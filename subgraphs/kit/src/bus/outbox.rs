@@ -46,26 +46,6 @@ pub async fn enqueue(tx: &mut Tx, event: &Event) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-/// Payload fields that hold a secret (a verification or one-time code, a reset token). They must
-/// reach their consumer, but not rest in clear once published: [`Relay`] replaces their values
-/// with [`REDACTED`] in the stored row as it marks it published.
-pub const SECRET_FIELDS: [&str; 3] = ["verificationCode", "code", "token"];
-pub const REDACTED: &str = "[redacted]";
-
-/// The stored row's JSON with every secret field's value replaced.
-fn redacted(stored: &str) -> Option<String> {
-    let mut row: serde_json::Value = serde_json::from_str(stored).ok()?;
-    let payload = row.get_mut("payload")?.as_object_mut()?;
-    let mut changed = false;
-    for field in SECRET_FIELDS {
-        if let Some(v) = payload.get_mut(field).filter(|v| !v.is_null()) {
-            *v = serde_json::Value::String(REDACTED.to_owned());
-            changed = true;
-        }
-    }
-    changed.then(|| row.to_string())
-}
-
 /// Deletes the already-published events that mention `user_id`, inside an erasure's transaction.
 /// Published rows are history nobody reads again, yet their payloads can hold an email address
 /// or a username; a deleted account must not live on there. Pending rows stay: they still have
@@ -157,14 +137,13 @@ impl Relay {
             let count = rows.len();
             for row in rows {
                 let (id, attempts) = (row.id, row.attempts);
-                let scrubbed = redacted(&row.payload);
                 let result = match row.into_event() {
                     Ok(event) => self.bus.publish(&event).await,
                     Err(e) => Err(anyhow::anyhow!("unreadable outbox row: {e}")),
                 };
                 match result {
                     Ok(()) => {
-                        self.mark_published(id, scrubbed).await?;
+                        self.mark_published(id).await?;
                         published += 1;
                     }
                     Err(e) => {
@@ -180,18 +159,16 @@ impl Relay {
         }
     }
 
-    /// Marks a row published, replacing its payload with `scrubbed` (secrets redacted) if given.
-    async fn mark_published(&self, id: Uuid, scrubbed: Option<String>) -> Result<(), sqlx::Error> {
+    /// Marks a row published. (Its secrets were sealed before it was written: see
+    /// `Event::with_secret`.)
+    async fn mark_published(&self, id: Uuid) -> Result<(), sqlx::Error> {
         let now = Utc::now().timestamp_millis();
-        on_db!(&self.db, |pool| sqlx::query(
-            "UPDATE outbox SET published_at = $1, payload = COALESCE($2, payload) WHERE id = $3"
-        )
-        .bind(now)
-        .bind(&scrubbed)
-        .bind(id)
-        .execute(pool)
-        .await
-        .map(|_| ()))?;
+        on_db!(&self.db, |pool| sqlx::query("UPDATE outbox SET published_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
         Ok(())
     }
 
@@ -228,17 +205,7 @@ fn backoff_ms(attempts: i64) -> i64 {
 
 #[cfg(test)]
 mod tests {
-    use super::{backoff_ms, redacted};
-
-    #[test]
-    fn a_published_rows_secrets_are_redacted_and_the_rest_kept() {
-        let row = r#"{"payload":{"userId":"u1","code":"123456","token":null},"occurred_at":"2026-01-01T00:00:00Z"}"#;
-        let out: serde_json::Value = serde_json::from_str(&redacted(row).expect("a secret to redact")).expect("JSON");
-        assert_eq!(out["payload"]["code"], "[redacted]");
-        assert_eq!(out["payload"]["userId"], "u1");
-        assert!(out["payload"]["token"].is_null(), "a missing secret stays missing");
-        assert_eq!(redacted(r#"{"payload":{"userId":"u1"}}"#), None, "nothing to rewrite");
-    }
+    use super::backoff_ms;
 
     #[test]
     fn backoff_doubles_then_caps_at_a_minute() {

@@ -54,6 +54,8 @@ pub struct Config {
     pub redis_url: Option<SecretUrl>,
     /// Prefix of every Redis key the bus uses, so deployments can share one Redis.
     pub redis_namespace: String,
+    /// The event bus's own settings.
+    pub bus: BusConfig,
     /// Largest accepted request body, in bytes.
     pub body_limit_bytes: usize,
     /// How long graceful shutdown waits for in-flight requests, in seconds.
@@ -89,6 +91,7 @@ impl Default for Config {
             log_format: LogFormat::Pretty,
             redis_url: None,
             redis_namespace: "tessera".into(),
+            bus: BusConfig::default(),
             body_limit_bytes: 1024 * 1024,
             shutdown_grace_seconds: 10,
             jwt: JwtConfig::default(),
@@ -106,6 +109,17 @@ impl Default for Config {
             notifications: SubgraphConfig::on_port(4005),
         }
     }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BusConfig {
+    /// Key the secret fields of events (codes, reset tokens) are sealed under before they enter
+    /// an outbox, so the outbox, the Redis stream and every log hold only ciphertext
+    /// (`TESSERA_BUS__SEAL_KEY`; any length, it is hashed). Every process must share it. Unset:
+    /// a random key is made and kept in `<data_dir>/bus-seal.key`, which serves one machine
+    /// (`tessera dev`); with Redis in the production profile it must be set.
+    pub seal_key: Option<SecretString>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

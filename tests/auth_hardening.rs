@@ -315,7 +315,7 @@ async fn the_first_admin_is_not_granted_to_an_account_that_never_verified_the_em
     let squatter = json!({ "i": { "email": "root@example.com", "username": "root", "password": PASSWORD } });
     gql(&stack, REGISTER, squatter, None).await;
     let state = tessera_auth::State::open(stack.subgraph("auth").rt.clone()).await.expect("auth state");
-    let refused = tessera_auth::bootstrap::create_admin(&state, "root@example.com").await.err().expect("refused");
+    let refused = tessera_auth::bootstrap::create_admin(&state, "root@example.com").await.expect_err("refused");
     assert_eq!(refused.code, tessera_kit::ErrorCode::Conflict, "{}", refused.message);
     assert!(refused.message.contains("has not verified it"), "{}", refused.message);
     assert!(!tessera_auth::store::accounts::admin_exists(&state.rt.db).await.expect("reads"), "no admin was made");

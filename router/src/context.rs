@@ -10,7 +10,7 @@
 use std::net::IpAddr;
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
-use tessera_kit::jwt::Claims;
+use tessera_kit::jwt::{Claims, TokenRef};
 
 use crate::{RouterState, error::RouterError, execute::Forward};
 
@@ -67,7 +67,7 @@ pub async fn authenticate(
 async fn verify(state: &RouterState, token: Option<&str>) -> Result<Option<Claims>, RouterError> {
     let Some(token) = token else { return Ok(None) };
     let claims = state.verifier.verify(token).await.map_err(|e| RouterError::InvalidToken(e.to_string()))?;
-    if state.revocations.is_revoked(claims.sid) {
+    if state.revocations.is_revoked(TokenRef::from(&claims)) {
         return Err(RouterError::SessionRevoked);
     }
     Ok(Some(claims))
@@ -91,7 +91,7 @@ impl RequestContext {
     /// must still stand and the token must not have expired, and the budgets are charged again.
     pub async fn readmit(&self, state: &RouterState) -> Result<(), RouterError> {
         if let Some(claims) = &self.caller {
-            if state.revocations.is_revoked(claims.sid) {
+            if state.revocations.is_revoked(TokenRef::from(claims)) {
                 return Err(RouterError::SessionRevoked);
             }
             if claims.exp <= chrono::Utc::now().timestamp() {

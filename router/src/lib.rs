@@ -25,7 +25,6 @@ pub mod project;
 pub mod rate_limit;
 mod reload;
 pub mod response_cache;
-pub mod revocations;
 mod subscription;
 pub mod supergraph;
 mod variables;
@@ -92,7 +91,7 @@ pub struct RouterOptions {
 
 pub struct RouterState {
     response_cache: response_cache::ResponseCache,
-    revocations: Arc<revocations::Revocations>,
+    revocations: Arc<tessera_kit::jwt::Revocations>,
     rate_limiter: rate_limit::RateLimiter,
     rate_limits: tessera_kit::config::RateLimitConfig,
     ws: ws::WsSettings,
@@ -138,9 +137,9 @@ fn app_with_state(options: RouterOptions) -> (Router, Arc<RouterState>) {
         .collect();
     let metrics = Arc::new(metrics::Metrics::default());
     let cors = cors_layer(&options.cors);
-    let revocations = revocations::Revocations::new(options.access_token_lifetime);
+    let revocations = tessera_kit::jwt::Revocations::new(options.access_token_lifetime);
     if let Some(bus) = &options.bus {
-        revocations::spawn_consumer(bus, Arc::downgrade(&revocations), options.access_token_lifetime);
+        tessera_kit::jwt::revocations::spawn_consumer(bus, Arc::downgrade(&revocations), options.access_token_lifetime);
     }
     let state = Arc::new(RouterState {
         response_cache: options.response_cache,

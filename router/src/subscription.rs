@@ -19,6 +19,7 @@ use hive_router_query_planner::{
     state::supergraph_state::OperationKind,
 };
 use serde_json::{Map, Value};
+use tessera_kit::jwt::{Revoked, TokenRef};
 use tokio::{sync::mpsc, time::Instant};
 
 use crate::{
@@ -156,16 +157,16 @@ async fn run(state: &Arc<RouterState>, context: &RequestContext, op: Authorized,
 /// session. Anonymous subscriptions never end this way.
 struct Ending<'a> {
     state: &'a RouterState,
-    session: Option<uuid::Uuid>,
+    token: Option<TokenRef>,
     expiry: Option<Instant>,
-    revoked: tokio::sync::broadcast::Receiver<uuid::Uuid>,
+    revoked: tokio::sync::broadcast::Receiver<Revoked>,
 }
 
 impl<'a> Ending<'a> {
     fn new(state: &'a RouterState, context: &RequestContext) -> Self {
         Self {
             state,
-            session: context.caller.as_ref().map(|c| c.sid),
+            token: context.caller.as_ref().map(TokenRef::from),
             expiry: context.caller.as_ref().map(|c| expiry_instant(c.exp)),
             revoked: state.revocations.watch(),
         }
@@ -173,9 +174,9 @@ impl<'a> Ending<'a> {
 
     /// Resolves when the subscription must end, with the error that says why.
     async fn wait(&mut self) -> RouterError {
-        let Some(session) = self.session else { return std::future::pending().await };
+        let Some(token) = self.token else { return std::future::pending().await };
         // Revoked between admission and now (the watch only sees later revocations).
-        if self.state.revocations.is_revoked(session) {
+        if self.state.revocations.is_revoked(token) {
             return RouterError::SessionRevoked;
         }
         let expiry = self.expiry.expect("a caller has an expiry");
@@ -183,7 +184,7 @@ impl<'a> Ending<'a> {
             tokio::select! {
                 () = tokio::time::sleep_until(expiry) => return RouterError::TokenExpired,
                 received = self.revoked.recv() => {
-                    if self.state.revocations.concerns(received, session) {
+                    if self.state.revocations.concerns(received, token) {
                         return RouterError::SessionRevoked;
                     }
                 }

@@ -30,6 +30,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde_json::Value;
+use tessera_kit::jwt::TokenRef;
 use tokio::{sync::mpsc, task::AbortHandle, time::Instant};
 
 use self::protocol::{Incoming, Protocol, close};
@@ -119,7 +120,7 @@ impl Connection {
         let closing = loop {
             let caller = conn.context.as_ref().and_then(|c| c.caller.as_ref());
             let expiry = caller.map(|c| expiry_instant(c.exp));
-            let session = caller.map(|c| c.sid);
+            let token = caller.map(TokenRef::from);
             tokio::select! {
                 () = tokio::time::sleep_until(init_deadline), if !conn.acked => {
                     break Some(Closing(close::INIT_TIMEOUT, "Connection initialisation timeout"));
@@ -127,8 +128,8 @@ impl Connection {
                 () = tokio::time::sleep_until(expiry.unwrap_or(init_deadline)), if expiry.is_some() => {
                     break Some(Closing(close::FORBIDDEN, "Forbidden: the access token expired"));
                 }
-                revocation = revoked.recv(), if session.is_some() => {
-                    if session.is_some_and(|s| conn.state.revocations.concerns(revocation, s)) {
+                revocation = revoked.recv(), if token.is_some() => {
+                    if token.is_some_and(|t| conn.state.revocations.concerns(revocation, t)) {
                         break Some(Closing(close::FORBIDDEN, "Forbidden: the session was revoked"));
                     }
                 }

@@ -11,7 +11,7 @@ use crate::{
     bus::{Bus, outbox::Relay},
     config::Config,
     db::{Db, Migrations},
-    jwt::JwtVerifier,
+    jwt::{JwtVerifier, Revocations, revocations::spawn_consumer},
     seal::Sealer,
 };
 
@@ -46,6 +46,8 @@ pub struct Runtime {
     pub db: Db,
     pub bus: Bus,
     pub verifier: Arc<JwtVerifier>,
+    /// Revoked sessions and users, applied from the bus (the verifier consults them).
+    pub revocations: Arc<Revocations>,
     pub relay: Relay,
     /// Seals the secret fields of the events this subgraph emits, and opens those it consumes.
     pub bus_seal: Sealer,
@@ -74,10 +76,15 @@ impl Runtime {
         stop: CancellationToken,
     ) -> anyhow::Result<Self> {
         db.migrate(spec.migrations).await.map_err(|e| anyhow::anyhow!("migrating {}: {e:#}", spec.name))?;
-        let verifier = Arc::new(JwtVerifier::new(&config.jwt, config.jwks_url()));
+        // Every subgraph honours revocations as the router does: a request that bypasses the
+        // router with a revoked session's token gains nothing.
+        let lifetime = std::time::Duration::from_secs(config.identity.access_token_seconds.max(1).unsigned_abs());
+        let revocations = Revocations::new(lifetime);
+        spawn_consumer(&bus, Arc::downgrade(&revocations), lifetime);
+        let verifier = Arc::new(JwtVerifier::new(&config.jwt, config.jwks_url()).with_revocations(revocations.clone()));
         let relay = Relay::new(db.clone(), bus.clone());
         let bus_seal = bus_sealer(&config).await?;
-        Ok(Self { name: spec.name, config, db, bus, verifier, relay, bus_seal, stop })
+        Ok(Self { name: spec.name, config, db, bus, verifier, revocations, relay, bus_seal, stop })
     }
 
     /// Starts publishing the outbox until `stop`, then flushes what is pending once more.

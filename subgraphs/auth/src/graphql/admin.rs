@@ -3,7 +3,11 @@
 //! the guard refuses again here, for requests that bypass the router.
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use tessera_kit::{ApiError, identity::RequireScopes};
+use tessera_kit::{
+    ApiError,
+    bus::{Event, outbox},
+    identity::RequireScopes,
+};
 
 use super::{User, client, me, state, uuid};
 use crate::{
@@ -48,7 +52,8 @@ impl AdminMutation {
         Ok(AccountPayload { user: User::load(ctx, target).await? })
     }
 
-    /// Takes a role away. It leaves the user's tokens at their next refresh.
+    /// Takes a role away. The user's earlier access tokens are refused at once, by the router and
+    /// every subgraph (`AccessRevoked`); the session stays, and a refresh brings the new roles.
     #[graphql(requires_scopes = "admin", guard = "RequireScopes(&[\"admin\"])")]
     async fn revoke_role(&self, ctx: &Context<'_>, input: RoleInput) -> Result<AccountPayload, ApiError> {
         let (target, role) = (existing(ctx, &input.user_id).await?.id, role(&input.role)?);
@@ -58,8 +63,12 @@ impl AdminMutation {
         let mut tx = state(ctx).rt.db.begin().await?;
         if store::accounts::remove_role(&mut tx, target, &role).await? {
             audit::record(&mut tx, Some(target), SecurityEventKind::RoleRevoked, client(ctx), by(ctx, &role)).await?;
+            let cutoff = chrono::Utc::now().timestamp_millis();
+            let payload = serde_json::json!({ "userId": target, "issuedBeforeMs": cutoff, "reason": "role_revoked" });
+            outbox::enqueue(&mut tx, &Event::new("AccessRevoked", payload)).await?;
         }
         tx.commit().await?;
+        state(ctx).rt.relay.poke();
         Ok(AccountPayload { user: User::load(ctx, target).await? })
     }
 

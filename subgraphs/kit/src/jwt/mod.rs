@@ -1,12 +1,14 @@
 //! Access tokens: EdDSA (Ed25519) JWTs with a `kid` header (DESIGN.md, Tokens).
 //! [`sign`] is for the auth subgraph (and tests); everyone else only verifies, against the JWKS.
 
+pub mod revocations;
 mod sign;
 mod verify;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub use revocations::{Revocations, Revoked, TokenRef};
 pub use sign::{SigningKey, jwks_document};
 pub use verify::{JwtVerifier, TokenError};
 

@@ -57,6 +57,8 @@ pub struct JwtVerifier {
     fetched_at: RwLock<Option<Instant>>,
     /// When a fetch was last attempted, successful or not.
     last_fetch: tokio::sync::Mutex<Option<Instant>>,
+    /// Revoked sessions and users, when this process follows the bus.
+    revocations: Option<std::sync::Arc<super::Revocations>>,
 }
 
 impl std::fmt::Debug for JwtVerifier {
@@ -83,11 +85,27 @@ impl JwtVerifier {
             http: reqwest::Client::builder().timeout(Duration::from_secs(5)).build().expect("HTTP client builds"),
             keys: RwLock::new(HashMap::new()),
             last_fetch: tokio::sync::Mutex::new(None),
+            revocations: None,
         }
     }
 
-    /// Verifies signature, algorithm, `iss`, `aud`, `exp` and `nbf`, and returns the claims.
+    /// Also refuses tokens that `revocations` names (`TokenError::Revoked`).
+    pub fn with_revocations(mut self, revocations: std::sync::Arc<super::Revocations>) -> Self {
+        self.revocations = Some(revocations);
+        self
+    }
+
+    /// Verifies signature, algorithm, `iss`, `aud`, `exp` and `nbf`, and (with revocations)
+    /// that neither the session nor the user's earlier tokens were revoked; returns the claims.
     pub async fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+        let claims = self.verify_signed(token).await?;
+        if self.revocations.as_ref().is_some_and(|r| r.is_revoked(super::TokenRef::from(&claims))) {
+            return Err(TokenError::Revoked);
+        }
+        Ok(claims)
+    }
+
+    async fn verify_signed(&self, token: &str) -> Result<Claims, TokenError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
         if header.alg != Algorithm::EdDSA {
             return Err(TokenError::Algorithm);

@@ -109,8 +109,10 @@ async fn seed(stack: &TestStack) -> (Uuid, String) {
         .map(|_| ()))
         .expect("order");
     }
-    let token =
-        tessera_auth::KeyRing::load_or_create(auth, 900).await.expect("keys").sign(&claims_for(user, &["customer"]));
+    let token = tessera_auth::KeyRing::open(&stack.subgraph("auth").rt)
+        .await
+        .expect("keys")
+        .sign(&claims_for(user, &["customer"]));
     (user, token)
 }
 

@@ -142,7 +142,7 @@ async fn a_key_rotation_signs_new_tokens_with_the_new_key_and_old_tokens_keep_wo
     let old = state.keys.kids();
     let new = state.keys.rotate(&state.rt.db).await.expect("rotates");
     // The running subgraph reloads its ring every minute; a restart-free test reloads it now.
-    let running = tessera_auth::KeyRing::load_or_create(&stack.subgraph("auth").rt.db, 900).await.expect("ring");
+    let running = tessera_auth::KeyRing::open(&stack.subgraph("auth").rt).await.expect("ring");
     assert_eq!(running.kids(), [vec![new.clone()], old].concat(), "the new key signs, the old one stays published");
     let jwks: serde_json::Value = reqwest::get(stack.subgraph("auth").url("/.well-known/jwks.json"))
         .await

@@ -365,3 +365,45 @@ async fn during_a_reset_the_redis_stream_and_every_outbox_hold_no_token_or_code_
         assert!(!outboxes.contains(secret.as_str()), "an outbox holds {secret} in clear");
     }
 }
+
+#[tokio::test]
+async fn totp_secrets_signing_seeds_and_the_code_key_rest_only_sealed_and_older_raw_rows_are_sealed_at_start() {
+    let stack = spawn_configured(&SUBGRAPHS, test_bus().await, unthrottled).await;
+    let ada = register(&stack, "ada").await;
+    let secret = enable_totp(&stack, &ada.access).await;
+    let rt = &stack.subgraph("auth").rt;
+    let db = &rt.db;
+    let read = |sql: &'static str| async move {
+        tessera_kit::on_db!(db, |pool| sqlx::query_scalar::<_, Vec<u8>>(sql).fetch_all(pool).await).expect("reads")
+    };
+    let totp = read("SELECT totp_secret FROM accounts WHERE totp_secret IS NOT NULL").await;
+    assert_eq!(totp.len(), 1);
+    assert!(totp[0].len() > 20 && !totp[0].windows(secret.len()).any(|w| w == secret), "the TOTP secret is sealed");
+    let current = tessera_auth::KeyRing::open(rt).await.expect("the ring").current();
+    let seed = current.seed();
+    for stored in read("SELECT seed FROM signing_keys").await {
+        assert!(stored.len() > 32 && !stored.windows(32).any(|w| w == seed.as_slice()), "seeds are sealed");
+    }
+    let state = tessera_auth::State::open(rt.clone()).await.expect("auth state");
+    let code_key = state.code_key.bytes();
+    for stored in read("SELECT value FROM server_secrets").await {
+        assert!(
+            stored.len() > 32 && !stored.windows(32).any(|w| w == code_key.as_slice()),
+            "server secrets are sealed"
+        );
+    }
+
+    // A database from before: a raw secret is read as it is, then sealed in place at start.
+    let raw = vec![7u8; 20];
+    tessera_kit::on_db!(db, |pool| sqlx::query("UPDATE accounts SET totp_secret = $1 WHERE id = $2")
+        .bind(&raw)
+        .bind(ada.id)
+        .execute(pool)
+        .await
+        .map(|_| ()))
+    .expect("writes");
+    let vault = tessera_auth::vault::open(rt).await.expect("opens");
+    let sealed = read("SELECT totp_secret FROM accounts WHERE totp_secret IS NOT NULL").await.remove(0);
+    assert_ne!(sealed, raw, "sealed at start");
+    assert_eq!(tessera_auth::vault::open_totp(&vault, ada.id, &sealed).expect("opens"), raw);
+}

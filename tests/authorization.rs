@@ -57,8 +57,7 @@ async fn requires_scopes_lets_admins_in_and_keeps_customers_and_anonymous_out() 
     assert_eq!(customer["errors"][0]["extensions"]["code"], "FORBIDDEN", "signed in, but without the role");
 
     let (_, admin) = graphql(&url, query, Some(&token(&stack, &["admin"]).await)).await;
-    let kid =
-        tessera_auth::KeyRing::load_or_create(&stack.subgraph("auth").rt.db, 900).await.expect("keys").current().kid;
+    let kid = tessera_auth::KeyRing::open(&stack.subgraph("auth").rt).await.expect("keys").current().kid;
     assert_eq!(admin, json!({ "data": { "signedIn": true, "signingKeyIds": [kid] } }));
 }
 

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 async fn stack() -> (TestStack, KeyRing) {
     let stack = spawn_stack(&[tessera_auth::SPEC, tessera_users::SPEC]).await;
-    let keys = KeyRing::load_or_create(&stack.subgraph("auth").rt.db, 900).await.expect("the key ring loads");
+    let keys = KeyRing::open(&stack.subgraph("auth").rt).await.expect("the key ring loads");
     (stack, keys)
 }
 
@@ -98,7 +98,7 @@ async fn forged_expired_and_misaddressed_tokens_are_refused() {
 #[tokio::test]
 async fn forged_expired_and_misaddressed_tokens_are_refused_by_the_router() {
     let stack = tessera_testkit::spawn_stack(&tessera::SUBGRAPHS).await;
-    let keys = KeyRing::load_or_create(&stack.subgraph("auth").rt.db, 900).await.expect("the key ring loads");
+    let keys = KeyRing::open(&stack.subgraph("auth").rt).await.expect("the key ring loads");
     for (name, token) in forgeries(&keys) {
         assert_refused(name, graphql(&stack.router_url("/graphql"), "{ me { id } }", Some(&token)).await);
     }

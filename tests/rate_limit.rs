@@ -37,10 +37,7 @@ async fn a_client_ip_over_its_budget_gets_429_with_retry_after() {
 }
 
 async fn token(stack: &TestStack, user: Uuid) -> String {
-    KeyRing::load_or_create(&stack.subgraph("auth").rt.db, 900)
-        .await
-        .expect("keys")
-        .sign(&claims_for(user, &["customer"]))
+    KeyRing::open(&stack.subgraph("auth").rt).await.expect("keys").sign(&claims_for(user, &["customer"]))
 }
 
 #[tokio::test]

@@ -35,7 +35,7 @@ async fn an_anonymous_query_with_cache_hints_is_served_from_the_cache() {
 async fn a_signed_in_callers_query_is_never_cached() {
     let stack = spawn_stack(&SUBGRAPHS).await;
     let query = product(&stack).await;
-    let keys = tessera_auth::KeyRing::load_or_create(&stack.subgraph("auth").rt.db, 900).await.expect("keys");
+    let keys = tessera_auth::KeyRing::open(&stack.subgraph("auth").rt).await.expect("keys");
     let token = keys.sign(&claims_for(Uuid::now_v7(), &["customer"]));
     let (sent, _) = twice(&stack, &query, Some(&token), "products").await;
     assert_eq!(sent, 2);

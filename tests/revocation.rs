@@ -12,7 +12,7 @@ use tessera_testkit::{TestStack, claims_for, eventually, spawn_stack, ws};
 use uuid::Uuid;
 
 async fn sign(stack: &TestStack, claims: &Claims) -> String {
-    KeyRing::load_or_create(&stack.subgraph("auth").rt.db, 900).await.expect("keys").sign(claims)
+    KeyRing::open(&stack.subgraph("auth").rt).await.expect("keys").sign(claims)
 }
 
 async fn revoke(stack: &TestStack, claims: &Claims) {

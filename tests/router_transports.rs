@@ -144,7 +144,7 @@ async fn an_open_multipart_subscription_ends_within_a_second_of_logout_all() {
 #[tokio::test]
 async fn an_expired_token_ends_a_multipart_subscription() {
     let stack = spawn_stack(&SUBGRAPHS).await;
-    let keys = tessera_auth::KeyRing::load_or_create(&stack.subgraph("auth").rt.db, 900).await.expect("keys");
+    let keys = tessera_auth::KeyRing::open(&stack.subgraph("auth").rt).await.expect("keys");
     let mut claims = tessera_testkit::claims_for(uuid::Uuid::now_v7(), &["customer"]);
     claims.exp = chrono::Utc::now().timestamp() + 2;
     let mut response = multipart(&stack, &keys.sign(&claims)).await;

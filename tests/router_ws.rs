@@ -203,7 +203,7 @@ async fn a_connection_over_its_subscription_cap_gets_an_error_for_the_extra_one(
 #[tokio::test]
 async fn the_socket_closes_with_4403_when_its_token_expires() {
     let stack = spawn_stack(&SUBGRAPHS).await;
-    let keys = tessera_auth::KeyRing::load_or_create(&stack.subgraph("auth").rt.db, 900).await.expect("keys");
+    let keys = tessera_auth::KeyRing::open(&stack.subgraph("auth").rt).await.expect("keys");
     let mut claims = tessera_testkit::claims_for(uuid::Uuid::now_v7(), &["customer"]);
     claims.exp = chrono::Utc::now().timestamp() + 1;
     let mut socket = ws::subscribe(&router_ws(&stack), Some(&keys.sign(&claims)), QUERY).await;

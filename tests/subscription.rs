@@ -26,7 +26,7 @@ async fn subscribe(stack: &TestStack, token: &str) -> Socket {
 #[tokio::test]
 async fn a_subscriber_receives_their_own_notifications_and_nobody_elses() {
     let stack = spawn_stack(&[tessera_auth::SPEC, tessera_notifications::SPEC]).await;
-    let keys = KeyRing::load_or_create(&stack.subgraph("auth").rt.db, 900).await.expect("keys");
+    let keys = KeyRing::open(&stack.subgraph("auth").rt).await.expect("keys");
     let (alice, bob) = (Uuid::now_v7(), Uuid::now_v7());
     let mut alice_ws = subscribe(&stack, &keys.sign(&claims_for(alice, &["customer"]))).await;
     let rt = &stack.subgraph("notifications").rt;

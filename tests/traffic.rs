@@ -7,10 +7,7 @@ use tessera_testkit::{TestStack, claims_for, graphql, spawn_configured, spawn_st
 use uuid::Uuid;
 
 async fn token(stack: &TestStack) -> String {
-    KeyRing::load_or_create(&stack.subgraph("auth").rt.db, 900)
-        .await
-        .expect("keys")
-        .sign(&claims_for(Uuid::now_v7(), &["customer"]))
+    KeyRing::open(&stack.subgraph("auth").rt).await.expect("keys").sign(&claims_for(Uuid::now_v7(), &["customer"]))
 }
 
 fn dead_url() -> url::Url {

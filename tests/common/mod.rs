@@ -9,10 +9,7 @@ use uuid::Uuid;
 
 /// An access token for `user` with `roles`, signed with the auth subgraph's real key.
 pub async fn token(stack: &TestStack, user: Uuid, roles: &[&str]) -> String {
-    KeyRing::load_or_create(&stack.subgraph("auth").rt.db, 900)
-        .await
-        .expect("the key ring loads")
-        .sign(&claims_for(user, roles))
+    KeyRing::open(&stack.subgraph("auth").rt).await.expect("the key ring loads").sign(&claims_for(user, roles))
 }
 
 /// An account (in the auth subgraph's database) and a customer token for it.

@@ -7,11 +7,16 @@ use std::time::Duration;
 
 use chrono::Utc;
 use tessera_kit::{
+    Runtime,
     db::Db,
     jwt::{Claims, SigningKey, jwks_document},
+    seal::Sealer,
 };
 
-use crate::store::keys as store;
+use crate::{
+    store::keys::{self as store, StoredKey},
+    vault,
+};
 
 /// Slack on top of the token lifetime before a retired key goes: clock skew and leeway.
 const RETIRED_SLACK_SECONDS: i64 = 120;
@@ -21,21 +26,39 @@ pub struct KeyRing {
     /// Newest first: the first key signs, all are published.
     keys: Arc<RwLock<Vec<SigningKey>>>,
     token_seconds: i64,
+    /// Seeds rest sealed under the data key (see `vault`).
+    vault: Sealer,
 }
 
 impl KeyRing {
     /// Loads the stored keys, creating the first one if there is none.
-    pub async fn load_or_create(db: &Db, token_seconds: i64) -> anyhow::Result<Self> {
-        let ring = Self { keys: Arc::default(), token_seconds };
+    pub async fn load_or_create(db: &Db, vault: &Sealer, token_seconds: i64) -> anyhow::Result<Self> {
+        let ring = Self { keys: Arc::default(), token_seconds, vault: vault.clone() };
         ring.reload(db).await?;
         if ring.kids().is_empty() {
             let key = SigningKey::generate();
-            store::insert_signing_key(db, &key).await?;
+            ring.insert(db, &key).await?;
             tracing::info!(kid = key.kid, "generated the first signing key");
             // Another replica may have raced us; whatever is stored now is the truth.
             ring.reload(db).await?;
         }
         Ok(ring)
+    }
+
+    /// The auth subgraph's ring, as its runtime opens it (tests sign tokens with it).
+    pub async fn open(rt: &Runtime) -> anyhow::Result<Self> {
+        Self::load_or_create(&rt.db, &vault::open(rt).await?, rt.config.identity.access_token_seconds).await
+    }
+
+    async fn insert(&self, db: &Db, key: &SigningKey) -> anyhow::Result<()> {
+        let sealed = self.vault.seal(&vault::seed_context(&key.kid), key.seed().as_slice());
+        Ok(store::insert_signing_key(db, &key.kid, &sealed).await?)
+    }
+
+    fn unseal(&self, stored: &StoredKey) -> anyhow::Result<SigningKey> {
+        let seed = vault::open_stored(&self.vault, &vault::seed_context(&stored.kid), &stored.seed, vault::KEY_LEN)?;
+        let seed: [u8; 32] = seed.try_into().map_err(|_| anyhow::anyhow!("a signing seed is not 32 bytes"))?;
+        Ok(SigningKey::from_seed(stored.kid.clone(), seed))
     }
 
     /// Re-reads the stored keys (another replica may have rotated) and deletes expired ones.
@@ -45,11 +68,11 @@ impl KeyRing {
         for stored in store::signing_keys(db).await? {
             match stored.retired_at {
                 Some(at) if (now - at).num_seconds() > self.token_seconds + RETIRED_SLACK_SECONDS => {
-                    store::delete_signing_key(db, &stored.key.kid).await?;
-                    tracing::info!(kid = stored.key.kid, "deleted a signing key whose tokens have all expired");
+                    store::delete_signing_key(db, &stored.kid).await?;
+                    tracing::info!(kid = stored.kid, "deleted a signing key whose tokens have all expired");
                 }
                 // Unretired keys first (newest signs), then retired ones, still published.
-                retired => live.push((retired.is_some(), stored.key)),
+                retired => live.push((retired.is_some(), self.unseal(&stored)?)),
             }
         }
         live.sort_by_key(|(retired, _)| *retired);
@@ -64,11 +87,11 @@ impl KeyRing {
     /// the two signs and neither is left without a key.
     pub async fn rotate(&self, db: &Db) -> anyhow::Result<String> {
         let key = SigningKey::generate();
-        store::insert_signing_key(db, &key).await?;
+        self.insert(db, &key).await?;
         let stored = store::signing_keys(db).await?;
-        let created = stored.iter().find(|k| k.key.kid == key.kid).map(|k| k.created_at);
+        let created = stored.iter().find(|k| k.kid == key.kid).map(|k| k.created_at);
         for old in stored.iter().filter(|k| k.retired_at.is_none() && Some(k.created_at) < created) {
-            store::retire(db, &old.key.kid).await?;
+            store::retire(db, &old.kid).await?;
         }
         self.reload(db).await?;
         tracing::info!(kid = key.kid, "rotated the signing key");

@@ -14,6 +14,7 @@ pub mod secret;
 pub mod store;
 pub mod tokens;
 pub mod totp;
+pub mod vault;
 
 use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
 use axum::{Json, Router, routing::get};
@@ -44,27 +45,32 @@ pub struct State {
     pub keys: KeyRing,
     pub hasher: Hasher,
     pub code_key: CodeKey,
+    /// The data key that TOTP secrets (and seeds, and the code key) rest sealed under.
+    pub vault: tessera_kit::seal::Sealer,
 }
 
 impl State {
     /// Loads (or creates) the keys and builds the hasher from the identity configuration.
     pub async fn open(rt: Runtime) -> anyhow::Result<Self> {
         let policy = &rt.config.identity;
-        let keys = KeyRing::load_or_create(&rt.db, policy.access_token_seconds).await?;
+        let vault = vault::open(&rt).await?;
+        let keys = KeyRing::load_or_create(&rt.db, &vault, policy.access_token_seconds).await?;
         let hasher = Hasher::new(
             policy.argon2_memory_kib,
             policy.argon2_iterations,
             policy.max_concurrent_hashes(),
             policy.hash_queue,
         )?;
-        let db = rt.db.clone();
+        let (db, sealer) = (rt.db.clone(), vault.clone());
         let code_key = CodeKey::new(
             tessera_kit::seal::kept_key(policy.code_key.as_ref(), |fresh| async move {
-                Ok(store::keys::server_secret(&db, "code_key", fresh.to_vec()).await?)
+                let context = vault::secret_context("code_key");
+                let stored = store::keys::server_secret(&db, "code_key", sealer.seal(&context, &fresh)).await?;
+                vault::open_stored(&sealer, &context, &stored, vault::KEY_LEN)
             })
             .await?,
         );
-        Ok(Self { rt, keys, hasher, code_key })
+        Ok(Self { rt, keys, hasher, code_key, vault })
     }
 
     pub fn policy(&self) -> &tessera_kit::config::IdentityConfig {

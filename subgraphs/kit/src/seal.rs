@@ -125,6 +125,31 @@ pub async fn key_in_file(configured: Option<&SecretString>, path: &Path) -> anyh
     .await
 }
 
+/// The master key: configured (`master_key`), else kept in `<data_dir>/master.key`.
+pub async fn master_key(config: &crate::config::Config) -> anyhow::Result<Sealer> {
+    let key = key_in_file(config.master_key.as_ref(), &config.data_dir.join("master.key")).await?;
+    Ok(Sealer::new(key))
+}
+
+const DATA_KEY: &[u8] = b"data-key";
+
+/// Envelope encryption: a random data key that is only ever stored wrapped under `master`.
+/// `keep` is given a freshly wrapped key and returns the stored one (its own, or one kept
+/// before). Changing the master key means re-wrapping this one key, not every secret.
+pub async fn data_key<F, Fut>(master: &Sealer, keep: F) -> anyhow::Result<Sealer>
+where
+    F: FnOnce(Vec<u8>) -> Fut,
+    Fut: Future<Output = anyhow::Result<Vec<u8>>>,
+{
+    let wrapped = keep(master.seal(DATA_KEY, &fresh_key()?)).await?;
+    let key = master.open(DATA_KEY, &wrapped).map_err(|_| {
+        anyhow::anyhow!(
+            "the stored data key does not open under this master key: is `master_key` the one it was made with?"
+        )
+    })?;
+    Ok(Sealer::new(key.try_into().map_err(|_| anyhow::anyhow!("the data key is not 32 bytes"))?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,6 +178,30 @@ mod tests {
             assert_eq!(mode & 0o077, 0, "only the owner reads it: {mode:o}");
         }
         let configured = SecretString::from("passphrase");
+        assert_ne!(key_in_file(None, &dir.path().join("other.key")).await.expect("made"), first, "random");
         assert_eq!(key_in_file(Some(&configured), &path).await.expect("configured"), passphrase_key("passphrase"));
+    }
+}
+
+#[cfg(test)]
+mod envelope {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_data_key_is_kept_wrapped_and_opens_only_under_its_master_key() {
+        let kept = std::sync::Mutex::new(None::<Vec<u8>>);
+        let keep = |fresh: Vec<u8>| {
+            let mut slot = kept.lock().expect("lock");
+            let stored = slot.get_or_insert(fresh).clone();
+            async move { Ok(stored) }
+        };
+        let master = Sealer::from_passphrase("master");
+        let data = data_key(&master, keep).await.expect("made");
+        let sealed = data.seal(b"totp:1", b"secret");
+        let again = data_key(&master, keep).await.expect("kept");
+        assert_eq!(again.open(b"totp:1", &sealed).expect("the same data key"), b"secret");
+        let wrapped = kept.lock().expect("lock").clone().expect("stored");
+        assert!(wrapped.len() > 32, "only the wrapped form is stored");
+        assert!(data_key(&Sealer::from_passphrase("another"), keep).await.is_err(), "another master key");
     }
 }

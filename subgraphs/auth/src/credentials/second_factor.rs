@@ -95,7 +95,8 @@ async fn announce_lock(
 /// The comparison itself, without the budget.
 async fn evaluate(state: &State, id: Uuid, code: &str, client: &ClientInfo) -> Result<bool, ApiError> {
     if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
-        let Some((Some(secret), true)) = store::accounts::totp(&state.rt.db, id).await? else { return Ok(false) };
+        let Some((Some(stored), true)) = store::accounts::totp(&state.rt.db, id).await? else { return Ok(false) };
+        let secret = crate::vault::open_totp(&state.vault, id, &stored).map_err(ApiError::internal)?;
         return totp_ok(state, id, &secret, code).await;
     }
     if code.is_empty() || code.len() > 32 {

@@ -15,7 +15,7 @@ use crate::{
         second_factor::{recovery_hash, totp_ok},
         step_up,
     },
-    secret, store, totp,
+    secret, store, totp, vault,
 };
 
 const RECOVERY_CODES: usize = 10;
@@ -70,7 +70,7 @@ impl MfaMutation {
         let (otpauth_uri, base32) =
             totp::enrollment(&secret, &state.policy().totp_issuer, &account.email).map_err(ApiError::internal)?;
         let mut tx = state.rt.db.begin().await?;
-        store::accounts::set_totp(&mut tx, id, Some(&secret)).await?;
+        store::accounts::set_totp(&mut tx, id, Some(&vault::seal_totp(&state.vault, id, &secret))).await?;
         tx.commit().await?;
         Ok(TotpEnrollment { otpauth_uri, secret: base32 })
     }
@@ -81,9 +81,10 @@ impl MfaMutation {
         let state = state(ctx);
         let (id, sid) = me(ctx)?;
         step_up::require(state, &account(state, id).await?, sid).await?;
-        let Some((Some(secret), false)) = store::accounts::totp(&state.rt.db, id).await? else {
+        let Some((Some(stored), false)) = store::accounts::totp(&state.rt.db, id).await? else {
             return Err(ApiError::bad_input("code", "Start with `enrollTotp`; MFA is not being set up."));
         };
+        let secret = vault::open_totp(&state.vault, id, &stored).map_err(ApiError::internal)?;
         // Not on the second-factor budget: the caller was just shown this secret, so a guess
         // here learns nothing, and a lock would only stop the owner finishing set-up.
         if !totp_ok(state, id, &secret, &input.code).await? {

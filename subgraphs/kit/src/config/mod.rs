@@ -56,6 +56,11 @@ pub struct Config {
     pub redis_namespace: String,
     /// The event bus's own settings.
     pub bus: BusConfig,
+    /// The master key (`TESSERA_MASTER_KEY`; any length, it is hashed) that wraps each
+    /// subgraph's data key, under which secrets at rest are encrypted (TOTP secrets, the code
+    /// HMAC key, the signing seeds). Unset: one is made and kept in `<data_dir>/master.key`,
+    /// apart from a PostgreSQL database but beside a SQLite one; set it in production.
+    pub master_key: Option<SecretString>,
     /// Largest accepted request body, in bytes.
     pub body_limit_bytes: usize,
     /// How long graceful shutdown waits for in-flight requests, in seconds.
@@ -92,6 +97,7 @@ impl Default for Config {
             redis_url: None,
             redis_namespace: "tessera".into(),
             bus: BusConfig::default(),
+            master_key: None,
             body_limit_bytes: 1024 * 1024,
             shutdown_grace_seconds: 10,
             jwt: JwtConfig::default(),

@@ -47,6 +47,37 @@ impl ClientInfo {
     pub fn ip_text(&self) -> String {
         self.ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
     }
+
+    /// The network a per-IP budget counts: the address for IPv4, its /64 for IPv6. One IPv6
+    /// subscriber holds a whole /64 and can rotate through it freely, so counting single
+    /// addresses there would be no budget at all.
+    pub fn network(&self) -> String {
+        match self.ip {
+            Some(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+                ipnet::Ipv6Net::new(v6, 64).map(|n| n.trunc().to_string()).unwrap_or_else(|_| v6.to_string())
+            }
+            Some(ip) => ip.to_canonical().to_string(),
+            None => "unknown".to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod network_tests {
+    use super::ClientInfo;
+
+    fn of(ip: &str) -> String {
+        ClientInfo { ip: Some(ip.parse().expect("an address")), user_agent: None }.network()
+    }
+
+    #[test]
+    fn ipv6_addresses_count_by_their_64_and_ipv4_by_the_address() {
+        assert_eq!(of("2001:db8:1:2:aaaa::1"), of("2001:db8:1:2:ffff::9"), "one /64, one budget");
+        assert_eq!(of("2001:db8:1:2::1"), "2001:db8:1:2::/64");
+        assert_ne!(of("2001:db8:1:3::1"), of("2001:db8:1:2::1"));
+        assert_eq!(of("203.0.113.7"), "203.0.113.7");
+        assert_eq!(of("::ffff:203.0.113.7"), "203.0.113.7", "a mapped IPv4 address is that address");
+    }
 }
 
 /// The client of the current resolver (empty when the request carried none).

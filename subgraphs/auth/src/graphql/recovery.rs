@@ -65,7 +65,7 @@ impl RecoveryMutation {
         let client = client(ctx).clone();
         let email = rules::normalize_email(&input.email)?;
         let now = store::now();
-        let per_ip = store::throttle::hit(&state.rt.db, &format!("reset-ip:{}", client.ip_text()), 3600, now).await?;
+        let per_ip = store::throttle::hit(&state.rt.db, &format!("reset-ip:{}", client.network()), 3600, now).await?;
         if per_ip > state.policy().resets_per_ip_per_hour {
             return Err(error::rate_limited(3600 - now.rem_euclid(3600), "reset requests from your network"));
         }

@@ -59,7 +59,7 @@ impl RegisterMutation {
         let password = rules::new_password(&input.password, "password", &username, &email)?;
         let now = store::now();
         let limit = state.policy().registrations_per_ip_per_hour;
-        if store::throttle::hit(&state.rt.db, &format!("register:{}", client.ip_text()), 3600, now).await? > limit {
+        if store::throttle::hit(&state.rt.db, &format!("register:{}", client.network()), 3600, now).await? > limit {
             return Err(error::rate_limited(3600 - now.rem_euclid(3600), "sign-ups from your network"));
         }
         let verification_required = state.policy().require_verified_email;

@@ -71,7 +71,7 @@ impl VerificationMutation {
         let (account, sessionless) = match (signed_in, input.email.as_deref()) {
             (Some(id), None) => (store::accounts::by_id(&state.rt.db, id).await?, false),
             (_, Some(email)) => {
-                spend_ip_budget(state, &client.ip_text()).await?;
+                spend_ip_budget(state, &client.network()).await?;
                 let email = rules::normalize_email(email)?;
                 (store::accounts::by_identifier(&state.rt.db, &email).await?.filter(|a| a.email == email), true)
             }
@@ -123,7 +123,7 @@ impl VerificationMutation {
         let account = match (require_user(ctx).ok().map(|c| c.sub), email.as_deref()) {
             (Some(id), None) => store::accounts::by_id(&state.rt.db, id).await?,
             (_, Some(email)) => {
-                spend_ip_budget(state, &client(ctx).ip_text()).await?;
+                spend_ip_budget(state, &client(ctx).network()).await?;
                 let email = rules::normalize_email(email)?;
                 let found = store::accounts::by_identifier(&state.rt.db, &email).await?.filter(|a| a.email == email);
                 // The answer is the same whatever was found.

@@ -29,7 +29,7 @@ async fn enable_totp(stack: &TestStack, access: &str) -> Vec<u8> {
     let enrolled = gql(stack, "mutation { enrollTotp { secret } }", json!({}), Some(access)).await;
     let secret = totp_secret(enrolled["data"]["enrollTotp"]["secret"].as_str().unwrap_or_else(|| panic!("{enrolled}")));
     let confirm = "mutation($i: ConfirmTotpInput!) { confirmTotp(input: $i) { recoveryCodes } }";
-    let code_now = tessera_auth::totp::code_at(&secret, now());
+    let code_now = tessera_auth::domain::totp::code_at(&secret, now());
     let confirmed = gql(stack, confirm, json!({ "i": { "code": code_now } }), Some(access)).await;
     assert!(confirmed["data"]["confirmTotp"]["recoveryCodes"].is_array(), "{confirmed}");
     secret
@@ -38,7 +38,8 @@ async fn enable_totp(stack: &TestStack, access: &str) -> Vec<u8> {
 /// A six-digit code that matches none of the steps the server accepts now.
 fn wrong_code(secret: &[u8]) -> String {
     let t = now();
-    let valid: Vec<String> = [t - 30, t, t + 30].iter().map(|s| tessera_auth::totp::code_at(secret, *s)).collect();
+    let valid: Vec<String> =
+        [t - 30, t, t + 30].iter().map(|s| tessera_auth::domain::totp::code_at(secret, *s)).collect();
     (0..).map(|n| format!("{n:06}")).find(|c| !valid.contains(c)).expect("a wrong code")
 }
 
@@ -67,7 +68,7 @@ async fn two_hundred_wrong_codes_over_forty_logins_evaluate_at_most_the_budget_a
 
     let challenged = login(&stack, "ada", PASSWORD).await;
     let challenge = challenged["data"]["login"]["mfaChallenge"].as_str().expect("a challenge").to_owned();
-    let right = json!({ "i": { "challenge": challenge, "code": tessera_auth::totp::code_at(&secret, now()) } });
+    let right = json!({ "i": { "challenge": challenge, "code": tessera_auth::domain::totp::code_at(&secret, now()) } });
     let refused = gql(&stack, VERIFY_MFA, right, None).await;
     assert_eq!(code(&refused), "ACCOUNT_LOCKED", "even the right code waits for the lock: {refused}");
     assert_eq!(refused["errors"][0]["extensions"]["reason"], "SECOND_FACTOR_LOCKED");
@@ -185,7 +186,7 @@ async fn with_mfa_on_only_a_second_factor_is_a_proof() {
     assert_eq!(refused["errors"][0]["extensions"]["methods"], json!(["TOTP", "RECOVERY_CODE"]));
     let by_password = gql(&stack, REAUTHENTICATE, json!({ "i": { "password": PASSWORD } }), Some(&ada.access)).await;
     assert_eq!(code(&by_password), "BAD_USER_INPUT", "the password alone is not enough: {by_password}");
-    let by_code = json!({ "i": { "code": tessera_auth::totp::code_at(&secret, now() + 30) } });
+    let by_code = json!({ "i": { "code": tessera_auth::domain::totp::code_at(&secret, now() + 30) } });
     let proof = gql(&stack, REAUTHENTICATE, by_code, Some(&ada.access)).await;
     assert!(proof["data"]["reauthenticate"]["stepUpUntil"].is_string(), "{proof}");
     let codes = gql(&stack, regenerate, json!({}), Some(&ada.access)).await;
@@ -304,7 +305,8 @@ async fn verify_mfa_refuses_an_account_locked_after_its_password_step() {
     let challenge = challenged["data"]["login"]["mfaChallenge"].as_str().expect("a challenge").to_owned();
     let lock = "mutation($i: AccountInput!) { lockAccount(input: $i) { user { id } } }";
     gql(&stack, lock, json!({ "i": { "userId": ada.id } }), Some(&root)).await;
-    let right = json!({ "i": { "challenge": challenge, "code": tessera_auth::totp::code_at(&secret, now() + 30) } });
+    let right =
+        json!({ "i": { "challenge": challenge, "code": tessera_auth::domain::totp::code_at(&secret, now() + 30) } });
     let refused = gql(&stack, VERIFY_MFA, right, None).await;
     assert_eq!(code(&refused), "ACCOUNT_LOCKED", "{refused}");
 }

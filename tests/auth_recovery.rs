@@ -147,7 +147,7 @@ async fn totp_guards_sign_in_a_code_cannot_be_replayed_and_a_recovery_code_works
     let confirmed = gql(
         &stack,
         confirm,
-        json!({ "i": { "code": tessera_auth::totp::code_at(&secret, now() - 30) } }),
+        json!({ "i": { "code": tessera_auth::domain::totp::code_at(&secret, now() - 30) } }),
         Some(&ada.access),
     )
     .await;
@@ -160,7 +160,7 @@ async fn totp_guards_sign_in_a_code_cannot_be_replayed_and_a_recovery_code_works
     assert!(challenged["data"]["login"]["accessToken"].is_null(), "no tokens before the second factor");
     let challenge = challenged["data"]["login"]["mfaChallenge"].as_str().expect("a challenge").to_owned();
     let verify = "mutation($i: VerifyMfaInput!) { verifyMfa(input: $i) { accessToken user { username } } }";
-    let current = tessera_auth::totp::code_at(&secret, now());
+    let current = tessera_auth::domain::totp::code_at(&secret, now());
     let done = gql(&stack, verify, json!({ "i": { "challenge": challenge, "code": current } }), None).await;
     assert!(done["data"]["verifyMfa"]["accessToken"].is_string(), "{done}");
     assert_eq!(

@@ -185,7 +185,7 @@ async fn with_two_factor_sign_in_on_deleting_the_account_also_needs_a_second_fac
     let confirmed = gql(
         &stack,
         confirm,
-        json!({ "i": { "code": tessera_auth::totp::code_at(&secret, now - 30) } }),
+        json!({ "i": { "code": tessera_auth::domain::totp::code_at(&secret, now - 30) } }),
         Some(&ada.access),
     )
     .await;

@@ -8,17 +8,18 @@ use uuid::Uuid;
 use crate::{
     State,
     audit::{self, SecurityEventKind},
-    rules, secret, store,
+    domain::{Email, secret},
+    store,
 };
 
 /// Creates an admin account for `email`, or grants admin to the account that has it, if that
 /// account verified the address (else anyone could pre-register `root@…` and wait to be made
 /// admin). Returns the one-time password when an account was created.
 pub async fn create_admin(state: &State, email: &str) -> Result<Option<String>, ApiError> {
-    let email = rules::normalize_email(email)?;
+    let email = Email::parse(email)?;
     let db = &state.rt.db;
     let client = tessera_kit::client::ClientInfo::default();
-    if let Some(existing) = store::accounts::by_identifier(db, &email).await?.filter(|a| a.email == email) {
+    if let Some(existing) = store::accounts::by_identifier(db, &email).await?.filter(|a| a.email == *email) {
         if !existing.email_verified || existing.deleted_at.is_some() || existing.disabled {
             return Err(ApiError::new(
                 tessera_kit::ErrorCode::Conflict,

@@ -4,25 +4,22 @@
 pub mod audit;
 pub mod bootstrap;
 pub mod credentials;
+pub mod domain;
 pub mod error;
 pub mod graphql;
 pub mod keys;
 pub mod loader;
-pub mod password;
-pub mod rules;
-pub mod secret;
 pub mod store;
 pub mod tokens;
-pub mod totp;
 pub mod vault;
 
 use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
 use axum::{Json, Router, routing::get};
 use tessera_kit::{Runtime, SubgraphSpec, db::Migrations, sdl::federation_sdl, server};
 
+pub use credentials::hasher::Hasher;
+pub use domain::secret::CodeKey;
 pub use keys::KeyRing;
-pub use password::Hasher;
-pub use secret::CodeKey;
 
 pub static MIGRATIONS: Migrations = Migrations {
     sqlite: sqlx::migrate!("../../migrations/auth/sqlite"),

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::{
     State,
     audit::{self, SecurityEventKind},
-    secret,
+    domain::secret,
     store::{self, Account, sessions::Session},
 };
 

@@ -4,7 +4,7 @@
 use tessera_kit::{ApiError, db::Tx};
 use uuid::Uuid;
 
-use crate::{State, error, secret, store};
+use crate::{State, domain::secret, error, store};
 
 /// The stored purposes of codes; each binds the code's HMAC, so one purpose's code is worthless
 /// for another.

@@ -3,6 +3,7 @@
 //! another.
 
 pub mod codes;
+pub mod hasher;
 pub mod password;
 pub mod second_factor;
 pub mod step_up;

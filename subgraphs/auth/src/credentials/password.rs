@@ -15,9 +15,9 @@ use tessera_kit::{ApiError, client::ClientInfo};
 use crate::{
     State,
     audit::{self, SecurityEventKind},
+    credentials::hasher::Verdict,
+    domain::secret,
     error,
-    password::Verdict,
-    rules, secret,
     store::{self, Account, throttle},
 };
 
@@ -60,7 +60,7 @@ pub async fn check(state: &State, client: &ClientInfo, attempt: Attempt<'_>) -> 
         return Err(error::busy());
     };
     let stored = account.as_ref().map(|a| a.password_hash.clone());
-    let password = rules::normalize_password(attempt.password);
+    let password = crate::domain::password::normalize(attempt.password);
     let verdict = state.hasher.verify(&admission, password.clone(), stored.clone()).await;
     drop(admission);
     let id = account.as_ref().map(|a| a.id);

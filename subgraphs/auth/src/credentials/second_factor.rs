@@ -18,9 +18,9 @@ use super::password::lock_seconds;
 use crate::{
     State,
     audit::{self, SecurityEventKind},
+    domain::totp,
     error,
     store::{self, Account, throttle},
-    totp,
 };
 
 /// Checks a second factor, a TOTP code (six digits, never twice) or an unused recovery code,

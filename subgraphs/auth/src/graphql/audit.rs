@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use tessera_kit::{
     ApiError,
     identity::{Authenticated, RequireScopes},
+    paging::Page,
 };
 use uuid::Uuid;
 
@@ -62,20 +63,13 @@ impl AuditQuery {
 }
 
 async fn page(ctx: &Context<'_>, account: Uuid, first: Option<i32>, after: Option<String>) -> Result<Events, ApiError> {
-    let first = first.unwrap_or(20);
-    if !(0..=100).contains(&first) {
-        return Err(ApiError::bad_input("first", "Ask for 0 to 100 events a page."));
-    }
-    let before = match after {
-        Some(cursor) => {
-            Some(Uuid::parse_str(&cursor).map_err(|_| ApiError::bad_input("after", "Not a cursor from this list."))?)
-        }
-        None => None,
-    };
+    // Newest first, so the cursor to continue after is the oldest event seen.
+    let page = Page::parse(first, after.as_deref(), "events")?;
+    let before = page.after;
     let db = &state(ctx).rt.db;
-    let mut rows = store::events::page(db, account, before, i64::from(first) + 1).await?;
-    let has_next = rows.len() > usize::try_from(first).unwrap_or(0);
-    rows.truncate(usize::try_from(first).unwrap_or(0));
+    let mut rows = store::events::page(db, account, before, page.fetch()).await?;
+    let has_next = rows.len() > page.first;
+    rows.truncate(page.first);
     let total_count = store::events::count(db, account).await?;
     let mut connection = Connection::with_additional_fields(before.is_some(), has_next, EventCount { total_count });
     connection.edges.extend(rows.into_iter().map(|e| {

@@ -13,7 +13,7 @@ use crate::{
         password::{self, Attempt},
         second_factor,
     },
-    rules, secret,
+    domain::{self, secret},
     store::{self, Account},
     tokens::{SignIn, Tokens, sign_in},
 };
@@ -76,11 +76,11 @@ impl LoginMutation {
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<LoginPayload, ApiError> {
         let state = state(ctx);
         let client = client(ctx);
-        let identifier = rules::normalize_identifier(&input.identifier);
+        let identifier = domain::identifier(&input.identifier);
         if identifier.is_empty() || identifier.len() > 254 {
             return Err(ApiError::bad_input("identifier", "Enter your email address or username."));
         }
-        if input.password.len() > 4 * rules::PASSWORD_MAX {
+        if input.password.len() > 4 * domain::password::PASSWORD_MAX {
             return Err(ApiError::bad_input("password", "A password has at most 128 characters."));
         }
         let device = input.device_token.as_deref();

@@ -15,7 +15,8 @@ use crate::{
         second_factor::{recovery_hash, totp_ok},
         step_up,
     },
-    secret, store, totp, vault,
+    domain::{secret, totp},
+    store, vault,
 };
 
 const RECOVERY_CODES: usize = 10;

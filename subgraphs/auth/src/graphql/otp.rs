@@ -14,7 +14,8 @@ use super::{client, me, my_account as account, state, time};
 use crate::{
     audit::{self, SecurityEventKind},
     credentials::{codes, second_factor, step_up},
-    rules, store,
+    domain::Phone,
+    store,
 };
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
@@ -80,7 +81,7 @@ impl OtpMutation {
         let destination = match (input.purpose, input.channel) {
             (OtpPurpose::VerifyPhone, OtpChannel::Sms) => {
                 step_up::require(state, &account, sid).await?;
-                rules::normalize_phone(input.destination.as_deref().unwrap_or(""))?
+                Phone::parse(input.destination.as_deref().unwrap_or(""))?.into()
             }
             (OtpPurpose::VerifyPhone, OtpChannel::Email) => {
                 return Err(ApiError::bad_input("channel", "A phone number is verified by SMS: use channel SMS."));

@@ -14,7 +14,8 @@ use crate::{
     State,
     audit::{self, SecurityEventKind},
     credentials::{password, step_up},
-    error, rules, secret,
+    domain::{Email, NewPassword, Username, secret},
+    error,
     store::{self, Account},
     tokens,
 };
@@ -63,7 +64,7 @@ impl RecoveryMutation {
     ) -> Result<RequestPasswordResetPayload, ApiError> {
         let state = state(ctx).clone();
         let client = client(ctx).clone();
-        let email = rules::normalize_email(&input.email)?;
+        let email = Email::parse(&input.email)?;
         let now = store::now();
         let per_ip = store::throttle::hit(&state.rt.db, &format!("reset-ip:{}", client.network()), 3600, now).await?;
         if per_ip > state.policy().resets_per_ip_per_hour {
@@ -133,7 +134,9 @@ fn wrong_current() -> ApiError {
 
 /// Checks a new password against the rules and hashes it.
 async fn hashed(state: &State, new_password: &str, account: &Account) -> Result<String, ApiError> {
-    let password = rules::new_password(new_password, "newPassword", &account.username, &account.email)?;
+    // The stored username and email were valid when stored.
+    let (username, email) = (Username::parse(&account.username)?, Email::parse(&account.email)?);
+    let password = NewPassword::parse(new_password, "newPassword", &username, &email)?.into_inner();
     let admission = state.hasher.admit().map_err(|_| error::busy())?;
     state.hasher.hash(&admission, password).await.map_err(ApiError::internal)
 }

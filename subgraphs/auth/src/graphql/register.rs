@@ -19,7 +19,8 @@ use crate::{
     State,
     audit::{self, SecurityEventKind},
     credentials::codes::{self, VERIFY_EMAIL},
-    error, rules,
+    domain::{Email, NewPassword, Username},
+    error,
     store::{self, Account},
     tokens,
 };
@@ -54,9 +55,9 @@ impl RegisterMutation {
     async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> Result<RegisterPayload, ApiError> {
         let state = state(ctx);
         let client = client(ctx);
-        let email = rules::normalize_email(&input.email)?;
-        let username = rules::normalize_username(&input.username)?;
-        let password = rules::new_password(&input.password, "password", &username, &email)?;
+        let email = Email::parse(&input.email)?;
+        let username = Username::parse(&input.username)?;
+        let password = NewPassword::parse(&input.password, "password", &username, &email)?.into_inner();
         let now = store::now();
         let limit = state.policy().registrations_per_ip_per_hour;
         if store::throttle::hit(&state.rt.db, &format!("register:{}", client.network()), 3600, now).await? > limit {

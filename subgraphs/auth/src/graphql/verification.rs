@@ -21,7 +21,8 @@ use crate::{
         admissible,
         codes::{self, VERIFY_EMAIL},
     },
-    error, rules,
+    domain::Email,
+    error,
     store::{self, Account},
     tokens::{SignIn, sign_in},
 };
@@ -72,8 +73,8 @@ impl VerificationMutation {
             (Some(id), None) => (store::accounts::by_id(&state.rt.db, id).await?, false),
             (_, Some(email)) => {
                 spend_ip_budget(state, &client.network()).await?;
-                let email = rules::normalize_email(email)?;
-                (store::accounts::by_identifier(&state.rt.db, &email).await?.filter(|a| a.email == email), true)
+                let email = Email::parse(email)?;
+                (store::accounts::by_identifier(&state.rt.db, &email).await?.filter(|a| a.email == *email), true)
             }
             (None, None) => {
                 return Err(ApiError::bad_input("email", "Enter the email address the code was sent to."));
@@ -124,8 +125,8 @@ impl VerificationMutation {
             (Some(id), None) => store::accounts::by_id(&state.rt.db, id).await?,
             (_, Some(email)) => {
                 spend_ip_budget(state, &client(ctx).network()).await?;
-                let email = rules::normalize_email(email)?;
-                let found = store::accounts::by_identifier(&state.rt.db, &email).await?.filter(|a| a.email == email);
+                let email = Email::parse(email)?;
+                let found = store::accounts::by_identifier(&state.rt.db, &email).await?.filter(|a| a.email == *email);
                 // The answer is the same whatever was found.
                 if let Some(account) = found.filter(|a| !a.email_verified && a.deleted_at.is_none()) {
                     let _ = send_code(state, &account).await;

@@ -20,7 +20,7 @@ impl Query {
     #[graphql(directive = authenticated::apply(), guard = "Authenticated")]
     async fn order(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Order>> {
         let claims = require_user(ctx)?;
-        let id = Uuid::parse_str(&id).map_err(|_| ApiError::bad_input("id", "An order id is a UUID."))?;
+        let id = tessera_kit::error::parse_uuid("id", &id)?;
         visible_order(ctx, claims, id).await
     }
 

@@ -1,23 +1,18 @@
 //! The products subgraph's resolvers.
 
 use async_graphql::{Context, ID, Object, SimpleObject};
-use tessera_kit::{ApiError, Runtime};
-use uuid::Uuid;
+use tessera_kit::{Runtime, error::parse_uuid};
 
 use crate::{error::ProductsError, store};
 
 pub struct Query;
-
-fn parse_id(id: &ID) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(id).map_err(|_| ApiError::bad_input("id", "A product id is a UUID."))
-}
 
 #[Object]
 impl Query {
     /// One product by id, or null.
     async fn product(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Product>> {
         let rt = ctx.data_unchecked::<Runtime>();
-        Ok(store::product(&rt.db, parse_id(&id)?).await.map_err(ProductsError::from)?.map(Product::from))
+        Ok(store::product(&rt.db, parse_uuid("id", &id)?).await.map_err(ProductsError::from)?.map(Product::from))
     }
 
     #[graphql(entity)]

@@ -56,7 +56,7 @@ impl Hasher {
             .map_err(|e| anyhow::anyhow!("invalid argon2 parameters: {e}"))?;
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
         let dummy = argon
-            .hash_password(crate::secret::token().as_bytes())
+            .hash_password(crate::domain::secret::token().as_bytes())
             .map_err(|e| anyhow::anyhow!("argon2 failed: {e}"))?
             .to_string();
         Ok(Self {

@@ -229,12 +229,33 @@ async fn in_production_a_new_user_verifies_without_a_session_and_a_taken_email_r
         json!({ "user": { "username": "eve" }, "verificationRequired": true, "accessToken": null }),
         "the same answer as for a new address: {taken}"
     );
+    // Nor does the id it answers with: a sign-up is not public before its email is verified,
+    // so a real pending account and the pretended one both look unknown.
+    let with_id = REGISTER.replace("user { username }", "user { id username }");
+    let bob = json!({ "i": { "email": "bob@example.com", "username": "bob", "password": PASSWORD } });
+    let pending = gql(&stack, &with_id, bob, None).await["data"]["register"]["user"]["id"].clone();
+    let squat = json!({ "i": { "email": "bob@example.com", "username": "mallory", "password": PASSWORD } });
+    let pretended = gql(&stack, &with_id, squat, None).await["data"]["register"]["user"]["id"].clone();
+    let lookup = "query($id: ID!) { user(id: $id) { username } }";
+    eventually("a verified user is public", || async {
+        let ada_id = me_id(&stack, access).await;
+        gql(&stack, lookup, json!({ "id": ada_id }), None).await["data"]["user"]["username"] == "ada"
+    })
+    .await;
+    for id in [pending, pretended] {
+        let found = gql(&stack, lookup, json!({ "id": id }), None).await;
+        assert_eq!(found["data"]["user"], Value::Null, "{found}");
+    }
     let username = json!({ "i": { "email": "new@example.com", "username": "ada", "password": PASSWORD } });
     assert_eq!(code(&gql(&stack, REGISTER, username, None).await), "CONFLICT", "usernames are public");
     eventually("the owner is told someone tried to register", || async {
         sunk(&stack).iter().any(|m| m.contains("tried to create a Tessera account") && m.contains("ada@example.com"))
     })
     .await;
+}
+
+async fn me_id(stack: &TestStack, access: &str) -> Value {
+    gql(stack, "{ me { id } }", json!({}), Some(access)).await["data"]["me"]["id"].clone()
 }
 
 #[tokio::test]

@@ -1,23 +1,11 @@
-//! The notifications subgraph's errors, each mapped to a stable `extensions.code`.
-//! No `Display` on purpose (see auth's error.rs): every path to the client goes through `ApiError`.
+//! The notifications subgraph's errors beyond the kit's constructors. Resolvers return
+//! [`tessera_kit::ApiError`] (one wire format, internals logged and hidden); these build the
+//! ones with this subgraph's wording.
 
 use tessera_kit::ApiError;
 
-#[derive(Debug)]
-pub enum NotificationsError {
-    Database(sqlx::Error),
-}
-
-impl From<sqlx::Error> for NotificationsError {
-    fn from(e: sqlx::Error) -> Self {
-        Self::Database(e)
-    }
-}
-
-impl From<NotificationsError> for async_graphql::Error {
-    fn from(e: NotificationsError) -> Self {
-        match e {
-            NotificationsError::Database(e) => ApiError::internal(e).into(),
-        }
-    }
+/// A notification that is not the caller's answers exactly like a missing one, so ids of other
+/// users' notifications cannot be probed.
+pub fn no_such_notification() -> ApiError {
+    ApiError::not_found("You have no notification with this id.").with("field", "id")
 }

@@ -11,7 +11,14 @@ pub struct Events;
 impl Handler for Events {
     async fn handle(&self, event: &Event, tx: &mut Tx) -> anyhow::Result<()> {
         match event.kind.as_str() {
-            "AccountRegistered" => {
+            // An account that must verify its email first (`pending`) is not public until it
+            // has: `user(id)` must not tell a pending sign-up from the same answer that
+            // `register` gives for an address that is taken.
+            "AccountRegistered" if event.payload["pending"].as_bool() != Some(true) => {
+                let display_name = event.payload["username"].as_str();
+                store::profiles::create(tx, event.user_id()?, display_name).await?;
+            }
+            "EmailVerified" => {
                 let display_name = event.payload["username"].as_str();
                 store::profiles::create(tx, event.user_id()?, display_name).await?;
             }

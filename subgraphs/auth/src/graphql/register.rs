@@ -92,7 +92,8 @@ impl RegisterMutation {
             });
         }
         let code = codes::issue(state, &mut tx, id, VERIFY_EMAIL, &email, now).await?;
-        let payload = json!({ "userId": id, "username": username, "email": email });
+        // `pending`: not public until the email is verified (`EmailVerified` follows).
+        let payload = json!({ "userId": id, "username": username, "email": email, "pending": verification_required });
         let event = Event::new("AccountRegistered", payload).with_secret(&state.rt.bus_seal, "verificationCode", &code);
         outbox::enqueue(&mut tx, &event).await?;
         audit::record(&mut tx, Some(id), SecurityEventKind::Registered, client, "").await?;

@@ -97,7 +97,10 @@ impl VerificationMutation {
         let mut tx = state.rt.db.begin().await?;
         store::accounts::set_email_verified(&mut tx, account.id).await?;
         audit::record(&mut tx, Some(account.id), SecurityEventKind::EmailVerified, client, "").await?;
+        let payload = json!({ "userId": account.id, "username": account.username });
+        outbox::enqueue(&mut tx, &Event::new("EmailVerified", payload)).await?;
         tx.commit().await?;
+        state.rt.relay.poke();
         let verified = Account { email_verified: true, ..account };
         let tokens = if sessionless && !verified.mfa_enabled && admissible(state, &verified).is_ok() {
             let how = SignIn { amr: "email", clear: None, new_device: false };

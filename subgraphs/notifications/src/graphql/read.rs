@@ -46,9 +46,8 @@ impl ReadMutation {
         let user = require_user(ctx)?.sub;
         let id = parse_uuid("id", &input.id)?;
         let db = &ctx.data_unchecked::<Runtime>().db;
-        let n = notifications::mark_read(db, user, id, Utc::now())
-            .await?
-            .ok_or_else(|| ApiError::not_found("You have no notification with this id.").with("field", "id"))?;
+        let n =
+            notifications::mark_read(db, user, id, Utc::now()).await?.ok_or_else(crate::error::no_such_notification)?;
         let unread_count = notifications::unread_count(db, user).await?;
         Ok(MarkNotificationReadPayload { notification: n.into(), unread_count })
     }

@@ -51,6 +51,11 @@ impl Event {
     pub fn secret(&self, sealer: &crate::seal::Sealer, field: &str) -> anyhow::Result<Option<String>> {
         match self.payload.get(field).and_then(|v| v.as_str()) {
             None => Ok(None),
+            // Written by a version from before sealing (still in a stream during an upgrade).
+            Some(clear) if !clear.starts_with(crate::seal::SEALED_PREFIX) => {
+                tracing::warn!(event_id = %self.id, kind = self.kind, field, "an event carries a secret in clear");
+                Ok(Some(clear.to_owned()))
+            }
             Some(sealed) => sealer
                 .open_text(self.secret_context(field).as_bytes(), sealed)
                 .map(Some)
@@ -176,5 +181,29 @@ impl Bus {
             Bus::Local(b) => b.topics.live(),
             Bus::Redis(b) => b.topics.live(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Event;
+    use crate::seal::Sealer;
+
+    #[test]
+    fn a_secret_travels_sealed_and_opens_only_in_its_own_event_and_field() {
+        let sealer = Sealer::from_passphrase("bus");
+        let event = Event::new("PasswordResetRequested", serde_json::json!({ "userId": "u1" })).with_secret(
+            &sealer,
+            "token",
+            "reset-token-123",
+        );
+        assert!(!event.payload.to_string().contains("reset-token-123"), "{}", event.payload);
+        assert_eq!(event.secret(&sealer, "token").expect("opens").as_deref(), Some("reset-token-123"));
+        assert_eq!(event.secret(&sealer, "code").expect("absent"), None);
+
+        let mut moved = Event::new("PasswordResetRequested", serde_json::json!({}));
+        moved.payload["token"] = event.payload["token"].clone();
+        assert!(moved.secret(&sealer, "token").is_err(), "bound to the event it was sealed in");
+        assert!(event.secret(&Sealer::from_passphrase("other"), "token").is_err(), "and to the bus key");
     }
 }

@@ -36,6 +36,11 @@ pub enum Command {
     Serve {
         /// Which component to run.
         component: Component,
+        /// The router only: serve this supergraph (any composed federation 2 supergraph). The
+        /// subgraphs' URLs come from its `@join__graph(url:)`; `router.subgraph_urls.<name>`
+        /// overrides them.
+        #[arg(long)]
+        supergraph: Option<PathBuf>,
     },
     /// Apply database migrations (they also run on every start).
     Migrate {
@@ -141,10 +146,14 @@ pub fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let component = match &cli.command {
-        Some(Command::Serve { component }) => Some(component.name()),
+        Some(Command::Serve { component, .. }) => Some(component.name()),
         _ => None,
     };
-    let config = Config::load(cli.config.as_deref(), component)?;
+    let mut config = Config::load(cli.config.as_deref(), component)?;
+    if let Some(Command::Serve { component, supergraph: Some(path) }) = &cli.command {
+        anyhow::ensure!(matches!(component, Component::Router), "--supergraph is for `tessera serve router`");
+        config.router.supergraph_path = Some(path.clone());
+    }
     telemetry::init(config.log_format);
     match cli.command.unwrap_or(Command::Dev) {
         Command::Dev => {
@@ -154,7 +163,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             shutdown_on_signal(stop).await;
             running.wait().await
         }
-        Command::Serve { component } => {
+        Command::Serve { component, .. } => {
             let stop = CancellationToken::new();
             let running = launch::serve(component.name(), config, stop.clone()).await?;
             tracing::info!(component = component.name(), addr = %running.addr, "listening");
@@ -203,4 +212,21 @@ async fn shutdown_on_signal(stop: CancellationToken) {
     }
     tracing::info!("shutting down: finishing in-flight requests and flushing the outbox");
     stop.cancel();
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::{Cli, Command, Component};
+
+    #[test]
+    fn serve_router_takes_a_supergraph_file_and_only_the_router_does() {
+        let cli =
+            Cli::try_parse_from(["tessera", "serve", "router", "--supergraph", "theirs.graphql"]).expect("parses");
+        let Some(Command::Serve { component: Component::Router, supergraph: Some(path) }) = cli.command else {
+            panic!("serve router with a supergraph");
+        };
+        assert_eq!(path, std::path::PathBuf::from("theirs.graphql"));
+    }
 }

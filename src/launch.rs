@@ -46,7 +46,18 @@ pub fn subgraph_url(config: &Config, name: &str) -> url::Url {
 
 fn subgraph_urls(config: &Config) -> tessera_router::Subgraphs {
     let urls = SUBGRAPHS.iter().map(|s| (s.name.to_owned(), subgraph_url(config, s.name))).collect::<BTreeMap<_, _>>();
-    tessera_router::Subgraphs(urls)
+    tessera_router::Subgraphs::from_urls(urls)
+}
+
+/// The router alone: with a supergraph file, its `@join__graph(url:)` says where each subgraph
+/// is and only the configured `router.subgraph_urls` override it (the supergraph may not be
+/// ours at all); without one, it composes from our five at their configured addresses.
+fn router_urls(config: &Config) -> tessera_router::Subgraphs {
+    if config.router.supergraph_path.is_some() {
+        tessera_router::Subgraphs::from_urls(config.router.subgraph_urls.clone())
+    } else {
+        subgraph_urls(config)
+    }
 }
 
 /// Serves the router over HTTPS when `router.tls` is configured, plain HTTP otherwise.
@@ -126,7 +137,7 @@ pub async fn serve(component: &str, config: Config, stop: CancellationToken) -> 
         let addr = listener.local_addr()?;
         let bus = connect_bus(&config).await?;
         let app =
-            tessera_router::build(&config, subgraph_urls(&config), Some(bus)).await.context("starting the router")?;
+            tessera_router::build(&config, router_urls(&config), Some(bus)).await.context("starting the router")?;
         let servers = vec![tokio::spawn(serve_router(listener, app, stop, grace, config.clone()))];
         return Ok(Running {
             router: Some(addr),

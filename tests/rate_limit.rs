@@ -72,9 +72,9 @@ async fn router_replicas_share_one_budget_in_redis() {
     // A second router replica over the same subgraphs and the same Redis.
     let mut config = (*stack.config).clone();
     configure(&mut config);
-    let urls =
+    let urls: Vec<(String, url::Url)> =
         stack.subgraphs.iter().map(|s| (s.name.to_owned(), url::Url::parse(&s.url("/")).expect("URL"))).collect();
-    let app = tessera_router::build(&config, tessera_router::Subgraphs(urls), None).await.expect("builds");
+    let app = tessera_router::build(&config, tessera_router::Subgraphs::from_urls(urls), None).await.expect("builds");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds");
     let second = format!("http://{}/graphql", listener.local_addr().expect("bound"));
     tokio::spawn(async move {

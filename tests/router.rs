@@ -119,9 +119,9 @@ async fn a_stopped_subgraph_costs_only_its_fields_and_is_named_in_the_error() {
 #[tokio::test]
 async fn the_router_composes_the_same_graph_from_live_subgraphs_as_the_committed_file() {
     let stack = spawn_stack(&SUBGRAPHS).await;
-    let urls =
+    let urls: Vec<(String, url::Url)> =
         stack.subgraphs.iter().map(|s| (s.name.to_owned(), url::Url::parse(&s.url("/")).expect("URL"))).collect();
-    let live = tessera_router::compose::from_live(&tessera_router::Subgraphs(urls)).await.expect("composes");
+    let live = tessera_router::compose::from_live(&tessera_router::Subgraphs::from_urls(urls)).await.expect("composes");
     let committed =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema/supergraph.graphql")).expect("committed");
     // Only the URLs differ (port 0 here, the defaults in the file).

@@ -34,10 +34,12 @@ async fn the_router_is_not_ready_while_a_subgraph_is_unreachable() {
     let stack = spawn_stack(&[tessera_auth::SPEC]).await;
     // A second router: auth is real, "users" points at a port nobody listens on.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("binds").local_addr().expect("bound");
-    let urls = [
-        ("auth".to_owned(), url::Url::parse(&stack.subgraph("auth").url("/")).expect("URL")),
-        ("users".to_owned(), url::Url::parse(&format!("http://{closed}/")).expect("URL")),
-    ];
+    // The supergraph names all five; each is pointed somewhere, so nothing depends on what
+    // happens to listen on the default ports.
+    let mut urls = vec![("auth".to_owned(), url::Url::parse(&stack.subgraph("auth").url("/")).expect("URL"))];
+    for name in ["users", "products", "orders", "notifications"] {
+        urls.push((name.to_owned(), url::Url::parse(&format!("http://{closed}/")).expect("URL")));
+    }
     // Composition from live subgraphs would fail on the unreachable one; load a file instead.
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("supergraph.graphql");
@@ -45,16 +47,17 @@ async fn the_router_is_not_ready_while_a_subgraph_is_unreachable() {
     std::fs::write(&path, sdl).expect("writes");
     let mut config = tessera_kit::config::Config::default();
     config.router.supergraph_path = Some(path);
-    let app = tessera_router::build(&config, tessera_router::Subgraphs(urls.into_iter().collect()), None)
-        .await
-        .expect("builds");
+    let app = tessera_router::build(&config, tessera_router::Subgraphs::from_urls(urls), None).await.expect("builds");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds");
     let addr = listener.local_addr().expect("bound");
     tokio::spawn(async move { axum::serve(listener, app).await });
     let res = reqwest::get(format!("http://{addr}/ready")).await.expect("answers");
     assert_eq!(res.status(), 503);
     let body: serde_json::Value = res.json().await.expect("JSON");
-    assert_eq!(body, json!({ "subgraphs": { "auth": true, "users": false } }));
+    assert_eq!(
+        body,
+        json!({ "subgraphs": { "auth": true, "users": false, "products": false, "orders": false, "notifications": false } })
+    );
 }
 
 #[tokio::test]
@@ -140,4 +143,44 @@ async fn a_request_id_is_taken_from_the_client_or_generated_and_returned() {
     let generated = http.get(&url).send().await.expect("answers");
     let id = generated.headers()["x-request-id"].to_str().expect("ASCII");
     assert!(uuid::Uuid::parse_str(id).is_ok(), "a generated id is a UUID: {id}");
+}
+
+#[tokio::test]
+async fn the_router_serves_a_supergraph_it_has_never_seen_from_its_own_subgraph_names_and_urls() {
+    let stack = spawn_stack(&[tessera_auth::SPEC, tessera_users::SPEC]).await;
+    // Our supergraph, as someone else would have composed it: other subgraph names, and the
+    // URLs where those subgraphs really run. The router gets no URL from its configuration.
+    let ours = tessera::compose::supergraph(&tessera_kit::config::Config::default()).expect("composes");
+    let theirs = ours
+        .replace(
+            r#"name: "auth", url: "http://127.0.0.1:4001/graphql""#,
+            &format!(r#"name: "identity-svc", url: "{}""#, stack.subgraph("auth").url("/graphql")),
+        )
+        .replace(
+            r#"name: "users", url: "http://127.0.0.1:4002/graphql""#,
+            &format!(r#"name: "People", url: "{}""#, stack.subgraph("users").url("/graphql")),
+        );
+    assert!(theirs.contains("identity-svc") && theirs.contains(r#"name: "People""#), "the names were replaced");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("theirs.graphql");
+    std::fs::write(&path, theirs).expect("writes");
+    let mut config = tessera_kit::config::Config::default();
+    config.router.supergraph_path = Some(path);
+    let app = tessera_router::build(&config, tessera_router::Subgraphs::default(), None).await.expect("builds");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds");
+    let addr = listener.local_addr().expect("bound");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let url = format!("http://{addr}/graphql");
+
+    let register = "mutation { register(input: { email: \"ada@example.com\", username: \"ada\", password: \"violet kettle drifting over marble\" }) { user { id } } }";
+    let (_, registered) = graphql(&url, register, None).await;
+    let id = registered["data"]["register"]["user"]["id"].as_str().unwrap_or_else(|| panic!("{registered}")).to_owned();
+    // users (named People) then auth (named identity-svc) through an entity fetch.
+    let query = format!("{{ user(id: \"{id}\") {{ id username displayName }} }}");
+    tessera_testkit::eventually("the profile is created", || async {
+        graphql(&url, &query, None).await.1["data"]["user"]["username"] == "ada"
+    })
+    .await;
+    let (_, found) = graphql(&url, &query, None).await;
+    assert_eq!(found["data"]["user"], json!({ "id": id, "username": "ada", "displayName": "ada" }), "{found}");
 }

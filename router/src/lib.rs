@@ -25,13 +25,14 @@ pub mod project;
 pub mod rate_limit;
 mod reload;
 pub mod response_cache;
+pub mod subgraphs;
 mod subscription;
 pub mod supergraph;
 mod variables;
 mod ws;
 
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::HashMap,
     sync::{Arc, RwLock},
     time::Duration,
 };
@@ -41,23 +42,7 @@ use tessera_kit::jwt::JwtVerifier;
 
 use crate::{execute::SubgraphClient, supergraph::Supergraph};
 
-/// The subgraphs the router fronts, by name, with their base URLs (`/graphql` is appended).
-#[derive(Debug, Clone)]
-pub struct Subgraphs(pub BTreeMap<String, url::Url>);
-
-impl Subgraphs {
-    pub fn graphql_url(&self, name: &str) -> Option<url::Url> {
-        self.0.get(name).map(|u| u.join("graphql").expect("a base URL joins a path"))
-    }
-
-    /// The subgraph's GraphQL endpoint as a websocket URL (`ws://…/graphql`, or `wss://`).
-    pub fn ws_url(&self, name: &str) -> Option<url::Url> {
-        let mut url = self.graphql_url(name)?;
-        let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
-        url.set_scheme(scheme).ok()?;
-        Some(url)
-    }
-}
+pub use subgraphs::Subgraphs;
 
 /// What the router needs to start.
 pub struct RouterOptions {
@@ -125,12 +110,11 @@ fn app_with_state(options: RouterOptions) -> (Router, Arc<RouterState>) {
     // Each subgraph's endpoints: its main URL first, then any configured replicas.
     let urls: HashMap<String, Vec<url::Url>> = options
         .subgraphs
-        .0
-        .keys()
+        .names()
         .filter_map(|name| {
             let mut urls = vec![options.subgraphs.graphql_url(name)?];
             for replica in options.traffic.replicas.get(name).into_iter().flatten() {
-                urls.push(replica.join("graphql").expect("a base URL joins a path"));
+                urls.push(subgraphs::endpoint(replica));
             }
             Some((name.to_lowercase(), urls))
         })
@@ -237,6 +221,8 @@ pub async fn build(
     };
     let supergraph = Supergraph::new(&sdl, config.router.plan_cache_size, config.router.introspection)
         .map_err(anyhow::Error::msg)?;
+    // The supergraph's `@join__graph(url:)`, with the given URLs over them.
+    let subgraphs = subgraphs.over(&supergraph.state().subgraph_endpoint_map)?;
     let (router, state) = app_with_state(RouterOptions {
         subgraphs,
         supergraph,

@@ -1,4 +1,5 @@
-//! `/ready`: the router is ready when every subgraph says it is (database and bus reachable).
+//! `/ready`: the router is ready when every subgraph says it is (database and bus reachable), or,
+//! for a subgraph without Tessera's `/ready`, answers at all.
 
 use std::sync::Arc;
 
@@ -7,11 +8,19 @@ use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
 use crate::RouterState;
 
 pub(crate) async fn ready(State(state): State<Arc<RouterState>>) -> impl IntoResponse {
-    let checks = state.subgraphs.0.iter().map(|(name, url)| {
+    let checks = state.subgraphs.names().map(|name| {
         let http = state.http.clone();
-        let url = url.join("ready").expect("a base URL joins a path");
+        let url = state.subgraphs.ready_url(name);
         async move {
-            let ok = http.get(url).send().await.is_ok_and(|r| r.status().is_success());
+            // A subgraph that is not Tessera's has no `/ready`: answering at all (404) is ready.
+            let ok = match url {
+                Some(url) => http
+                    .get(url)
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status().is_success() || r.status() == axum::http::StatusCode::NOT_FOUND),
+                None => false,
+            };
             (name.clone(), ok)
         }
     });

@@ -7,7 +7,7 @@ use super::{SubgraphSdl, compose};
 pub async fn from_live(subgraphs: &crate::Subgraphs) -> anyhow::Result<String> {
     let http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)).build()?;
     let mut sdls = Vec::new();
-    for name in subgraphs.0.keys() {
+    for name in subgraphs.names() {
         let url = subgraphs.graphql_url(name).expect("the name is in the map");
         let body: serde_json::Value = http
             .post(url.clone())

@@ -135,7 +135,7 @@ pub async fn spawn_configured(specs: &[SubgraphSpec], bus: Bus, configure: impl 
         subgraphs.iter().map(|s| (s.name.to_owned(), url::Url::parse(&s.url("/")).expect("a URL"))).collect();
     let router_listener = TcpListener::bind("127.0.0.1:0").await.expect("binds port 0");
     let router = router_listener.local_addr().expect("bound");
-    let app = tessera_router::build(&config, tessera_router::Subgraphs(urls), Some(bus.clone()))
+    let app = tessera_router::build(&config, tessera_router::Subgraphs::from_urls(urls), Some(bus.clone()))
         .await
         .expect("the router starts");
     match config.router.tls.clone() {

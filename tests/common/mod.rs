@@ -198,3 +198,19 @@ pub fn totp_secret(base32: &str) -> Vec<u8> {
     }
     out
 }
+
+/// Now, in the seconds an authenticator app counts.
+pub fn now() -> u64 {
+    u64::try_from(chrono::Utc::now().timestamp()).expect("after 1970")
+}
+
+/// Turns TOTP on for a freshly signed-in user and returns the secret.
+pub async fn enable_totp(stack: &TestStack, access: &str) -> Vec<u8> {
+    let enrolled = gql(stack, "mutation { enrollTotp { secret } }", serde_json::json!({}), Some(access)).await;
+    let secret = totp_secret(enrolled["data"]["enrollTotp"]["secret"].as_str().unwrap_or_else(|| panic!("{enrolled}")));
+    let confirm = "mutation($i: ConfirmTotpInput!) { confirmTotp(input: $i) { recoveryCodes } }";
+    let code_now = tessera_auth::domain::totp::code_at(&secret, now());
+    let confirmed = gql(stack, confirm, serde_json::json!({ "i": { "code": code_now } }), Some(access)).await;
+    assert!(confirmed["data"]["confirmTotp"]["recoveryCodes"].is_array(), "{confirmed}");
+    secret
+}

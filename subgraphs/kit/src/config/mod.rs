@@ -4,6 +4,7 @@
 //! Every struct denies unknown fields, so a typo stops start-up with a message naming the key
 //! and where it came from, instead of being silently ignored.
 
+mod bus;
 mod delivery;
 mod identity;
 mod router;
@@ -17,6 +18,7 @@ use figment::{
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer};
 
+pub use bus::BusConfig;
 pub use delivery::{DeliveryConfig, SmsConfig};
 pub use identity::IdentityConfig;
 pub use router::{
@@ -115,17 +117,6 @@ impl Default for Config {
             notifications: SubgraphConfig::on_port(4005),
         }
     }
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct BusConfig {
-    /// Key the secret fields of events (codes, reset tokens) are sealed under before they enter
-    /// an outbox, so the outbox, the Redis stream and every log hold only ciphertext
-    /// (`TESSERA_BUS__SEAL_KEY`; any length, it is hashed). Every process must share it. Unset:
-    /// a random key is made and kept in `<data_dir>/bus-seal.key`, which serves one machine
-    /// (`tessera dev`); with Redis in the production profile it must be set.
-    pub seal_key: Option<SecretString>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -62,3 +62,43 @@ async fn introspection_can_be_turned_off() {
     assert!(body["data"].get("__schema").is_none_or(Value::is_null), "{body}");
     assert_eq!(body["errors"][0]["extensions"]["code"], "INTROSPECTION_DISABLED");
 }
+
+/// graphql-js's `getIntrospectionQuery()` (v16, with descriptions, `specifiedByURL`,
+/// `isRepeatable` and deprecated input values): what GraphiQL and codegen send.
+const INTROSPECTION_QUERY: &str = r#"
+query IntrospectionQuery {
+  __schema {
+    queryType { name } mutationType { name } subscriptionType { name }
+    types { ...FullType }
+    directives { name description isRepeatable locations args(includeDeprecated: true) { ...InputValue } }
+  }
+}
+fragment FullType on __Type {
+  kind name description specifiedByURL
+  fields(includeDeprecated: true) {
+    name description args(includeDeprecated: true) { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason
+  }
+  inputFields(includeDeprecated: true) { ...InputValue }
+  interfaces { ...TypeRef }
+  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+  possibleTypes { ...TypeRef }
+}
+fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue isDeprecated deprecationReason }
+fragment TypeRef on __Type {
+  kind name
+  ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }
+}
+"#;
+
+#[tokio::test]
+async fn the_full_introspection_query_answers_the_whole_api_schema() {
+    let stack = spawn_stack(&SUBGRAPHS).await;
+    let (_, mut body) = graphql(&stack.router_url("/graphql"), INTROSPECTION_QUERY, None).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    // The order of `types` and `directives` is not part of the contract; names are.
+    for list in ["types", "directives"] {
+        let items = body["data"]["__schema"][list].as_array_mut().expect("a list");
+        items.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    }
+    insta::assert_json_snapshot!("full_introspection", body);
+}

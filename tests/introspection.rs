@@ -102,3 +102,117 @@ async fn the_full_introspection_query_answers_the_whole_api_schema() {
     }
     insta::assert_json_snapshot!("full_introspection", body);
 }
+
+/// A supergraph that is not ours: an object narrows an interface field's type (covariance,
+/// which GraphQL allows and async-graphql's dynamic schema used to refuse at start).
+const COVARIANT: &str = r#"
+extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
+interface Similar { similar: [Similar] }
+type Book implements Similar @key(fields: "id") { id: ID! title: String similar: [Book] isbn: String @deprecated(reason: "Use id.") }
+type Query { books: [Book] anything: Similar }
+"#;
+
+#[tokio::test]
+async fn a_supergraph_with_covariant_interface_fields_starts_and_is_introspected_as_written() {
+    let library = tessera_router::compose::SubgraphSdl {
+        name: "library".into(),
+        url: "http://127.0.0.1:9/graphql".into(),
+        sdl: COVARIANT.into(),
+    };
+    let sdl = tessera_router::compose::compose(&[library]).expect("composes");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("library.graphql");
+    std::fs::write(&path, sdl).expect("writes");
+    let mut config = tessera_kit::config::Config::default();
+    config.router.supergraph_path = Some(path);
+    let app = tessera_router::build(&config, tessera_router::Subgraphs::default(), None).await.expect("starts");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds");
+    let addr = listener.local_addr().expect("bound");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let query = r#"{
+      book: __type(name: "Book") { kind fields { name type { kind ofType { kind name } } } interfaces { name } }
+      similar: __type(name: "Similar") { kind possibleTypes { name } fields { name type { kind ofType { name } } } }
+    }"#;
+    let url = format!("http://{addr}/graphql");
+    // Deprecated fields only on request; aliases, `__typename` and `@include` as anywhere else.
+    let deprecated = r#"query($all: Boolean!) {
+      t: __type(name: "Book") {
+        __typename
+        live: fields { name }
+        every: fields(includeDeprecated: true) @include(if: $all) { name isDeprecated deprecationReason }
+      }
+    }"#;
+    let body = tessera_testkit::graphql_with(&url, deprecated, json!({ "all": true }), None).await.1;
+    let t = &body["data"]["t"];
+    assert_eq!(t["__typename"], "__Type", "{body}");
+    let names = |list: &Value| list.as_array().map(|l| l.iter().map(|f| f["name"].clone()).collect::<Vec<_>>());
+    assert_eq!(names(&t["live"]), Some(vec![json!("id"), json!("similar"), json!("title")]), "{body}");
+    let isbn = t["every"].as_array().and_then(|l| l.iter().find(|f| f["name"] == "isbn")).expect("listed on request");
+    assert_eq!(isbn["deprecationReason"], "Use id.");
+    let without = tessera_testkit::graphql_with(&url, deprecated, json!({ "all": false }), None).await.1;
+    assert!(without["data"]["t"].get("every").is_none(), "{without}");
+
+    let (_, body) = graphql(&url, query, None).await;
+    insta::assert_json_snapshot!(body, @r#"
+    {
+      "data": {
+        "book": {
+          "kind": "OBJECT",
+          "fields": [
+            {
+              "name": "id",
+              "type": {
+                "kind": "NON_NULL",
+                "ofType": {
+                  "kind": "SCALAR",
+                  "name": "ID"
+                }
+              }
+            },
+            {
+              "name": "similar",
+              "type": {
+                "kind": "LIST",
+                "ofType": {
+                  "kind": "OBJECT",
+                  "name": "Book"
+                }
+              }
+            },
+            {
+              "name": "title",
+              "type": {
+                "kind": "SCALAR",
+                "ofType": null
+              }
+            }
+          ],
+          "interfaces": [
+            {
+              "name": "Similar"
+            }
+          ]
+        },
+        "similar": {
+          "kind": "INTERFACE",
+          "possibleTypes": [
+            {
+              "name": "Book"
+            }
+          ],
+          "fields": [
+            {
+              "name": "similar",
+              "type": {
+                "kind": "LIST",
+                "ofType": {
+                  "name": "Similar"
+                }
+              }
+            }
+          ]
+        }
+      }
+    }
+    "#);
+}

@@ -248,7 +248,7 @@ async fn split_introspection(
     };
     let mut only = client_operation.clone();
     only.selection_set.items.retain(is_introspection);
-    let (data, intro_errors) = introspection.answer(only.to_string(), variables).await;
+    let (data, intro_errors) = introspection.answer(&only, variables).await;
     errors.extend(intro_errors);
     data
 }

@@ -104,22 +104,26 @@ async fn the_full_introspection_query_answers_the_whole_api_schema() {
 }
 
 /// A supergraph that is not ours: an object narrows an interface field's type (covariance,
-/// which GraphQL allows and async-graphql's dynamic schema used to refuse at start).
-const COVARIANT: &str = r#"
-extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
-interface Similar { similar: [Similar] }
-type Book implements Similar @key(fields: "id") { id: ID! title: String similar: [Book] isbn: String @deprecated(reason: "Use id.") }
-type Query { books: [Book] anything: Similar }
-"#;
+/// which GraphQL allows and async-graphql's dynamic schema used to refuse at start). Its
+/// composition is committed beside it, for `tests/clients/introspection.mjs` to serve with
+/// `tessera serve router --supergraph`; this test keeps the two in step.
+const LIBRARY: &str = include_str!("clients/fixtures/library.graphql");
+const LIBRARY_SUPERGRAPH: &str = "tests/clients/fixtures/library-supergraph.graphql";
 
 #[tokio::test]
 async fn a_supergraph_with_covariant_interface_fields_starts_and_is_introspected_as_written() {
     let library = tessera_router::compose::SubgraphSdl {
         name: "library".into(),
         url: "http://127.0.0.1:9/graphql".into(),
-        sdl: COVARIANT.into(),
+        sdl: LIBRARY.into(),
     };
     let sdl = tessera_router::compose::compose(&[library]).expect("composes");
+    let committed = std::fs::read_to_string(LIBRARY_SUPERGRAPH).unwrap_or_default();
+    if std::env::var("UPDATE_FIXTURES").is_ok() {
+        std::fs::write(LIBRARY_SUPERGRAPH, &sdl).expect("writes the fixture");
+    } else {
+        assert_eq!(committed, sdl, "{LIBRARY_SUPERGRAPH} is stale: rerun with UPDATE_FIXTURES=1");
+    }
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("library.graphql");
     std::fs::write(&path, sdl).expect("writes");

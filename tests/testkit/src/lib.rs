@@ -7,6 +7,7 @@
 
 pub mod client;
 pub mod db;
+pub mod fixture;
 pub mod redis_server;
 pub mod smtp;
 pub mod stack;

@@ -1,0 +1,75 @@
+//! The federation scenario corpus (`tests/federation/<scenario>/`, see its README): each
+//! scenario's subgraphs are served by the data-driven fixture, composed into a supergraph the
+//! router has never seen, and every query's response is compared with its snapshot. Adding a
+//! scenario is adding a folder.
+
+use std::path::{Path, PathBuf};
+
+use tessera_router::compose::{SubgraphSdl, compose};
+use tessera_testkit::{fixture::spawn_fixture, graphql};
+
+fn sorted(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == ext)).collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+fn stem(path: &Path) -> String {
+    path.file_stem().and_then(|s| s.to_str()).expect("a file name").to_owned()
+}
+
+/// Starts the scenario's subgraphs and a router over their composition; returns its endpoint and
+/// the directory holding the supergraph file (removed when dropped).
+async fn start(scenario: &Path) -> (String, tempfile::TempDir) {
+    let mut sdls = Vec::new();
+    for file in sorted(&scenario.join("subgraphs"), "graphql") {
+        let name = stem(&file);
+        let sdl = std::fs::read_to_string(&file).expect("reads the SDL");
+        let data = std::fs::read_to_string(scenario.join("data").join(format!("{name}.json"))).unwrap_or("{}".into());
+        let data: serde_json::Value = serde_json::from_str(&data).unwrap_or_else(|e| panic!("{name}.json: {e}"));
+        let url = spawn_fixture(&sdl, data).await.expect("the fixture starts");
+        sdls.push(SubgraphSdl { name, url, sdl });
+    }
+    let supergraph = compose(&sdls).unwrap_or_else(|e| panic!("{}: {e}", scenario.display()));
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("supergraph.graphql");
+    std::fs::write(&path, supergraph).expect("writes");
+    let mut config = tessera_kit::config::Config::default();
+    config.router.supergraph_path = Some(path);
+    config.router.rate_limit.per_ip.per_second = 0.0;
+    let app = tessera_router::build(&config, tessera_router::Subgraphs::default(), None).await.expect("starts");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds");
+    let addr = listener.local_addr().expect("bound");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}/graphql"), dir)
+}
+
+#[tokio::test]
+async fn every_federation_scenario_answers_as_the_spec_says() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/federation");
+    let mut scenarios: Vec<PathBuf> = std::fs::read_dir(&root)
+        .expect("the corpus")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    scenarios.sort();
+    let mut queries = 0;
+    for scenario in &scenarios {
+        let (url, _supergraph) = start(scenario).await;
+        let name = stem(scenario);
+        for query in sorted(&scenario.join("queries"), "graphql") {
+            let text = std::fs::read_to_string(&query).expect("reads the query");
+            let (_, body) = graphql(&url, &text, None).await;
+            insta::with_settings!({ snapshot_path => format!("federation/{name}/snapshots"), prepend_module_to_snapshot => false, input_file => &query }, {
+                insta::assert_json_snapshot!(stem(&query), body);
+            });
+            queries += 1;
+        }
+    }
+    assert!(queries > 0, "the corpus is empty");
+}

@@ -103,6 +103,12 @@ pub enum RouterError {
         type_name: String,
         field: String,
     },
+    /// A subgraph answered a leaf value the client schema does not have (an `@inaccessible`
+    /// enum value, say): it is nulled, as the spec's leaf completion requires.
+    InvalidLeafValue {
+        type_name: String,
+        field: String,
+    },
     OperationNotSupported(&'static str),
     SubscriptionNeedsTransport,
     SubscriptionLimit {
@@ -149,6 +155,7 @@ impl RouterError {
             Self::QueryPlanningFailed => "QUERY_PLANNING_FAILED",
             Self::SubgraphUnavailable { .. } => "SUBGRAPH_UNAVAILABLE",
             Self::NullInNonNull { .. } | Self::Internal => "INTERNAL",
+            Self::InvalidLeafValue { .. } => "RESPONSE_VALIDATION_FAILED",
             Self::OperationNotSupported(_) => "OPERATION_NOT_SUPPORTED",
             Self::SubscriptionNeedsTransport => "SUBSCRIPTION_NEEDS_WEBSOCKET",
             Self::SubscriptionLimit { .. } => "SUBSCRIPTION_LIMIT",
@@ -257,6 +264,7 @@ impl RouterError {
             Self::NullInNonNull { type_name, field } => {
                 format!("Cannot return null for non-nullable field {type_name}.{field}.")
             }
+            Self::InvalidLeafValue { type_name, field } => format!("Invalid value found for field {type_name}.{field}."),
             Self::OperationNotSupported(what) => format!("{what} is not supported by this router yet."),
             Self::SubscriptionNeedsTransport => "Subscriptions need a websocket (graphql-transport-ws on /graphql) or a \
                                                  multipart request (`Accept: multipart/mixed;subscriptionSpec=\"1.0\"`)."

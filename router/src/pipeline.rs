@@ -214,7 +214,11 @@ fn shape(
     errors: &mut Vec<Value>,
 ) -> Value {
     // Project the client's operation, not the pruned one: refused fields answer null.
-    Projector::new(supergraph.state(), variables, errors).project(root, &op.selection_set, merged)
+    Projector::new(supergraph.state(), supergraph.api_enums(), variables, errors).project(
+        root,
+        &op.selection_set,
+        merged,
+    )
 }
 
 fn body(data: Value, errors: Vec<Value>) -> Value {

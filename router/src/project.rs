@@ -10,20 +10,45 @@ use hive_router_query_planner::{
     ast::{selection_item::SelectionItem, selection_set::SelectionSet},
     state::supergraph_state::{SupergraphDefinition, SupergraphState, TypeNode},
 };
+use std::collections::{HashMap, HashSet};
+
+use graphql_tools::static_graphql::schema::{Definition, Document, TypeDefinition};
 use serde_json::{Map, Value};
 
 /// A non-null position came out null: the parent must become null too.
 struct Bubble;
 
+/// The values of each enum as the client schema has them (`@inaccessible` ones left out).
+#[derive(Debug, Default)]
+pub struct ApiEnums(HashMap<String, HashSet<String>>);
+
+impl ApiEnums {
+    pub fn of(api: &Document) -> Self {
+        let enums = api.definitions.iter().filter_map(|d| match d {
+            Definition::TypeDefinition(TypeDefinition::Enum(e)) => {
+                Some((e.name.clone(), e.values.iter().map(|v| v.name.clone()).collect()))
+            }
+            _ => None,
+        });
+        Self(enums.collect())
+    }
+}
+
 pub struct Projector<'a> {
     state: &'a SupergraphState,
+    enums: &'a ApiEnums,
     variables: &'a Map<String, Value>,
     errors: &'a mut Vec<Value>,
 }
 
 impl<'a> Projector<'a> {
-    pub fn new(state: &'a SupergraphState, variables: &'a Map<String, Value>, errors: &'a mut Vec<Value>) -> Self {
-        Self { state, variables, errors }
+    pub fn new(
+        state: &'a SupergraphState,
+        enums: &'a ApiEnums,
+        variables: &'a Map<String, Value>,
+        errors: &'a mut Vec<Value>,
+    ) -> Self {
+        Self { state, enums, variables, errors }
     }
 
     /// The `data` of the response: an object, or null when a non-null root field is null.
@@ -161,7 +186,19 @@ impl<'a> Projector<'a> {
             },
             TypeNode::Named(name) => match value {
                 None | Some(Value::Null) => Ok(Value::Null),
-                Some(v) if selections.items.is_empty() => Ok(v.clone()),
+                Some(v) if selections.items.is_empty() => match self.enums.0.get(name.as_str()) {
+                    // A value the client schema does not have must not reach the client.
+                    Some(values) if !v.as_str().is_some_and(|s| values.contains(s)) => {
+                        let (type_name, field) = field;
+                        let error = crate::error::RouterError::InvalidLeafValue {
+                            type_name: type_name.into(),
+                            field: field.into(),
+                        };
+                        self.errors.push(error.at(path));
+                        Ok(Value::Null)
+                    }
+                    _ => Ok(v.clone()),
+                },
                 Some(Value::Object(obj)) => match self.object(name, selections, obj, path) {
                     Ok(map) => Ok(Value::Object(map)),
                     Err(Bubble) => Ok(Value::Null),

@@ -41,6 +41,8 @@ pub struct Supergraph {
     /// Input-object fields that declare a default (`marketing: Boolean! = false`): a variable may
     /// leave them out even when they are non-null. The planner's state does not keep defaults.
     input_defaults: crate::variables::InputDefaults,
+    /// Each enum's values in the client schema, to null a value a subgraph answers outside it.
+    api_enums: crate::project::ApiEnums,
 }
 
 /// A request parsed, validated and normalized: ready to authorize and plan.
@@ -69,8 +71,10 @@ impl Supergraph {
             None
         };
         let input_defaults = crate::variables::InputDefaults::of(&doc);
+        let api_enums = crate::project::ApiEnums::of(&planner.consumer_schema.document);
         Ok(Self {
             input_defaults,
+            api_enums,
             sdl: sdl.to_owned(),
             introspection,
             planner,
@@ -78,6 +82,10 @@ impl Supergraph {
             plans: Mutex::new(cache(plan_cache, lookup.clone())),
             documents: Mutex::new(cache(plan_cache, lookup)),
         })
+    }
+
+    pub fn api_enums(&self) -> &crate::project::ApiEnums {
+        &self.api_enums
     }
 
     pub fn state(&self) -> &SupergraphState {

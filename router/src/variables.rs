@@ -56,7 +56,7 @@ pub fn coerce(
         match given.get(name) {
             None => match &def.default_value {
                 Some(default) => {
-                    out.insert(name.clone(), serde_json::to_value(default).unwrap_or(Value::Null));
+                    out.insert(name.clone(), literal(default));
                 }
                 None if def.variable_type.is_non_null() => {
                     errors.push(variable_error(name, &format!("a value of type {} is required", def.variable_type)));
@@ -71,6 +71,22 @@ pub fn coerce(
         }
     }
     if errors.is_empty() { Ok(out) } else { Err(errors) }
+}
+
+/// A default value from the operation as the JSON a client would have sent. (The planner's
+/// value type serializes as a tagged enum, `{"Boolean": true}`, which is not that JSON: a
+/// `@skip(if: $v)` with `$v = true` by default then skipped nothing.)
+fn literal(value: &hive_router_query_planner::ast::value::Value) -> Value {
+    use hive_router_query_planner::ast::value::Value as Ast;
+    match value {
+        Ast::Variable(_) | Ast::Null => Value::Null,
+        Ast::Int(n) => Value::from(*n),
+        Ast::Float(f) => Value::from(*f),
+        Ast::String(s) | Ast::Enum(s) => Value::from(s.as_str()),
+        Ast::Boolean(b) => Value::Bool(*b),
+        Ast::List(items) => Value::Array(items.iter().map(literal).collect()),
+        Ast::Object(fields) => Value::Object(fields.iter().map(|(k, v)| (k.clone(), literal(v))).collect()),
+    }
 }
 
 fn variable_error(name: &str, why: &str) -> RouterError {
@@ -123,4 +139,22 @@ fn check_named(schema: &Schema, name: &str, v: &Value) -> Result<(), String> {
         },
     };
     if ok { Ok(()) } else { Err(format!("expected {name}, got {v}")) }
+}
+
+#[cfg(test)]
+mod tests {
+    use hive_router_query_planner::ast::value::Value as Ast;
+    use serde_json::json;
+
+    use super::literal;
+
+    #[test]
+    fn an_operation_default_becomes_the_json_a_client_would_send() {
+        assert_eq!(literal(&Ast::Boolean(true)), json!(true));
+        assert_eq!(literal(&Ast::Enum("OPEN".into())), json!("OPEN"));
+        let object = Ast::Object(
+            [("first".to_owned(), Ast::Int(2)), ("tags".to_owned(), Ast::List(vec![Ast::String("a".into())]))].into(),
+        );
+        assert_eq!(literal(&object), json!({ "first": 2, "tags": ["a"] }));
+    }
 }

@@ -160,7 +160,7 @@ pub async fn respond(state: &RouterState, op: Authorized, forward: &Forward) -> 
             Ok(plan) => plan,
             Err(error) => return json!({ "errors": [error.graphql()] }),
         };
-        let outcome = execute(&state.client, &plan, variables, forward).await;
+        let outcome = execute(&state.client, supergraph.state(), &plan, variables, forward).await;
         errors.extend(outcome.errors);
         max_age = outcome.max_age;
         outcome.data
@@ -199,7 +199,7 @@ pub async fn respond_to_event(
     let data = event.get("data").cloned().filter(Value::is_object).unwrap_or_else(|| Value::Object(Map::new()));
     let mut event_errors: Vec<Value> = event.get("errors").and_then(Value::as_array).cloned().unwrap_or_default();
     event_errors.extend(base_errors.iter().cloned());
-    let outcome = execute_from(&state.client, plan, variables, forward, data, event_errors).await;
+    let outcome = execute_from(&state.client, supergraph.state(), plan, variables, forward, data, event_errors).await;
     let mut errors = outcome.errors;
     let data = shape(supergraph, root, op, variables, &outcome.data, &mut errors);
     body(data, errors)

@@ -9,6 +9,7 @@
 use hive_router_query_planner::{
     ast::{selection_item::SelectionItem, selection_set::SelectionSet},
     planner::plan_nodes::{BatchFetchNode, FetchNode, FetchNodePathSegment, FetchRewrite, FlattenNodePath},
+    state::supergraph_state::SupergraphState,
 };
 use serde_json::{Map, Value};
 
@@ -85,7 +86,7 @@ impl Run<'_> {
     pub(super) async fn entity_fetch(&self, fetch: &EntityFetch<'_>) {
         let collected: Vec<Collected> = {
             let data = self.data.lock().expect("data lock poisoned");
-            fetch.aliases.iter().map(|alias| collect(&data, alias)).collect()
+            fetch.aliases.iter().map(|alias| collect(&data, alias, self.state)).collect()
         };
         if collected.iter().all(|c| c.representations.is_empty()) {
             return; // nothing to resolve: every parent was null
@@ -124,7 +125,7 @@ impl Run<'_> {
             let answers = body.pointer_mut(&format!("/data/{}", alias.response_key)).map(Value::take);
             let Some(Value::Array(answers)) = answers else { continue };
             for (i, mut answer) in answers.into_iter().enumerate() {
-                apply_rewrites(&mut answer, alias.output_rewrites);
+                apply_rewrites(&mut answer, alias.output_rewrites, self.state);
                 let Some(shared_by) = c.locations.get(i) else { continue };
                 for location in shared_by {
                     if let Some(target) = get_mut(&mut data, location) {
@@ -141,14 +142,14 @@ impl Run<'_> {
     }
 }
 
-fn collect(data: &Value, alias: &Alias<'_>) -> Collected {
+fn collect(data: &Value, alias: &Alias<'_>, state: &SupergraphState) -> Collected {
     let mut out = Collected { representations: Vec::new(), locations: Vec::new() };
     let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for path in &alias.paths {
         for location in locate(data, path.as_slice()) {
             let Some(entity) = get(data, &location) else { continue };
-            let Some(mut representation) = project(entity, alias.requires) else { continue };
-            apply_rewrites(&mut representation, alias.input_rewrites);
+            let Some(mut representation) = project(entity, alias.requires, state) else { continue };
+            apply_rewrites(&mut representation, alias.input_rewrites, state);
             let key = representation.to_string();
             let i = *index.entry(key).or_insert_with(|| {
                 out.representations.push(representation);
@@ -162,8 +163,9 @@ fn collect(data: &Value, alias: &Alias<'_>) -> Collected {
 }
 
 /// `entity` narrowed to the `requires` selection (response keys equal field names there).
-/// None when a required field is missing: such an entity cannot be resolved.
-fn project(entity: &Value, requires: &SelectionSet) -> Option<Value> {
+/// None when a required field is missing: such an entity cannot be resolved. A type condition
+/// holds for its own type and, when it is an interface, for every object implementing it.
+fn project(entity: &Value, requires: &SelectionSet, state: &SupergraphState) -> Option<Value> {
     let obj = entity.as_object()?;
     let mut out = Map::new();
     for item in &requires.items {
@@ -175,18 +177,20 @@ fn project(entity: &Value, requires: &SelectionSet) -> Option<Value> {
                 } else {
                     match value {
                         Value::Array(items) => {
-                            Value::Array(items.iter().map(|v| project(v, &f.selections)).collect::<Option<_>>()?)
+                            Value::Array(items.iter().map(|v| project(v, &f.selections, state)).collect::<Option<_>>()?)
                         }
                         Value::Null => Value::Null,
-                        v => project(v, &f.selections)?,
+                        v => project(v, &f.selections, state)?,
                     }
                 };
                 out.insert(f.name.clone(), projected);
             }
             SelectionItem::InlineFragment(fragment) => {
-                if obj.get("__typename").and_then(Value::as_str) == Some(fragment.type_condition.as_str())
-                    && let Some(Value::Object(more)) = project(entity, &fragment.selections)
-                {
+                let typename = obj.get("__typename").and_then(Value::as_str).unwrap_or_default();
+                let condition = fragment.type_condition.as_str();
+                let holds = typename == condition
+                    || state.interface_to_object_types.get(condition).is_some_and(|types| types.contains(typename));
+                if holds && let Some(Value::Object(more)) = project(entity, &fragment.selections, state) {
                     out.extend(more);
                 }
             }
@@ -197,12 +201,12 @@ fn project(entity: &Value, requires: &SelectionSet) -> Option<Value> {
 }
 
 /// Applies the planner's rewrites: set a value (e.g. `__typename` of an interface object) or
-/// rename a key, where the path's type conditions match.
-fn apply_rewrites(value: &mut Value, rewrites: &[FetchRewrite]) {
+/// rename a key, where the path's type conditions match (an interface matches its objects).
+fn apply_rewrites(value: &mut Value, rewrites: &[FetchRewrite], state: &SupergraphState) {
     for rewrite in rewrites {
         match rewrite {
             FetchRewrite::ValueSetter(setter) => {
-                if let Some(slot) = walk_rewrite_path(value, &setter.path) {
+                if let Some(slot) = walk_rewrite_path(value, &setter.path, state) {
                     *slot = Value::String(setter.set_value_to.clone());
                 }
             }
@@ -211,7 +215,7 @@ fn apply_rewrites(value: &mut Value, rewrites: &[FetchRewrite]) {
                     Some((FetchNodePathSegment::Key(k), parent)) => (k.clone(), parent),
                     _ => continue,
                 };
-                if let Some(Value::Object(obj)) = walk_rewrite_path(value, parent)
+                if let Some(Value::Object(obj)) = walk_rewrite_path(value, parent, state)
                     && let Some(v) = obj.remove(&last)
                 {
                     obj.insert(renamer.rename_key_to.clone(), v);
@@ -221,12 +225,21 @@ fn apply_rewrites(value: &mut Value, rewrites: &[FetchRewrite]) {
     }
 }
 
-fn walk_rewrite_path<'v>(value: &'v mut Value, path: &[FetchNodePathSegment]) -> Option<&'v mut Value> {
+fn walk_rewrite_path<'v>(
+    value: &'v mut Value,
+    path: &[FetchNodePathSegment],
+    state: &SupergraphState,
+) -> Option<&'v mut Value> {
     let mut current = value;
     for segment in path {
         match segment {
             FetchNodePathSegment::TypenameEquals(types) => {
-                if !super::path::typename_in(current, types) {
+                let typename = current.get("__typename").and_then(Value::as_str).unwrap_or_default();
+                let holds = types.iter().any(|t| {
+                    t == typename
+                        || state.interface_to_object_types.get(t).is_some_and(|objects| objects.contains(typename))
+                });
+                if !holds {
                     return None;
                 }
             }

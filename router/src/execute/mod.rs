@@ -20,7 +20,10 @@ use std::sync::{
 };
 
 use futures::future::{BoxFuture, join_all};
-use hive_router_query_planner::planner::plan_nodes::{PlanNode, QueryPlan};
+use hive_router_query_planner::{
+    planner::plan_nodes::{PlanNode, QueryPlan},
+    state::supergraph_state::SupergraphState,
+};
 use serde_json::{Map, Value};
 
 pub use client::{SubgraphClient, SubgraphFailure};
@@ -41,6 +44,9 @@ pub struct Outcome {
 /// One execution of one plan.
 pub(crate) struct Run<'a> {
     client: &'a SubgraphClient,
+    /// The supergraph's types: which objects implement an interface (entity representations
+    /// of an `@interfaceObject` are projected through the interface's type condition).
+    state: &'a SupergraphState,
     variables: &'a Map<String, Value>,
     forward: &'a Forward,
     data: Mutex<Value>,
@@ -54,11 +60,12 @@ pub(crate) struct Run<'a> {
 /// Runs `plan` with `variables`, forwarding `forward` to each subgraph.
 pub async fn execute(
     client: &SubgraphClient,
+    state: &SupergraphState,
     plan: &QueryPlan,
     variables: &Map<String, Value>,
     forward: &Forward,
 ) -> Outcome {
-    execute_from(client, plan, variables, forward, Value::Object(Map::new()), Vec::new()).await
+    execute_from(client, state, plan, variables, forward, Value::Object(Map::new()), Vec::new()).await
 }
 
 /// Runs `plan` starting from `data` (a subscription event from the primary subgraph): the
@@ -66,6 +73,7 @@ pub async fn execute(
 /// other subgraphs) runs as usual.
 pub async fn execute_from(
     client: &SubgraphClient,
+    state: &SupergraphState,
     plan: &QueryPlan,
     variables: &Map<String, Value>,
     forward: &Forward,
@@ -74,6 +82,7 @@ pub async fn execute_from(
 ) -> Outcome {
     let run = Run {
         client,
+        state,
         variables,
         forward,
         data: Mutex::new(data),

@@ -44,7 +44,13 @@ pub async fn spawn_fixture(sdl: &str, data: Value) -> anyhow::Result<String> {
         "/graphql",
         post(move |Json(body): Json<Value>| {
             let fixture = fixture.clone();
-            async move { Json(fixture.execute(&body)) }
+            async move {
+                let answer = fixture.execute(&body);
+                if std::env::var_os("FIXTURE_LOG").is_some() {
+                    eprintln!("fixture <- {body}\nfixture -> {answer}");
+                }
+                Json(answer)
+            }
         }),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -211,10 +217,13 @@ impl Walk<'_> {
             match entity {
                 Some(Value::Object(mut entity)) => {
                     entity.remove("__requires");
-                    for (k, v) in rep.as_object().into_iter().flatten() {
+                    // An interface's entity names its concrete type; the representation's
+                    // `__typename` is only the type it was asked as.
+                    let concrete = entity.get("__typename").and_then(Value::as_str).unwrap_or(typename).to_owned();
+                    for (k, v) in rep.as_object().into_iter().flatten().filter(|(k, _)| *k != "__typename") {
                         entity.insert(k.clone(), v.clone());
                     }
-                    self.object(&Value::Object(entity), typename, &field.selection_set)
+                    self.object(&Value::Object(entity), &concrete, &field.selection_set)
                 }
                 _ => Value::Null,
             }

@@ -105,7 +105,7 @@ impl Walk<'_> {
                                 None => Json::Null,
                             }
                         }
-                        "__typename" => continue,
+                        // `__typename` and the other root fields are not introspection's.
                         _ => continue,
                     };
                     out.insert(key, value);

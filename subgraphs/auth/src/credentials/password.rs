@@ -36,6 +36,8 @@ pub struct Attempt<'a> {
 pub struct Checked {
     pub account: Account,
     pub budget: String,
+    /// The attempt came from a device that signed in to this account before.
+    pub known_device: bool,
 }
 
 /// The account whose password this is, or the one answer every failure gets. Counts the failure
@@ -46,7 +48,7 @@ pub async fn check(state: &State, client: &ClientInfo, attempt: Attempt<'_>) -> 
     let policy = state.policy();
     let now = store::now();
     let account = store::accounts::by_identifier(db, attempt.identifier).await?;
-    let budget = budget_key(state, account.as_ref(), attempt, now).await?;
+    let (budget, known_device) = budget_key(state, account.as_ref(), attempt, now).await?;
     let (count, locks, locked_until) = throttle::reserve_attempt(db, &budget, now).await?;
     if let Some(until) = locked_until.filter(|u| *u > now) {
         return Err(error::locked(Some(until - now)));
@@ -71,7 +73,7 @@ pub async fn check(state: &State, client: &ClientInfo, attempt: Attempt<'_>) -> 
     if verdict == Verdict::RightButRehash {
         upgrade_hash(state, account.id, stored.unwrap_or_default(), password);
     }
-    Ok(Checked { account, budget })
+    Ok(Checked { account, budget, known_device })
 }
 
 /// [`check`] for a signed-in caller re-entering their password: the budget is cleared at once.
@@ -88,21 +90,22 @@ pub async fn confirm(state: &State, client: &ClientInfo, account: &Account, pass
 }
 
 /// Which failure count this attempt spends: the device's own when it presents a live device
-/// token of this very account, else the account's, else (no account) the identifier's.
+/// token of this very account (then true), else the account's, else (no account) the
+/// identifier's.
 async fn budget_key(
     state: &State,
     account: Option<&Account>,
     attempt: Attempt<'_>,
     now: i64,
-) -> Result<String, ApiError> {
-    let Some(account) = account else { return Ok(format!("identifier:{}", attempt.identifier)) };
+) -> Result<(String, bool), ApiError> {
+    let Some(account) = account else { return Ok((format!("identifier:{}", attempt.identifier), false)) };
     if let Some(token) = attempt.device.map(str::trim).filter(|t| !t.is_empty() && t.len() <= 128) {
         let hash = secret::token_hash(token);
         if store::devices::owner(&state.rt.db, &hash, now).await? == Some(account.id) {
-            return Ok(throttle::device_key(&hash));
+            return Ok((throttle::device_key(&hash), true));
         }
     }
-    Ok(throttle::account_key(account.id))
+    Ok((throttle::account_key(account.id), false))
 }
 
 pub fn lock_seconds(policy: &tessera_kit::config::IdentityConfig, locks: i64) -> i64 {

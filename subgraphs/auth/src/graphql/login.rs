@@ -88,7 +88,6 @@ impl LoginMutation {
         let checked = password::check(state, client, attempt).await?;
         let account = checked.account;
         admissible(state, &account)?;
-        let known_device = checked.budget.starts_with("device:");
         if account.mfa_enabled {
             let challenge = secret::token();
             let expires = store::now() + state.policy().mfa_challenge_seconds;
@@ -97,7 +96,7 @@ impl LoginMutation {
             audit::record_alone(&state.rt.db, Some(account.id), SecurityEventKind::MfaChallenged, client, "").await?;
             return Ok(LoginPayload { mfa_required: true, mfa_challenge: Some(challenge), ..LoginPayload::default() });
         }
-        let how = SignIn { amr: "pwd", clear: Some(&checked.budget), new_device: !known_device };
+        let how = SignIn { amr: "pwd", clear: Some(&checked.budget), new_device: !checked.known_device };
         let (tokens, device_token) = sign_in(state, &account, client, how).await?;
         Ok(LoginPayload::signed_in(account, tokens, device_token))
     }

@@ -8,6 +8,7 @@ mod bus;
 mod delivery;
 mod identity;
 mod router;
+mod secret_url;
 
 use std::{net::SocketAddr, path::PathBuf};
 
@@ -15,8 +16,8 @@ use figment::{
     Figment,
     providers::{Env, Format, Yaml},
 };
-use secrecy::{ExposeSecret, SecretString};
-use serde::{Deserialize, Deserializer};
+use secrecy::SecretString;
+use serde::Deserialize;
 
 pub use bus::BusConfig;
 pub use delivery::{DeliveryConfig, SmsConfig};
@@ -24,6 +25,7 @@ pub use identity::IdentityConfig;
 pub use router::{
     AuthorizationMode, BucketConfig, CorsConfig, LimitsConfig, RateLimitConfig, RouterConfig, TlsConfig, TrafficConfig,
 };
+pub use secret_url::SecretUrl;
 
 /// The five subgraphs, in start order. Auth comes first: everyone verifies tokens against its JWKS.
 pub const SUBGRAPHS: [&str; 5] = ["auth", "users", "products", "orders", "notifications"];
@@ -178,38 +180,6 @@ impl SubgraphConfig {
 impl Default for SubgraphConfig {
     fn default() -> Self {
         Self { listen: SocketAddr::from(([127, 0, 0, 1], 0)), database_url: None, pool_size: 8 }
-    }
-}
-
-/// A URL that may hold a password. It is checked at load time, and never printed.
-#[derive(Clone)]
-pub struct SecretUrl(SecretString);
-
-impl SecretUrl {
-    pub fn parse(raw: &str) -> Result<Self, url::ParseError> {
-        url::Url::parse(raw)?;
-        Ok(Self(SecretString::from(raw.to_owned())))
-    }
-
-    pub fn expose(&self) -> &str {
-        self.0.expose_secret()
-    }
-
-    pub fn scheme(&self) -> String {
-        url::Url::parse(self.expose()).map(|u| u.scheme().to_owned()).unwrap_or_default()
-    }
-}
-
-impl std::fmt::Debug for SecretUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SecretUrl({}://[redacted])", self.scheme())
-    }
-}
-
-impl<'de> Deserialize<'de> for SecretUrl {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(d)?;
-        Self::parse(&raw).map_err(|e| serde::de::Error::custom(format!("not a valid URL ({e})")))
     }
 }
 

@@ -5,8 +5,13 @@
 
 use std::path::{Path, PathBuf};
 
+use serde_json::{Value, json};
 use tessera_router::compose::{SubgraphSdl, compose};
-use tessera_testkit::{fixture::spawn_fixture, graphql};
+use tessera_testkit::{
+    fixture::spawn_fixture,
+    graphql_with,
+    incremental::{DEFER_20220824, INCREMENTAL_V02, applied, deferred},
+};
 
 fn sorted(dir: &Path, ext: &str) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -48,6 +53,19 @@ async fn start(scenario: &Path) -> (String, tempfile::TempDir) {
     (format!("http://{addr}/graphql"), dir)
 }
 
+/// A deferred query, asked in both incremental formats: whatever the payloads, applying them
+/// must end with the data the query answers undeferred. The snapshot holds all three.
+async fn deferred_both_ways(url: &str, query: &str, variables: Value, whole: Value) -> Value {
+    let mut out = json!({ "whole": whole });
+    for (name, accept) in [("deferSpec=20220824", DEFER_20220824), ("incrementalSpec=v0.2", INCREMENTAL_V02)] {
+        let (content_type, payloads) = deferred(url, query, variables.clone(), accept).await;
+        let result = applied(&payloads);
+        assert_eq!(result["data"], whole["data"], "{name} ends with the undeferred data\n{payloads:#?}");
+        out[name] = json!({ "contentType": content_type, "payloads": payloads });
+    }
+    out
+}
+
 #[tokio::test]
 async fn every_federation_scenario_answers_as_the_spec_says() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/federation");
@@ -64,7 +82,12 @@ async fn every_federation_scenario_answers_as_the_spec_says() {
         let name = stem(scenario);
         for query in sorted(&scenario.join("queries"), "graphql") {
             let text = std::fs::read_to_string(&query).expect("reads the query");
-            let (_, body) = graphql(&url, &text, None).await;
+            let variables = std::fs::read_to_string(query.with_extension("json"))
+                .map(|v| serde_json::from_str(&v).expect("the variables are JSON"))
+                .unwrap_or(json!({}));
+            let (_, whole) = graphql_with(&url, &text, variables.clone(), None).await;
+            let body =
+                if text.contains("@defer") { deferred_both_ways(&url, &text, variables, whole).await } else { whole };
             insta::with_settings!({ snapshot_path => format!("federation/{name}/snapshots"), prepend_module_to_snapshot => false, input_file => &query }, {
                 insta::assert_json_snapshot!(stem(&query), body);
             });

@@ -63,6 +63,14 @@ pub enum RouterError {
         directives: usize,
         limit: usize,
     },
+    /// A deferred fragment's place in the response was gone by the time its execution came
+    /// back (the data changed between the executions).
+    DeferredFragmentLost,
+    /// `@defer` directives in one document, each of which costs an execution.
+    MaxDefers {
+        defers: usize,
+        limit: usize,
+    },
     /// What the operation would expand to once its fragments are inlined.
     MaxSelections {
         limit: usize,
@@ -147,6 +155,8 @@ impl RouterError {
             Self::MaxAliases { .. } => "MAX_ALIASES_EXCEEDED",
             Self::MaxRootFields { .. } => "MAX_ROOT_FIELDS_EXCEEDED",
             Self::MaxDirectives { .. } => "MAX_DIRECTIVES_EXCEEDED",
+            Self::MaxDefers { .. } => "MAX_DEFERS_EXCEEDED",
+            Self::DeferredFragmentLost => "DEFERRED_FRAGMENT_LOST",
             Self::MaxSelections { .. } => "MAX_SELECTIONS_EXCEEDED",
             Self::MaxFieldPairs { .. } => "MAX_FIELD_PAIRS_EXCEEDED",
             Self::MaxResponseSize { .. } => "MAX_RESPONSE_SIZE_EXCEEDED",
@@ -175,6 +185,7 @@ impl RouterError {
             | Self::MaxAliases { .. }
             | Self::MaxRootFields { .. }
             | Self::MaxDirectives { .. }
+            | Self::MaxDefers { .. }
             | Self::MaxSelections { .. }
             | Self::MaxFieldPairs { .. }
             | Self::SubscriptionNeedsTransport => StatusCode::BAD_REQUEST,
@@ -238,6 +249,13 @@ impl RouterError {
             Self::MaxDirectives { directives, limit } => {
                 format!("The operation uses {directives} directives; the limit is {limit}.")
             }
+            Self::DeferredFragmentLost => "This deferred fragment's data changed while it was fetched, so it could \
+                                            not be delivered. Run the operation again."
+                .into(),
+            Self::MaxDefers { defers, limit } => format!(
+                "The operation defers {defers} fragments; the limit is {limit}. Each deferred fragment is \
+                 executed on its own, so defer fewer, larger fragments."
+            ),
             Self::MaxSelections { limit } => format!(
                 "With its fragments spread out, the operation would select more than {limit} fields. Select fewer \
                  fields, or spread each fragment fewer times."
@@ -281,7 +299,7 @@ impl RouterError {
     pub fn graphql(&self) -> Value {
         let mut error = json!({ "message": self.message(), "extensions": { "code": self.code() } });
         match self {
-            Self::ValidationFailed { locations, .. } => {
+            Self::ValidationFailed { locations, .. } if !locations.is_empty() => {
                 error["locations"] =
                     locations.iter().map(|(line, column)| json!({ "line": line, "column": column })).collect();
             }

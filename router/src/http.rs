@@ -152,6 +152,12 @@ async fn run_counted(
         let events = crate::subscription::spawn(state.clone(), context, op);
         return (crate::multipart::respond(events), kind, "ok");
     }
+    if op.kind == OperationKind::Query
+        && let Some(format) = crate::defer::Format::accepted(headers)
+        && !op.prepared.defers.active(&op.variables).is_empty()
+    {
+        return deferred(state, op, context.forward, format).await;
+    }
     let body = respond(state, op, &context.forward).await;
     let outcome = if body.get("errors").is_some() { "error" } else { "ok" };
     let mut response = (StatusCode::OK, Json(body)).into_response();
@@ -159,6 +165,23 @@ async fn run_counted(
         response.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static(GRAPHQL_RESPONSE_JSON));
     }
     (response, kind, outcome)
+}
+
+/// A query with deferred fragments, to a client that reads multipart: the payloads stream as
+/// they complete. A planning failure is answered whole, as for any query.
+async fn deferred(
+    state: &Arc<RouterState>,
+    op: crate::pipeline::Authorized,
+    forward: crate::execute::Forward,
+    format: crate::defer::Format,
+) -> Counted {
+    let ready = match crate::pipeline::ready(state, op).await {
+        Ok(ready) => ready,
+        Err(body) => return ((StatusCode::OK, Json(body)).into_response(), "query", "error"),
+    };
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    tokio::spawn(crate::defer::deliver(state.clone(), ready, forward, format, tx));
+    (crate::multipart::payloads(format.content_type(), rx), "query", "ok")
 }
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json; charset=utf-8";

@@ -11,6 +11,7 @@ mod cache_key;
 pub mod compose;
 mod context;
 mod csrf;
+pub mod defer;
 pub mod error;
 pub mod execute;
 mod graphiql;

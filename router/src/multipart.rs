@@ -17,6 +17,7 @@ use axum::{
     http::{HeaderMap, header},
     response::{IntoResponse, Response},
 };
+use futures::StreamExt;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
@@ -46,6 +47,21 @@ fn event_part(event: Event) -> Option<Bytes> {
         Event::Error(errors) => Some(part(&json!({ "payload": null, "errors": errors }))),
         Event::Complete => None,
     }
+}
+
+/// A deferred query's payloads (`crate::defer`) as one multipart response: no heartbeat (the
+/// incremental clients would read an empty part as a payload), closed after the last.
+pub(crate) fn payloads(content_type: &'static str, payloads: mpsc::Receiver<Value>) -> Response {
+    let opening = futures::stream::once(async { Bytes::from_static(OPENING) });
+    let parts = tokio_stream_of(payloads).map(|payload| part(&payload));
+    let closing = futures::stream::once(async { Bytes::from_static(CLOSING) });
+    let stream = opening.chain(parts).chain(closing).map(Ok::<_, std::convert::Infallible>);
+    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "no-cache")], Body::from_stream(stream))
+        .into_response()
+}
+
+fn tokio_stream_of<T: Send + 'static>(mut rx: mpsc::Receiver<T>) -> impl futures::Stream<Item = T> {
+    futures::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }
 
 pub(crate) fn respond(events: mpsc::Receiver<Event>) -> Response {

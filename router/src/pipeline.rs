@@ -28,7 +28,7 @@ use crate::{
     context::RequestContext,
     error::{Refusal, RouterError},
     execute::{Forward, execute, execute_from},
-    project::Projector,
+    project::{Projector, Trace},
     supergraph::{Prepared, Supergraph, operation_key},
 };
 
@@ -127,24 +127,26 @@ pub async fn plan(
     })?
 }
 
-/// Runs a query or mutation to its response body (`data` and `errors`).
-pub async fn respond(state: &RouterState, op: Authorized, forward: &Forward) -> Value {
-    let Authorized { supergraph, prepared, root, mut to_plan, mut errors, variables, plan_key, anonymous, kind } = op;
-    let variables = &variables;
-    // Anonymous queries may be answered from the cache, keyed by the client's operation
-    // (normalized) and variables.
-    let cache_key = (anonymous && kind == OperationKind::Query).then(|| {
-        let variables = Value::Object(variables.clone()).to_string();
-        Digest::of(&[b"response", prepared.plan_key.bytes(), variables.as_bytes()])
-    });
-    if let Some(key) = &cache_key
-        && let Some(body) = state.response_cache.get(key).await
-    {
-        return body;
-    }
+/// A query or mutation ready to execute: planned, with its introspection fields answered.
+pub(crate) struct Ready {
+    pub supergraph: Arc<Supergraph>,
+    pub prepared: Arc<Prepared>,
+    pub root: String,
+    /// None when nothing is fetched (only `__typename` and introspection).
+    pub plan: Option<Arc<QueryPlan>>,
+    /// The introspection fields' data, keyed by response key.
+    pub introspected: Map<String, Value>,
+    /// Errors so far (refused fields, introspection).
+    pub errors: Vec<Value>,
+    pub variables: Map<String, Value>,
+}
+
+/// Answers introspection and plans the rest; a planning failure is the whole response.
+pub(crate) async fn ready(state: &RouterState, op: Authorized) -> Result<Ready, Value> {
+    let Authorized { supergraph, prepared, root, mut to_plan, mut errors, variables, plan_key, .. } = op;
     // `__schema` and `__type` are the router's to answer; only the rest goes to subgraphs.
     let introspected =
-        split_introspection(&mut to_plan, &supergraph, &prepared.operation, variables, &mut errors).await;
+        split_introspection(&mut to_plan, &supergraph, &prepared.operation, &variables, &mut errors).await;
     // Splitting off introspection changed the operation: its prepared key no longer applies.
     let plan_key = plan_key.filter(|_| introspected.is_empty());
     let nothing_to_fetch = to_plan
@@ -152,29 +154,64 @@ pub async fn respond(state: &RouterState, op: Authorized, forward: &Forward) -> 
         .items
         .iter()
         .all(|item| matches!(item, SelectionItem::Field(f) if f.name == "__typename"));
-    let mut max_age = None;
-    let merged = if nothing_to_fetch {
-        Value::Object(Map::new())
+    let plan = if nothing_to_fetch {
+        None
     } else {
-        let plan = match plan(state, &supergraph, &to_plan, plan_key).await {
-            Ok(plan) => plan,
-            Err(error) => return json!({ "errors": [error.graphql()] }),
-        };
-        let outcome = execute(&state.client, supergraph.state(), &plan, variables, forward).await;
-        errors.extend(outcome.errors);
-        max_age = outcome.max_age;
-        outcome.data
+        Some(
+            plan(state, &supergraph, &to_plan, plan_key)
+                .await
+                .map_err(|error| json!({ "errors": [error.graphql()] }))?,
+        )
     };
-    let data = shape(&supergraph, &root, &prepared.operation, variables, &merged, &mut errors);
-    let data = match data {
-        Value::Object(mut map) => {
-            map.extend(introspected);
-            Value::Object(map)
-        }
-        other => other,
+    Ok(Ready { supergraph, prepared, root, plan, introspected, errors, variables })
+}
+
+/// Executes a ready operation's plan with `variables` (the operation's, or a deferred
+/// execution's): the merged data and the errors, the ready operation's included.
+pub(crate) async fn run(
+    state: &RouterState,
+    ready: &Ready,
+    variables: &Map<String, Value>,
+    forward: &Forward,
+) -> crate::execute::Outcome {
+    let mut errors = ready.errors.clone();
+    let Some(plan) = &ready.plan else {
+        return crate::execute::Outcome { data: Value::Object(Map::new()), errors, max_age: None };
     };
+    let mut outcome = execute(&state.client, ready.supergraph.state(), plan, variables, forward).await;
+    errors.append(&mut outcome.errors);
+    outcome.errors = errors;
+    outcome
+}
+
+/// Shapes an execution's merged data after the client's operation, with the introspection
+/// answers added.
+pub(crate) fn shaped(ready: &Ready, variables: &Map<String, Value>, merged: &Value, errors: &mut Vec<Value>) -> Value {
+    shaped_traced(ready, variables, merged, errors, Trace::default()).0
+}
+
+/// Runs a query or mutation to its response body (`data` and `errors`).
+pub async fn respond(state: &RouterState, op: Authorized, forward: &Forward) -> Value {
+    // Anonymous queries may be answered from the cache, keyed by the client's operation
+    // (normalized) and variables.
+    let cache_key = (op.anonymous && op.kind == OperationKind::Query).then(|| {
+        let variables = Value::Object(op.variables.clone()).to_string();
+        Digest::of(&[b"response", op.prepared.plan_key.bytes(), variables.as_bytes()])
+    });
+    if let Some(key) = &cache_key
+        && let Some(body) = state.response_cache.get(key).await
+    {
+        return body;
+    }
+    let ready = match ready(state, op).await {
+        Ok(ready) => ready,
+        Err(body) => return body,
+    };
+    let outcome = run(state, &ready, &ready.variables, forward).await;
+    let mut errors = outcome.errors;
+    let data = shaped(&ready, &ready.variables, &outcome.data, &mut errors);
     let response = body(data, errors);
-    if let (Some(key), Some(age)) = (&cache_key, max_age)
+    if let (Some(key), Some(age)) = (&cache_key, outcome.max_age)
         && response.get("errors").is_none()
     {
         state.response_cache.put(key, &response, age).await;
@@ -205,6 +242,26 @@ pub async fn respond_to_event(
     body(data, errors)
 }
 
+/// Like [`shaped`], tracing deferred fragments on the way (`crate::defer`).
+pub(crate) fn shaped_traced(
+    ready: &Ready,
+    variables: &Map<String, Value>,
+    merged: &Value,
+    errors: &mut Vec<Value>,
+    trace: Trace,
+) -> (Value, Trace) {
+    let mut projector = Projector::new(ready.supergraph.state(), ready.supergraph.api_enums(), variables, errors);
+    let (data, trace) = projector.traced(trace, &ready.root, &ready.prepared.operation.selection_set, merged);
+    let data = match data {
+        Value::Object(mut map) => {
+            map.extend(ready.introspected.clone());
+            Value::Object(map)
+        }
+        other => other,
+    };
+    (data, trace)
+}
+
 fn shape(
     supergraph: &Supergraph,
     root: &str,
@@ -221,7 +278,7 @@ fn shape(
     )
 }
 
-fn body(data: Value, errors: Vec<Value>) -> Value {
+pub(crate) fn body(data: Value, errors: Vec<Value>) -> Value {
     let mut response = json!({ "data": data });
     if !errors.is_empty() {
         response["errors"] = Value::Array(errors);

@@ -39,6 +39,20 @@ pub struct Projector<'a> {
     enums: &'a ApiEnums,
     variables: &'a Map<String, Value>,
     errors: &'a mut Vec<Value>,
+    trace: Trace,
+}
+
+/// What a projection noticed of deferred fragments (`crate::defer`) on its way: where the
+/// fragments it watches for sit in the response, and the data of the one it captures.
+#[derive(Debug, Default)]
+pub struct Trace {
+    /// The `@include` variables of the fragments to find, and where each was found.
+    pub watch: Vec<String>,
+    pub found: Vec<(String, Vec<Value>)>,
+    /// The variable of the fragment to capture, and for each place it applies: its path, its
+    /// data (null when a non-null field in it was null) and the errors under that path.
+    pub capture: Option<String>,
+    pub captured: Vec<(Vec<Value>, Value, Vec<Value>)>,
 }
 
 impl<'a> Projector<'a> {
@@ -48,7 +62,14 @@ impl<'a> Projector<'a> {
         variables: &'a Map<String, Value>,
         errors: &'a mut Vec<Value>,
     ) -> Self {
-        Self { state, enums, variables, errors }
+        Self { state, enums, variables, errors, trace: Trace::default() }
+    }
+
+    /// Projects while tracing deferred fragments (see [`Trace`]); the trace comes back filled.
+    pub fn traced(&mut self, trace: Trace, root_type: &str, selections: &SelectionSet, data: &Value) -> (Value, Trace) {
+        self.trace = trace;
+        let value = self.project(root_type, selections, data);
+        (value, std::mem::take(&mut self.trace))
     }
 
     /// The `data` of the response: an object, or null when a non-null root field is null.
@@ -119,9 +140,13 @@ impl<'a> Projector<'a> {
                     }
                 }
                 SelectionItem::InlineFragment(fragment) => {
-                    if self.included(fragment.skip_if.as_ref(), fragment.include_if.as_ref())
-                        && self.applies(&fragment.type_condition, &runtime)
-                    {
+                    if !self.applies(&fragment.type_condition, &runtime) {
+                        continue;
+                    }
+                    if let Some(var) = &fragment.include_if {
+                        self.trace_fragment(var, type_name, &fragment.selections, value, path);
+                    }
+                    if self.included(fragment.skip_if.as_ref(), fragment.include_if.as_ref()) {
                         self.selections_into(type_name, &fragment.selections, value, path, out)?;
                     }
                 }
@@ -129,6 +154,34 @@ impl<'a> Projector<'a> {
             }
         }
         Ok(())
+    }
+
+    fn trace_fragment(
+        &mut self,
+        var: &String,
+        type_name: &str,
+        selections: &SelectionSet,
+        value: &Map<String, Value>,
+        path: &mut Vec<Value>,
+    ) {
+        if self.trace.watch.contains(var) && !self.trace.found.iter().any(|(v, p)| v == var && p == path) {
+            self.trace.found.push((var.clone(), path.clone()));
+        }
+        if self.trace.capture.as_ref() != Some(var) {
+            return;
+        }
+        // The fragment's own errors: those the subgraphs reported under its path, then the
+        // ones projecting it adds. The whole operation's errors are kept aside meanwhile.
+        let under = |e: &Value| e.get("path").and_then(Value::as_array).is_some_and(|p| p.starts_with(path));
+        let own: Vec<Value> = self.errors.iter().filter(|e| under(e)).cloned().collect();
+        let kept = std::mem::replace(&mut *self.errors, own);
+        let mut out = Map::new();
+        let data = match self.selections_into(type_name, selections, value, path, &mut out) {
+            Ok(()) => Value::Object(out),
+            Err(Bubble) => Value::Null,
+        };
+        let errors = std::mem::replace(&mut *self.errors, kept);
+        self.trace.captured.push((path.clone(), data, errors));
     }
 
     /// The declared type of `field`, looked up on the runtime type, then on the static type.

@@ -34,6 +34,9 @@ pub struct Supergraph {
     /// Answers `__schema`/`__type`; None when introspection is turned off.
     pub introspection: Option<crate::introspection::Introspection>,
     validation: ValidationPlan,
+    /// The API schema plus the directives the router itself handles (`@defer`), which
+    /// documents are validated against.
+    validation_schema: graphql_tools::static_graphql::schema::Document,
     plans: Mutex<Cache<Arc<QueryPlan>>>,
     /// Parsed, validated and normalized documents by (query text, operation name): a repeated
     /// operation skips parsing and validation, which cost more than the rest of the pipeline.
@@ -49,6 +52,8 @@ pub struct Supergraph {
 pub struct Prepared {
     pub operation: OperationDefinition,
     pub kind: OperationKind,
+    /// The operation's `@defer`s, rewritten into variables (`crate::defer`); empty for most.
+    pub defers: crate::defer::Defers,
     /// The plan-cache key of `operation` as it stands (before authorization prunes anything).
     /// It also identifies the client's operation in the response cache.
     pub plan_key: Digest,
@@ -72,7 +77,9 @@ impl Supergraph {
         };
         let input_defaults = crate::variables::InputDefaults::of(&doc);
         let api_enums = crate::project::ApiEnums::of(&planner.consumer_schema.document);
+        let validation_schema = crate::defer::with_directive(&planner.consumer_schema.document);
         Ok(Self {
+            validation_schema,
             input_defaults,
             api_enums,
             sdl: sdl.to_owned(),
@@ -136,26 +143,24 @@ impl Supergraph {
         operation_name: Option<&str>,
         limits: &Limits,
     ) -> Result<Prepared, Refusal> {
-        let doc = graphql_tools::parser::parse_query_with_token_limit::<String>(query, limits.max_tokens)
+        let mut doc = graphql_tools::parser::parse_query_with_token_limit::<String>(query, limits.max_tokens)
             .map(|d| d.into_static())
             .map_err(|e| crate::limits::parse_error(&e.to_string()))?;
         // Before validation and normalization, which both follow fragment spreads.
         crate::limits::document::check(&doc, limits)?;
-        let errors = graphql_tools::validation::validate::validate(
-            &self.planner.consumer_schema.document,
-            &doc,
-            &self.validation,
-        );
+        let errors = graphql_tools::validation::validate::validate(&self.validation_schema, &doc, &self.validation);
         if !errors.is_empty() {
             return Err(Refusal(errors.iter().map(validation_error).collect()));
         }
+        let sites = crate::defer::rewrite(&mut doc, limits.max_defers)?;
         let normalized = normalize_operation(self.state(), &doc, operation_name)
             .map_err(|e| RouterError::ValidationFailed { message: e.to_string(), locations: Vec::new() })?;
         let operation = normalized.operation;
         crate::limits::check(&operation, limits).map_err(Refusal)?;
         let kind = operation.operation_kind.clone().unwrap_or(OperationKind::Query);
         let plan_key = operation_key(&operation);
-        Ok(Prepared { operation, kind, plan_key })
+        let defers = crate::defer::Defers::new(sites, &operation);
+        Ok(Prepared { operation, kind, plan_key, defers })
     }
 
     /// Plans a normalized operation, through the cache (hits and misses are counted).

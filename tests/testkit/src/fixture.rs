@@ -6,8 +6,8 @@
 //! found by the fields of one of its `@key`s; the representation's own fields (the router sends
 //! `@requires` and `@external` values there) are laid over it; an entity's `__requires` names
 //! the values the representation must carry, so a router that sends wrong ones gets null.
-//! Objects of abstract types name their concrete type with `__typename`. Root-field arguments
-//! are not looked at.
+//! Objects of abstract types name their concrete type with `__typename`. `@skip`/`@include` are
+//! evaluated as a subgraph would; root-field arguments are not looked at.
 
 use std::{collections::HashMap, net::SocketAddr};
 
@@ -170,8 +170,9 @@ impl Fixture {
         };
         let walk = Walk { fixture: self, variables, fragments };
         let mut data = Map::new();
-        for item in &selections.items {
-            let Selection::Field(f) = item else { continue };
+        let mut root_fields = Vec::new();
+        walk.root_fields(selections, &mut root_fields);
+        for f in root_fields {
             let key = f.alias.clone().unwrap_or_else(|| f.name.clone());
             let value = match f.name.as_str() {
                 "_service" => walk.object(&json!({ "sdl": self.sdl }), "_Service", &f.selection_set),
@@ -195,7 +196,37 @@ struct Walk<'a> {
     fragments: HashMap<&'a str, &'a query::FragmentDefinition<'static, Text>>,
 }
 
-impl Walk<'_> {
+impl<'a> Walk<'a> {
+    /// The root fields, through the fragments a router may wrap them in (`... on Query
+    /// @include(if: $x) { ... }`), as a subgraph's executor collects them.
+    fn root_fields(&self, selections: &'a SelectionSet<'static, Text>, out: &mut Vec<&'a query::Field<'static, Text>>) {
+        for item in &selections.items {
+            match item {
+                Selection::Field(f) if self.included(&f.directives) => out.push(f),
+                Selection::InlineFragment(i) if self.included(&i.directives) => self.root_fields(&i.selection_set, out),
+                Selection::FragmentSpread(s) if self.included(&s.directives) => {
+                    if let Some(fragment) = self.fragments.get(s.fragment_name.as_str()) {
+                        self.root_fields(&fragment.selection_set, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// `@skip`/`@include`, as a subgraph evaluates them.
+    fn included(&self, directives: &[query::Directive<'static, Text>]) -> bool {
+        let condition = |name: &str| {
+            let directive = directives.iter().find(|d| d.name == name)?;
+            match directive.arguments.iter().find(|(k, _)| k == "if").map(|(_, v)| v) {
+                Some(query::Value::Boolean(b)) => Some(*b),
+                Some(query::Value::Variable(v)) => self.variables.get(v).and_then(Value::as_bool),
+                _ => None,
+            }
+        };
+        condition("skip") != Some(true) && condition("include") != Some(false)
+    }
+
     fn entities(&self, field: &query::Field<'static, Text>) -> Value {
         let representations = match field.arguments.iter().find(|(k, _)| k == "representations") {
             Some((_, query::Value::Variable(v))) => self.variables.get(v).cloned().unwrap_or(Value::Null),
@@ -250,6 +281,14 @@ impl Walk<'_> {
 
     fn fields(&self, value: &Value, ty: &str, selections: &SelectionSet<'static, Text>, out: &mut Map<String, Value>) {
         for item in &selections.items {
+            let directives = match item {
+                Selection::Field(f) => &f.directives,
+                Selection::InlineFragment(i) => &i.directives,
+                Selection::FragmentSpread(s) => &s.directives,
+            };
+            if !self.included(directives) {
+                continue;
+            }
             match item {
                 Selection::Field(f) => {
                     let key = f.alias.clone().unwrap_or_else(|| f.name.clone());
@@ -259,7 +298,14 @@ impl Walk<'_> {
                     }
                     let field_ty = self.fixture.types.fields.get(ty).and_then(|t| t.get(&f.name)).cloned();
                     let raw = value.get(&f.name).cloned().unwrap_or(Value::Null);
-                    out.insert(key, self.value(&raw, field_ty.as_deref().unwrap_or_default(), &f.selection_set));
+                    let answer = self.value(&raw, field_ty.as_deref().unwrap_or_default(), &f.selection_set);
+                    // A field selected twice (in and out of a fragment) answers both selections.
+                    match out.get_mut(&key) {
+                        Some(existing) => merge(existing, answer),
+                        None => {
+                            out.insert(key, answer);
+                        }
+                    }
                 }
                 Selection::InlineFragment(i) => {
                     let applies = match &i.type_condition {
@@ -284,5 +330,24 @@ impl Walk<'_> {
 
     fn is_a(&self, ty: &str, condition: &str) -> bool {
         ty == condition || self.fixture.types.supertypes.get(ty).is_some_and(|s| s.iter().any(|t| t == condition))
+    }
+}
+
+fn merge(into: &mut Value, more: Value) {
+    match (into, more) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, v) in b {
+                match a.get_mut(&k) {
+                    Some(existing) => merge(existing, v),
+                    None => {
+                        a.insert(k, v);
+                    }
+                }
+            }
+        }
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
+            a.iter_mut().zip(b).for_each(|(x, y)| merge(x, y));
+        }
+        (into, more) => *into = more,
     }
 }

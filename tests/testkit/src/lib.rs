@@ -8,6 +8,7 @@
 pub mod client;
 pub mod db;
 pub mod fixture;
+pub mod incremental;
 pub mod redis_server;
 pub mod smtp;
 pub mod stack;

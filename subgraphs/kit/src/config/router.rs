@@ -161,6 +161,9 @@ pub struct LimitsConfig {
     pub max_header_bytes: usize,
     /// Most bytes the subgraphs' answers to one client request may add up to.
     pub max_response_bytes: usize,
+    /// Most `@defer` directives in one document. Each deferred fragment is executed as a plan
+    /// of its own, so this bounds what one request can multiply its subgraph calls by.
+    pub max_defers: usize,
 }
 
 impl Default for LimitsConfig {
@@ -175,6 +178,7 @@ impl Default for LimitsConfig {
             max_field_pairs: 100_000,
             max_header_bytes: 32 * 1024,
             max_response_bytes: 32 * 1024 * 1024,
+            max_defers: 8,
         }
     }
 }

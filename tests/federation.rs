@@ -6,40 +6,16 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
-use tessera_router::compose::{SubgraphSdl, compose};
 use tessera_testkit::{
-    fixture::spawn_fixture,
     graphql_with,
     incremental::{DEFER_20220824, INCREMENTAL_V02, applied, deferred},
+    scenario::{serve_scenario, sorted, stem},
 };
-
-fn sorted(dir: &Path, ext: &str) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|d| {
-            d.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == ext)).collect()
-        })
-        .unwrap_or_default();
-    out.sort();
-    out
-}
-
-fn stem(path: &Path) -> String {
-    path.file_stem().and_then(|s| s.to_str()).expect("a file name").to_owned()
-}
 
 /// Starts the scenario's subgraphs and a router over their composition; returns its endpoint and
 /// the directory holding the supergraph file (removed when dropped).
 async fn start(scenario: &Path) -> (String, tempfile::TempDir) {
-    let mut sdls = Vec::new();
-    for file in sorted(&scenario.join("subgraphs"), "graphql") {
-        let name = stem(&file);
-        let sdl = std::fs::read_to_string(&file).expect("reads the SDL");
-        let data = std::fs::read_to_string(scenario.join("data").join(format!("{name}.json"))).unwrap_or("{}".into());
-        let data: serde_json::Value = serde_json::from_str(&data).unwrap_or_else(|e| panic!("{name}.json: {e}"));
-        let url = spawn_fixture(&sdl, data).await.expect("the fixture starts");
-        sdls.push(SubgraphSdl { name, url, sdl });
-    }
-    let supergraph = compose(&sdls).unwrap_or_else(|e| panic!("{}: {e}", scenario.display()));
+    let supergraph = serve_scenario(scenario).await.unwrap_or_else(|e| panic!("{e}"));
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("supergraph.graphql");
     std::fs::write(&path, supergraph).expect("writes");

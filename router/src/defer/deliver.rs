@@ -129,7 +129,9 @@ impl Progress<'_> {
     fn deferred(&mut self, format: Format, site: usize, variables: &Map<String, Value>) -> Value {
         let outcome = self.finished.remove(&site).expect("a finished execution");
         let var = self.ready.prepared.defers.sites[site].var.clone();
+        // The operation's own errors (refused fields) went out with the initial payload.
         let mut errors = outcome.errors;
+        errors.drain(..self.ready.errors.len().min(errors.len()));
         let trace = Trace { watch: self.watch.clone(), capture: Some(var), ..Trace::default() };
         let (_, trace) = shaped_traced(self.ready, variables, &outcome.data, &mut errors, trace);
         let items: Vec<Item> = self.announced[&site]

@@ -64,8 +64,11 @@ fn walk(value: &Value, path: &[FlattenNodePathSegment], at: &mut Vec<Step>, foun
     }
 }
 
+/// Whether `value`'s runtime type is one of `types`. An object without `__typename` sits where
+/// only one type can (the planner fetches `__typename` wherever the type is abstract), so a
+/// type condition there is the position's own type (`... on Line` around a deferred field).
 pub fn typename_in(value: &Value, types: &BTreeSet<String>) -> bool {
-    value.get("__typename").and_then(Value::as_str).is_some_and(|t| types.contains(t))
+    value.get("__typename").and_then(Value::as_str).is_none_or(|t| types.contains(t))
 }
 
 /// The value at `steps`, mutably.

@@ -7,7 +7,8 @@
 //! `@requires` and `@external` values there) are laid over it; an entity's `__requires` names
 //! the values the representation must carry, so a router that sends wrong ones gets null.
 //! Objects of abstract types name their concrete type with `__typename`. `@skip`/`@include` are
-//! evaluated as a subgraph would; root-field arguments are not looked at.
+//! evaluated as a subgraph would; root-field arguments are not looked at. A top-level
+//! `__delay_ms` makes every answer wait that long.
 
 use std::{collections::HashMap, net::SocketAddr};
 
@@ -45,6 +46,10 @@ pub async fn spawn_fixture(sdl: &str, data: Value) -> anyhow::Result<String> {
         post(move |Json(body): Json<Value>| {
             let fixture = fixture.clone();
             async move {
+                // `__delay_ms`: a slow subgraph, for what must not wait on it (`@defer`).
+                if let Some(ms) = fixture.data.get("__delay_ms").and_then(Value::as_u64) {
+                    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+                }
                 let answer = fixture.execute(&body);
                 if std::env::var_os("FIXTURE_LOG").is_some() {
                     eprintln!("fixture <- {body}\nfixture -> {answer}");

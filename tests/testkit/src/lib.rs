@@ -10,6 +10,7 @@ pub mod db;
 pub mod fixture;
 pub mod incremental;
 pub mod redis_server;
+pub mod scenario;
 pub mod smtp;
 pub mod stack;
 pub mod tokens;

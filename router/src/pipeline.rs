@@ -14,7 +14,7 @@
 use std::sync::Arc;
 
 use hive_router_query_planner::{
-    ast::{operation::OperationDefinition, selection_item::SelectionItem},
+    ast::{operation::OperationDefinition, selection_item::SelectionItem, selection_set::SelectionSet},
     planner::plan_nodes::QueryPlan,
     state::supergraph_state::OperationKind,
 };
@@ -290,6 +290,36 @@ fn is_introspection(item: &SelectionItem) -> bool {
     matches!(item, SelectionItem::Field(f) if f.name == "__schema" || f.name == "__type")
 }
 
+/// Removes the introspection fields of a root selection set, also from its fragments
+/// (`... @defer { __type(...) }`), and the fragments left empty. Whether it removed any.
+fn strip_introspection(set: &mut SelectionSet) -> bool {
+    let mut removed = false;
+    set.items.retain_mut(|item| match item {
+        _ if is_introspection(item) => {
+            removed = true;
+            false
+        }
+        SelectionItem::InlineFragment(fragment) => {
+            removed |= strip_introspection(&mut fragment.selections);
+            !fragment.selections.items.is_empty()
+        }
+        _ => true,
+    });
+    removed
+}
+
+/// Keeps only the introspection fields of a root selection set, and the fragments holding some.
+fn keep_introspection(set: &mut SelectionSet) {
+    set.items.retain_mut(|item| match item {
+        _ if is_introspection(item) => true,
+        SelectionItem::InlineFragment(fragment) => {
+            keep_introspection(&mut fragment.selections);
+            !fragment.selections.items.is_empty()
+        }
+        _ => false,
+    });
+}
+
 /// Removes introspection root fields from `to_plan` and answers them (or refuses them when
 /// introspection is off). Returns their data, keyed by response key.
 async fn split_introspection(
@@ -299,16 +329,15 @@ async fn split_introspection(
     variables: &Map<String, Value>,
     errors: &mut Vec<Value>,
 ) -> Map<String, Value> {
-    if !to_plan.selection_set.items.iter().any(is_introspection) {
+    if !strip_introspection(&mut to_plan.selection_set) {
         return Map::new();
     }
-    to_plan.selection_set.items.retain(|item| !is_introspection(item));
     let Some(introspection) = &supergraph.introspection else {
         errors.push(RouterError::IntrospectionDisabled.graphql());
         return Map::new();
     };
     let mut only = client_operation.clone();
-    only.selection_set.items.retain(is_introspection);
+    keep_introspection(&mut only.selection_set);
     let (data, intro_errors) = introspection.answer(&only, variables).await;
     errors.extend(intro_errors);
     data

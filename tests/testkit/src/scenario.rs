@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use tessera_router::compose::{SubgraphSdl, compose};
 
-use crate::fixture::spawn_fixture;
+use crate::fixture::{MutationLog, spawn_fixture_logged};
 
 /// The files of `dir` ending in `.ext`, sorted by name.
 pub fn sorted(dir: &Path, ext: &str) -> Vec<PathBuf> {
@@ -26,13 +26,14 @@ pub fn stem(path: &Path) -> String {
 /// Starts the scenario's subgraphs and returns the composed supergraph SDL.
 pub async fn serve_scenario(scenario: &Path) -> anyhow::Result<String> {
     let mut sdls = Vec::new();
+    let log = MutationLog::default();
     for file in sorted(&scenario.join("subgraphs"), "graphql") {
         let name = stem(&file);
         let sdl = std::fs::read_to_string(&file)?;
         let data = std::fs::read_to_string(scenario.join("data").join(format!("{name}.json"))).unwrap_or("{}".into());
         let data: serde_json::Value =
             serde_json::from_str(&data).map_err(|e| anyhow::anyhow!("{}: {name}.json: {e}", scenario.display()))?;
-        let url = spawn_fixture(&sdl, data).await?;
+        let url = spawn_fixture_logged(&sdl, data, log.clone()).await?;
         sdls.push(SubgraphSdl { name, url, sdl });
     }
     compose(&sdls).map_err(|e| anyhow::anyhow!("{}: {e}", scenario.display()))

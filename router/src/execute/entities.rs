@@ -168,6 +168,13 @@ fn collect(data: &Value, alias: &Alias<'_>, state: &SupergraphState) -> Collecte
 fn project(entity: &Value, requires: &SelectionSet, state: &SupergraphState) -> Option<Value> {
     let obj = entity.as_object()?;
     let mut out = Map::new();
+    // An abstract value's representation names its concrete type, as Apollo's planner sends it
+    // (`packaging { __typename weight ... on Box { volume } }`): the subgraph cannot read an
+    // interface value without it.
+    let abstract_value = requires.items.iter().any(|i| matches!(i, SelectionItem::InlineFragment(_)));
+    if abstract_value && let Some(typename) = obj.get("__typename") {
+        out.insert("__typename".into(), typename.clone());
+    }
     for item in &requires.items {
         match item {
             SelectionItem::Field(f) => {

@@ -152,7 +152,9 @@ impl Supergraph {
         if !errors.is_empty() {
             return Err(Refusal(errors.iter().map(validation_error).collect()));
         }
-        let sites = crate::defer::rewrite(&mut doc, limits.max_defers)?;
+        // Most documents have no `@defer`: the text says so without a walk.
+        let sites =
+            if query.contains("defer") { crate::defer::rewrite(&mut doc, limits.max_defers)? } else { Vec::new() };
         let normalized = normalize_operation(self.state(), &doc, operation_name)
             .map_err(|e| RouterError::ValidationFailed { message: e.to_string(), locations: Vec::new() })?;
         let operation = normalized.operation;

@@ -88,7 +88,8 @@ pub struct RouterState {
     limits: limits::Limits,
     max_header_bytes: usize,
     apq: apq::PersistedQueries,
-    subgraphs: Subgraphs,
+    /// Where each subgraph is, for websockets and `/ready` (a reload may move them).
+    subgraphs: RwLock<Subgraphs>,
     supergraph: RwLock<Arc<Supergraph>>,
     client: SubgraphClient,
     verifier: Arc<JwtVerifier>,
@@ -100,6 +101,28 @@ impl RouterState {
     pub fn supergraph(&self) -> Arc<Supergraph> {
         self.supergraph.read().expect("supergraph lock poisoned").clone()
     }
+
+    /// The subgraphs' endpoints now.
+    pub fn subgraphs(&self) -> Subgraphs {
+        self.subgraphs.read().expect("subgraphs lock poisoned").clone()
+    }
+}
+
+/// Each subgraph's endpoints, by lower-case name: its main URL first, then its replicas.
+fn endpoint_urls(
+    subgraphs: &Subgraphs,
+    replicas: &std::collections::BTreeMap<String, Vec<url::Url>>,
+) -> HashMap<String, Vec<url::Url>> {
+    subgraphs
+        .names()
+        .filter_map(|name| {
+            let mut urls = vec![subgraphs.graphql_url(name)?];
+            for replica in replicas.get(name).into_iter().flatten() {
+                urls.push(subgraphs::endpoint(replica));
+            }
+            Some((name.to_lowercase(), urls))
+        })
+        .collect()
 }
 
 /// The router app.
@@ -108,18 +131,7 @@ pub fn app(options: RouterOptions) -> Router {
 }
 
 fn app_with_state(options: RouterOptions) -> (Router, Arc<RouterState>) {
-    // Each subgraph's endpoints: its main URL first, then any configured replicas.
-    let urls: HashMap<String, Vec<url::Url>> = options
-        .subgraphs
-        .names()
-        .filter_map(|name| {
-            let mut urls = vec![options.subgraphs.graphql_url(name)?];
-            for replica in options.traffic.replicas.get(name).into_iter().flatten() {
-                urls.push(subgraphs::endpoint(replica));
-            }
-            Some((name.to_lowercase(), urls))
-        })
-        .collect();
+    let urls = endpoint_urls(&options.subgraphs, &options.traffic.replicas);
     let metrics = Arc::new(metrics::Metrics::default());
     let cors = cors_layer(&options.cors);
     let revocations = tessera_kit::jwt::Revocations::new(options.access_token_lifetime);
@@ -150,7 +162,7 @@ fn app_with_state(options: RouterOptions) -> (Router, Arc<RouterState>) {
             metrics,
             options.max_response_bytes,
         ),
-        subgraphs: options.subgraphs,
+        subgraphs: RwLock::new(options.subgraphs),
         supergraph: RwLock::new(Arc::new(options.supergraph)),
         verifier: options.verifier,
         http: reqwest::Client::builder().timeout(Duration::from_secs(2)).build().expect("HTTP client builds"),
@@ -223,6 +235,7 @@ pub async fn build(
     let supergraph = Supergraph::new(&sdl, config.router.plan_cache_size, config.router.introspection)
         .map_err(anyhow::Error::msg)?;
     // The supergraph's `@join__graph(url:)`, with the given URLs over them.
+    let configured = subgraphs.clone();
     let subgraphs = subgraphs.over(&supergraph.state().subgraph_endpoint_map)?;
     let (router, state) = app_with_state(RouterOptions {
         subgraphs,
@@ -262,6 +275,8 @@ pub async fn build(
                 every: Duration::from_millis(config.router.supergraph_poll_ms),
                 plan_cache: config.router.plan_cache_size,
                 introspection: config.router.introspection,
+                configured,
+                replicas: config.router.traffic.replicas.clone(),
             },
         );
     }

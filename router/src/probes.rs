@@ -8,9 +8,10 @@ use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
 use crate::RouterState;
 
 pub(crate) async fn ready(State(state): State<Arc<RouterState>>) -> impl IntoResponse {
-    let checks = state.subgraphs.names().map(|name| {
+    let subgraphs = state.subgraphs();
+    let checks = subgraphs.names().map(|name| {
         let http = state.http.clone();
-        let url = state.subgraphs.ready_url(name);
+        let url = subgraphs.ready_url(name);
         async move {
             // A subgraph that is not Tessera's has no `/ready`: answering at all (404) is ready.
             let ok = match url {

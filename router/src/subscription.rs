@@ -81,7 +81,7 @@ async fn run(state: &Arc<RouterState>, context: &RequestContext, op: Authorized,
         return fail(vec![RouterError::QueryPlanningFailed.graphql()]).await;
     };
     let service = primary.service_name.to_lowercase();
-    let Some(url) = state.subgraphs.ws_url(&service) else {
+    let Some(url) = state.subgraphs().ws_url(&service) else {
         let reason = "it has no URL".to_owned();
         return fail(vec![RouterError::SubgraphUnavailable { service, reason }.graphql()]).await;
     };

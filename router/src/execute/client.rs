@@ -44,7 +44,8 @@ pub struct SubgraphClient {
 
 struct Inner {
     http: reqwest::Client,
-    endpoints: HashMap<String, Endpoints>,
+    /// Swapped whole when a reloaded supergraph moves a subgraph (see [`SubgraphClient::set_urls`]).
+    endpoints: std::sync::RwLock<HashMap<String, Arc<Endpoints>>>,
     traffic: TrafficConfig,
     default_timeout: Duration,
     metrics: Arc<crate::metrics::Metrics>,
@@ -73,6 +74,10 @@ struct Endpoints {
 }
 
 impl Endpoints {
+    fn new(urls: Vec<url::Url>) -> Self {
+        Self { replicas: urls.into_iter().map(|u| (u, Breaker::default())).collect(), next: AtomicUsize::new(0) }
+    }
+
     /// The next endpoint in turn whose breaker lets a request through.
     fn pick(&self) -> Option<&url::Url> {
         let n = self.replicas.len();
@@ -94,16 +99,10 @@ impl SubgraphClient {
         metrics: Arc<crate::metrics::Metrics>,
         max_response_bytes: usize,
     ) -> Self {
-        let endpoints = urls
-            .into_iter()
-            .map(|(name, urls)| {
-                let replicas = urls.into_iter().map(|u| (u, Breaker::default())).collect();
-                (name, Endpoints { replicas, next: AtomicUsize::new(0) })
-            })
-            .collect();
+        let endpoints = urls.into_iter().map(|(name, urls)| (name, Arc::new(Endpoints::new(urls)))).collect();
         let inner = Inner {
             http: reqwest::Client::new(),
-            endpoints,
+            endpoints: std::sync::RwLock::new(endpoints),
             traffic,
             default_timeout,
             metrics,
@@ -111,6 +110,21 @@ impl SubgraphClient {
             max_response_bytes,
         };
         Self { inner: Arc::new(inner) }
+    }
+
+    /// Points the client at `urls` (a reloaded supergraph's). A subgraph whose endpoints did not
+    /// change keeps its breakers and turn; requests in flight finish where they started.
+    pub fn set_urls(&self, urls: HashMap<String, Vec<url::Url>>) {
+        let mut endpoints = self.inner.endpoints.write().expect("endpoints lock poisoned");
+        let next = urls
+            .into_iter()
+            .map(|(name, urls)| {
+                let kept = endpoints.get(&name).filter(|e| e.replicas.iter().map(|(u, _)| u).eq(urls.iter()));
+                let entry = kept.cloned().unwrap_or_else(|| Arc::new(Endpoints::new(urls)));
+                (name, entry)
+            })
+            .collect();
+        *endpoints = next;
     }
 
     /// The most bytes of subgraph answers one client request may hold.
@@ -204,7 +218,8 @@ impl Inner {
     ) -> Result<Answer, SubgraphFailure> {
         let fail =
             |reason: &str| SubgraphFailure { service: service.clone(), reason: reason.to_owned(), too_large: None };
-        let endpoints = self.endpoints.get(&service).ok_or_else(|| fail("no URL is configured for it"))?;
+        let endpoints = self.endpoints.read().expect("endpoints lock poisoned").get(&service).cloned();
+        let endpoints = endpoints.ok_or_else(|| fail("no URL is configured for it"))?;
         let attempts = if is_query { 1 + self.traffic.retries } else { 1 };
         let timeout =
             self.traffic.timeouts_ms.get(&service).map_or(self.default_timeout, |ms| Duration::from_millis(*ms));

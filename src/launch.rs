@@ -198,13 +198,12 @@ impl Running {
         let bus = if self.bus == "redis" { "Redis bus" } else { "in-process bus" };
         let mut out = format!("\nTessera is up ({storage}, {bus}).\n\n");
         if let Some(router) = self.router {
-            out += &format!(
-                "  {:<15} http://{router}/health  (GraphQL and GraphiQL land here with the router issue)\n",
-                "router"
-            );
+            out += &format!("  {:<15} http://{router}/graphql  (the one graph: send your queries here)\n", "GraphQL");
+            out += &format!("  {:<15} http://{router}/  (open in a browser)\n", "GraphiQL");
+            out += &format!("  {:<15} http://{router}/health, /ready, /metrics\n\n", "probes");
         }
         for (name, addr) in &self.subgraphs {
-            out += &format!("  {name:<15} http://{addr}/graphql  (GraphiQL in a browser)\n");
+            out += &format!("  {name:<15} http://{addr}/graphql  (one subgraph, for debugging)\n");
         }
         out += "\nCtrl-C stops everything gracefully.\n";
         out

@@ -124,6 +124,10 @@ async fn the_graphql_response_media_type_gets_400_for_requests_that_fail_before_
     };
     let bad = ask("{ nope }").await.expect("answers");
     assert_eq!(bad.status(), 400);
+    // In the media type the client asked for, so Apollo Client 4 reads the errors' codes.
+    assert!(bad.headers()["content-type"].to_str().expect("ASCII").starts_with("application/graphql-response+json"));
+    let body: Value = bad.json().await.expect("JSON");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED");
     let ok = ask("{ signedIn }").await.expect("answers");
     assert_eq!(ok.status(), 200);
     assert!(ok.headers()["content-type"].to_str().expect("ASCII").starts_with("application/graphql-response+json"));
@@ -166,11 +170,20 @@ async fn cors_answers_configured_origins_only() {
             .request(reqwest::Method::OPTIONS, stack.router_url("/graphql"))
             .header("origin", origin)
             .header("access-control-request-method", "POST")
-            .header("access-control-request-headers", "content-type,authorization")
+            .header(
+                "access-control-request-headers",
+                "content-type,authorization,apollographql-client-name,apollographql-client-version",
+            )
             .send()
     };
     let allowed = preflight("https://app.example.com").await.expect("answers");
     assert_eq!(allowed.headers()["access-control-allow-origin"], "https://app.example.com");
+    // Apollo Client's `clientAwareness` headers, which a browser would otherwise block.
+    let headers = allowed.headers()["access-control-allow-headers"].to_str().expect("ASCII").to_owned();
+    assert!(
+        headers.contains("apollographql-client-name") && headers.contains("apollographql-client-version"),
+        "{headers}"
+    );
     let other = preflight("https://evil.example").await.expect("answers");
     assert!(other.headers().get("access-control-allow-origin").is_none());
 

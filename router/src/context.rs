@@ -35,7 +35,8 @@ pub struct RequestContext {
 pub enum Charge {
     /// An HTTP request: the per-IP middleware charged its IP already.
     User,
-    /// A websocket message: no middleware sees it, so its IP is charged here too.
+    /// A websocket message, or a batch's operation after its first: no middleware sees it, so
+    /// its IP is charged here too.
     IpAndUser,
 }
 

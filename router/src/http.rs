@@ -16,14 +16,14 @@ use serde_json::{Map, Value};
 use crate::{
     RouterState,
     context::{self, Charge},
-    error::{Refusal, RouterError},
+    error::{GRAPHQL_RESPONSE_JSON, Refusal, RouterError},
     pipeline::{GraphQLRequest, authorize_operation, respond},
 };
 
 /// A GraphQL-over-HTTP request body (or GET parameters).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct GraphQLBody {
+pub(crate) struct GraphQLBody {
     query: Option<String>,
     #[serde(default)]
     variables: Option<Map<String, Value>>,
@@ -41,8 +41,8 @@ pub struct GraphQLParams {
     extensions: Option<String>,
 }
 
-fn refuse(error: RouterError) -> Response {
-    Refusal::from(error).response(false)
+fn refuse(error: RouterError, modern: bool) -> Response {
+    Refusal::from(error).response(modern)
 }
 
 pub(crate) async fn post(
@@ -51,18 +51,23 @@ pub(crate) async fn post(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
+    let modern = accepts_graphql_response(&headers);
     // Before the body is even read: a cross-site simple request must not run.
     if state.csrf_prevention && crate::csrf::is_unsafe(&headers) {
-        return refuse(RouterError::CsrfPrevention);
+        return refuse(RouterError::CsrfPrevention, modern);
     }
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     if !essence.is_empty() && essence != "application/json" && essence != "application/graphql-response+json" {
-        return refuse(RouterError::UnsupportedMediaType);
+        return refuse(RouterError::UnsupportedMediaType, modern);
+    }
+    let peer = peer.map(|c| c.0.0.ip());
+    if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return crate::batch::respond(&state, &headers, peer, &body, modern).await;
     }
     match serde_json::from_slice::<GraphQLBody>(&body) {
-        Ok(body) => run(&state, &headers, peer.map(|c| c.0.0.ip()), body, false).await,
-        Err(e) => refuse(RouterError::BadRequest(format!("The request body is not a GraphQL request: {e}."))),
+        Ok(body) => run(&state, &headers, peer, body, false, Charge::User).await,
+        Err(e) => refuse(RouterError::BadRequest(format!("The request body is not a GraphQL request: {e}.")), modern),
     }
 }
 
@@ -73,33 +78,38 @@ pub(crate) async fn get(State(state): State<Arc<RouterState>>, request: axum::ex
     if crate::graphiql::wants_page(request.headers(), request.uri().query().is_some_and(|q| !q.is_empty())) {
         return crate::graphiql::page().await.into_response();
     }
+    let modern = accepts_graphql_response(request.headers());
     // No CSRF check: GET runs queries only and credentials never come from cookies (csrf.rs).
     let peer = request.extensions().get::<ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
     let headers = request.headers().clone();
     let params = match Query::<GraphQLParams>::try_from_uri(request.uri()) {
         Ok(Query(params)) => params,
-        Err(_) => return refuse(RouterError::BadRequest("The query string is malformed.".into())),
+        Err(_) => return refuse(RouterError::BadRequest("The query string is malformed.".into()), modern),
     };
     let variables = match params.variables.as_deref().map(serde_json::from_str::<Map<String, Value>>).transpose() {
         Ok(v) => v,
-        Err(_) => return refuse(RouterError::BadRequest("`variables` must be a JSON object.".into())),
+        Err(_) => return refuse(RouterError::BadRequest("`variables` must be a JSON object.".into()), modern),
     };
     let Ok(extensions) = params.extensions.as_deref().map(serde_json::from_str::<Value>).transpose() else {
-        return refuse(RouterError::BadRequest("`extensions` must be JSON.".into()));
+        return refuse(RouterError::BadRequest("`extensions` must be JSON.".into()), modern);
     };
     let body = GraphQLBody { query: params.query, variables, operation_name: params.operation_name, extensions };
-    run(&state, &headers, peer, body, true).await
+    run(&state, &headers, peer, body, true, Charge::User).await
 }
 
-async fn run(
+/// Runs one request. `charge`: the budgets still to charge (the per-IP middleware charged the
+/// HTTP request once; a batch's later operations charge their IP here).
+pub(crate) async fn run(
     state: &Arc<RouterState>,
     headers: &HeaderMap,
     peer: Option<std::net::IpAddr>,
     body: GraphQLBody,
     is_get: bool,
+    charge: Charge,
 ) -> Response {
     let started = std::time::Instant::now();
-    let (response, kind, outcome) = run_counted(state, headers, peer, body, is_get).await;
+    state.metrics.client(headers);
+    let (response, kind, outcome) = run_counted(state, headers, peer, body, is_get, charge).await;
     state.metrics.requests.with_label_values(&[kind, outcome]).inc();
     state.metrics.request_seconds.with_label_values(&[kind]).observe(started.elapsed().as_secs_f64());
     response
@@ -114,6 +124,7 @@ async fn run_counted(
     peer: Option<std::net::IpAddr>,
     body: GraphQLBody,
     is_get: bool,
+    charge: Charge,
 ) -> Counted {
     let modern = accepts_graphql_response(headers);
     let refused = |refusal: Refusal| (refusal.response(modern), "unknown", "refused");
@@ -126,8 +137,7 @@ async fn run_counted(
         Err(error) => return refused(error.into()),
     };
     // A bad token is refused outright; no token means anonymous.
-    let context = match context::authenticate(state, context::header_token(headers), headers, peer, Charge::User).await
-    {
+    let context = match context::authenticate(state, context::header_token(headers), headers, peer, charge).await {
         Ok(context) => context,
         Err(error) => return refused(error.into()),
     };
@@ -143,11 +153,11 @@ async fn run_counted(
         OperationKind::Subscription => "subscription",
     };
     if is_get && op.kind != OperationKind::Query {
-        return (refuse(RouterError::MethodNotAllowed), kind, "refused");
+        return (refuse(RouterError::MethodNotAllowed, modern), kind, "refused");
     }
     if op.kind == OperationKind::Subscription {
         if !crate::multipart::accepts(headers) {
-            return (refuse(RouterError::SubscriptionNeedsTransport), kind, "refused");
+            return (refuse(RouterError::SubscriptionNeedsTransport, modern), kind, "refused");
         }
         let events = crate::subscription::spawn(state.clone(), context, op);
         return (crate::multipart::respond(events), kind, "ok");
@@ -184,8 +194,6 @@ async fn deferred(
     (crate::multipart::payloads(format.content_type(), rx), "query", "ok")
 }
 
-const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json; charset=utf-8";
-
 /// Whether the client accepts `application/graphql-response+json` (GraphQL over HTTP): it is
 /// then answered in that media type, with 4xx statuses for requests that fail before execution.
 fn accepts_graphql_response(headers: &HeaderMap) -> bool {
@@ -217,7 +225,10 @@ pub(crate) async fn limit_headers(
 ) -> Response {
     let bytes: usize = request.headers().iter().map(|(name, value)| name.as_str().len() + value.len()).sum();
     if bytes > state.max_header_bytes {
-        return refuse(RouterError::HeadersTooLarge { bytes, limit: state.max_header_bytes });
+        return refuse(
+            RouterError::HeadersTooLarge { bytes, limit: state.max_header_bytes },
+            accepts_graphql_response(request.headers()),
+        );
     }
     next.run(request).await
 }

@@ -7,6 +7,7 @@
 
 mod apq;
 mod authorize;
+mod batch;
 mod cache_key;
 pub mod compose;
 mod context;
@@ -214,6 +215,9 @@ fn cors_layer(config: &tessera_kit::config::CorsConfig) -> Option<tower_http::co
                 HeaderName::from_static("x-apollo-operation-name"),
                 HeaderName::from_static("x-request-id"),
                 HeaderName::from_static("traceparent"),
+                // Apollo Client's `clientAwareness` sends these on every request.
+                HeaderName::from_static("apollographql-client-name"),
+                HeaderName::from_static("apollographql-client-version"),
             ])
             .expose_headers([HeaderName::from_static("x-request-id")])
             .max_age(Duration::from_secs(config.max_age_seconds)),

@@ -2,7 +2,11 @@
 //!
 //! Each router has its own registry (several routers may run in one process, in tests).
 
-use std::{net::SocketAddr, sync::Arc};
+use std::{
+    collections::HashSet,
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+};
 
 use axum::{
     extract::{ConnectInfo, Request, State},
@@ -26,7 +30,14 @@ pub struct Metrics {
     pub plan_cache: IntCounterVec,
     pub ws_connections: IntGauge,
     pub ws_subscriptions: IntGauge,
+    /// GraphQL requests by Apollo client awareness (`apollographql-client-name`/`-version`).
+    clients: IntCounterVec,
+    /// The label pairs seen so far: clients choose these values, so past `MAX_CLIENTS` new
+    /// ones count as `other` instead of growing the registry without bound.
+    client_labels: Mutex<HashSet<(String, String)>>,
 }
+
+const MAX_CLIENTS: usize = 100;
 
 const LATENCY_BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
 
@@ -61,12 +72,41 @@ impl Default for Metrics {
             plan_cache: counter("plan_cache_total", "Plan cache lookups by result", &["result"]),
             ws_connections: gauge("websocket_connections", "Open client websocket connections"),
             ws_subscriptions: gauge("websocket_subscriptions", "Running subscriptions"),
+            clients: counter(
+                "client_requests_total",
+                "GraphQL requests by client name and version (Apollo client awareness headers)",
+                &["client_name", "client_version"],
+            ),
+            client_labels: Mutex::new(HashSet::new()),
             registry,
         }
     }
 }
 
 impl Metrics {
+    /// Counts one request under the client that names itself in `headers`.
+    pub fn client(&self, headers: &axum::http::HeaderMap) {
+        let label = |name: &str| {
+            let value = headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("unknown");
+            let clean = value.len() <= 64
+                && value.chars().all(|c| c.is_ascii_alphanumeric() || "._-@/+ ".contains(c))
+                && !value.is_empty();
+            if clean { value.to_owned() } else { "invalid".to_owned() }
+        };
+        let mut pair = (label("apollographql-client-name"), label("apollographql-client-version"));
+        {
+            let mut seen = self.client_labels.lock().expect("client labels lock poisoned");
+            if !seen.contains(&pair) {
+                if seen.len() >= MAX_CLIENTS {
+                    pair = ("other".into(), "other".into());
+                } else {
+                    seen.insert(pair.clone());
+                }
+            }
+        }
+        self.clients.with_label_values(&[pair.0.as_str(), pair.1.as_str()]).inc();
+    }
+
     pub fn render(&self) -> String {
         TextEncoder::new().encode_to_string(&self.registry.gather()).unwrap_or_default()
     }
@@ -79,4 +119,29 @@ pub(crate) async fn serve(State(state): State<Arc<RouterState>>, request: Reques
         return (StatusCode::FORBIDDEN, "metrics are not served to this address").into_response();
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_names_are_counted_and_a_flood_of_new_ones_counts_as_other() {
+        let metrics = Metrics::default();
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert("apollographql-client-name", "web-shop".parse().expect("a value"));
+        headers.insert("apollographql-client-version", "1.2.0".parse().expect("a value"));
+        metrics.client(&headers);
+        for i in 0..(MAX_CLIENTS + 5) {
+            headers.insert("apollographql-client-version", format!("9.{i}").parse().expect("a value"));
+            metrics.client(&headers);
+        }
+        headers.insert("apollographql-client-name", "<script>".parse().expect("a value"));
+        metrics.client(&headers);
+        let text = metrics.render();
+        assert!(text.contains(r#"client_requests_total{client_name="web-shop",client_version="1.2.0"} 1"#), "{text}");
+        assert!(text.contains(r#"client_name="other",client_version="other"} 7"#), "{text}");
+        assert!(!text.contains("<script>"), "values that are not plain names are not labels");
+        assert_eq!(text.matches("client_requests_total{").count(), MAX_CLIENTS + 1, "bounded");
+    }
 }

@@ -328,6 +328,21 @@ mod tests {
     }
 
     #[test]
+    fn cors_origins_come_as_one_comma_separated_variable_or_as_a_list() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("TESSERA_ROUTER__CORS__ALLOW_ORIGINS", "http://localhost:3000");
+            assert_eq!(Config::load(None, None).expect("valid").router.cors.allow_origins, ["http://localhost:3000"]);
+            jail.set_env("TESSERA_ROUTER__CORS__ALLOW_ORIGINS", "http://localhost:3000, https://shop.example");
+            let origins = Config::load(None, None).expect("valid").router.cors.allow_origins;
+            assert_eq!(origins, ["http://localhost:3000", "https://shop.example"]);
+            jail.set_env("TESSERA_ROUTER__CORS__ALLOW_ORIGINS", r#"["https://a.example","https://b.example"]"#);
+            let origins = Config::load(None, None).expect("valid").router.cors.allow_origins;
+            assert_eq!(origins, ["https://a.example", "https://b.example"]);
+            Ok(())
+        });
+    }
+
+    #[test]
     fn the_production_profile_turns_introspection_off_unless_told_otherwise() {
         figment::Jail::expect_with(|jail| {
             jail.set_env("TESSERA_PROFILE", "production");

@@ -127,9 +127,27 @@ pub struct BucketConfig {
 pub struct CorsConfig {
     /// Origins allowed to call the router from a browser (`https://app.example.com`), or `*`.
     /// Empty: no CORS headers, so only same-origin pages (GraphiQL on the router) can call it.
+    /// A list, or one comma-separated string (as an environment variable gives it).
+    #[serde(deserialize_with = "list_or_commas")]
     pub allow_origins: Vec<String>,
     /// How long browsers may cache a preflight answer, in seconds.
     pub max_age_seconds: u64,
+}
+
+/// A list of strings, or one string of comma-separated items (`a, b`).
+fn list_or_commas<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrCommas {
+        List(Vec<String>),
+        Commas(String),
+    }
+    Ok(match ListOrCommas::deserialize(deserializer)? {
+        ListOrCommas::List(items) => items,
+        ListOrCommas::Commas(text) => {
+            text.split(',').map(str::trim).filter(|item| !item.is_empty()).map(str::to_owned).collect()
+        }
+    })
 }
 
 impl Default for CorsConfig {
@@ -161,6 +179,8 @@ pub struct LimitsConfig {
     pub max_header_bytes: usize,
     /// Most bytes the subgraphs' answers to one client request may add up to.
     pub max_response_bytes: usize,
+    /// Most operations in one batched request (a JSON array body); 0 refuses batches.
+    pub max_batch_size: usize,
     /// Most `@defer` directives in one document. Each deferred fragment is executed as a plan
     /// of its own, so this bounds what one request can multiply its subgraph calls by.
     pub max_defers: usize,
@@ -179,6 +199,7 @@ impl Default for LimitsConfig {
             max_header_bytes: 32 * 1024,
             max_response_bytes: 32 * 1024 * 1024,
             max_defers: 8,
+            max_batch_size: 16,
         }
     }
 }

@@ -5,12 +5,12 @@
 
 use std::time::Duration;
 
-use axum::{
-    Json,
-    http::{HeaderValue, StatusCode, header},
-    response::{IntoResponse, Response},
-};
+use axum::http::{HeaderValue, StatusCode, header};
 use serde_json::{Value, json};
+
+mod refusal;
+
+pub use refusal::{GRAPHQL_RESPONSE_JSON, Refusal};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum RouterError {
@@ -66,6 +66,11 @@ pub enum RouterError {
     /// A deferred fragment's place in the response was gone by the time its execution came
     /// back (the data changed between the executions).
     DeferredFragmentLost,
+    /// A batch with no operation, or more than `router.limits.max_batch_size`.
+    BatchSize {
+        size: usize,
+        limit: usize,
+    },
     /// `@defer` directives in one document, each of which costs an execution.
     MaxDefers {
         defers: usize,
@@ -156,6 +161,7 @@ impl RouterError {
             Self::MaxRootFields { .. } => "MAX_ROOT_FIELDS_EXCEEDED",
             Self::MaxDirectives { .. } => "MAX_DIRECTIVES_EXCEEDED",
             Self::MaxDefers { .. } => "MAX_DEFERS_EXCEEDED",
+            Self::BatchSize { .. } => "BATCH_SIZE_EXCEEDED",
             Self::DeferredFragmentLost => "DEFERRED_FRAGMENT_LOST",
             Self::MaxSelections { .. } => "MAX_SELECTIONS_EXCEEDED",
             Self::MaxFieldPairs { .. } => "MAX_FIELD_PAIRS_EXCEEDED",
@@ -186,6 +192,7 @@ impl RouterError {
             | Self::MaxRootFields { .. }
             | Self::MaxDirectives { .. }
             | Self::MaxDefers { .. }
+            | Self::BatchSize { .. }
             | Self::MaxSelections { .. }
             | Self::MaxFieldPairs { .. }
             | Self::SubscriptionNeedsTransport => StatusCode::BAD_REQUEST,
@@ -252,6 +259,11 @@ impl RouterError {
             Self::DeferredFragmentLost => "This deferred fragment's data changed while it was fetched, so it could \
                                             not be delivered. Run the operation again."
                 .into(),
+            Self::BatchSize { size: 0, .. } => "The batch is empty: send at least one request.".into(),
+            Self::BatchSize { limit: 0, .. } => "This router does not take batched requests: send one request per POST.".into(),
+            Self::BatchSize { size, limit } => {
+                format!("The batch holds {size} requests; the limit is {limit}. Send it in smaller batches.")
+            }
             Self::MaxDefers { defers, limit } => format!(
                 "The operation defers {defers} fragments; the limit is {limit}. Each deferred fragment is \
                  executed on its own, so defer fewer, larger fragments."
@@ -341,36 +353,6 @@ impl RouterError {
     }
 }
 
-/// A request refused before execution: one or more errors (validation reports them all).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Refusal(pub Vec<RouterError>);
-
-impl From<RouterError> for Refusal {
-    fn from(error: RouterError) -> Self {
-        Self(vec![error])
-    }
-}
-
-impl Refusal {
-    pub fn errors(&self) -> Vec<Value> {
-        self.0.iter().map(RouterError::graphql).collect()
-    }
-
-    /// The most severe status among the errors (a 4xx over a 200).
-    pub fn status(&self, modern: bool) -> StatusCode {
-        self.0.iter().map(|e| e.status(modern)).max_by_key(|s| s.as_u16()).unwrap_or(StatusCode::BAD_REQUEST)
-    }
-
-    /// The HTTP response: status, headers, and `{"errors": [...]}`.
-    pub fn response(&self, modern: bool) -> Response {
-        let mut response = (self.status(modern), Json(json!({ "errors": self.errors() }))).into_response();
-        for (name, value) in self.0.iter().flat_map(RouterError::headers) {
-            response.headers_mut().insert(name, value);
-        }
-        response
-    }
-}
-
 fn retry_seconds(wait: Duration) -> u64 {
     wait.as_secs_f64().ceil().max(1.0) as u64
 }
@@ -385,17 +367,5 @@ mod tests {
         assert_eq!((depth.status(false), depth.status(true)), (StatusCode::BAD_REQUEST, StatusCode::BAD_REQUEST));
         let parse = RouterError::ParseFailed("Unexpected `}`".into());
         assert_eq!((parse.status(false), parse.status(true)), (StatusCode::OK, StatusCode::BAD_REQUEST));
-    }
-
-    #[test]
-    fn a_refusal_takes_the_most_severe_status_and_the_headers_of_its_errors() {
-        let refusal = Refusal(vec![
-            RouterError::ParseFailed("x".into()),
-            RouterError::RateLimited { retry_after: Duration::from_millis(1200) },
-        ]);
-        let response = refusal.response(false);
-        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
-        assert_eq!(response.headers()[header::RETRY_AFTER], "2");
-        assert_eq!(refusal.errors()[1]["extensions"], json!({ "code": "RATE_LIMITED", "retryAfterSeconds": 2 }));
     }
 }

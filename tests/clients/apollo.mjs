@@ -1,7 +1,9 @@
 // Apollo Client 4 against a running router, as a front end uses it (issue 18's client suite,
 // the parts that need no signed-in user): errors before execution read as
 // `CombinedGraphQLErrors` with their codes, `BatchHttpLink`, `PersistedQueryLink` (also over
-// GET), and `clientAwareness` headers counted in the router's metrics.
+// GET), `clientAwareness` headers counted in the router's metrics; and, for a user who signs up,
+// `HttpLink` with a Bearer token, `split()` between `GraphQLWsLink` and `HttpLink`, and a
+// multipart subscription over `HttpLink`, each seeing its own notification arrive.
 //
 //   node apollo.mjs http://127.0.0.1:4000/graphql
 import assert from "node:assert/strict";
@@ -9,6 +11,11 @@ import { createHash } from "node:crypto";
 import { ApolloClient, ApolloLink, CombinedGraphQLErrors, HttpLink, InMemoryCache, gql } from "@apollo/client";
 import { BatchHttpLink } from "@apollo/client/link/batch-http";
 import { PersistedQueryLink } from "@apollo/client/link/persisted-queries";
+import { GraphQLWsLink } from "@apollo/client/link/subscriptions";
+import { SetContextLink } from "@apollo/client/link/context";
+import { getMainDefinition } from "@apollo/client/utilities";
+import { createClient } from "graphql-ws";
+import WebSocket from "ws";
 
 const url = process.argv[2] ?? "http://127.0.0.1:4000/graphql";
 const sha256 = (text) => createHash("sha256").update(text).digest("hex");
@@ -74,6 +81,100 @@ const scenarios = {
     assert.match(metrics, /client_requests_total\{client_name="tessera-clients",client_version="1\.0\.0"\} [1-9]/);
   },
 };
+
+const PASSWORD = "violet kettle drifting over marble";
+
+async function signUp() {
+  const name = `ac${Date.now()}${Math.floor(Math.random() * 1000)}`;
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      query: "mutation($i: RegisterInput!) { register(input: $i) { accessToken } }",
+      variables: { i: { email: `${name}@example.com`, username: name, password: PASSWORD } },
+    }),
+  });
+  const token = (await res.json()).data?.register?.accessToken;
+  assert.ok(token, "signed up");
+  return { name, email: `${name}@example.com`, token };
+}
+
+/** An Apollo Client as a front end builds it: Bearer auth on HTTP, the token in
+ * `connectionParams` on the websocket, and `split()` sending subscriptions to the websocket. */
+function signedIn(token, { websocket = true } = {}) {
+  const auth = new SetContextLink((prev) => ({ headers: { ...prev.headers, authorization: `Bearer ${token}` } }));
+  const http = ApolloLink.from([auth, new HttpLink({ uri: url })]);
+  if (!websocket) return { apollo: client(http), dispose: async () => {} };
+  const ws = createClient({ url: url.replace(/^http/, "ws"), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0 });
+  const isSubscription = ({ query }) => {
+    const definition = getMainDefinition(query);
+    return definition.kind === "OperationDefinition" && definition.operation === "subscription";
+  };
+  const link = ApolloLink.split(isSubscription, new GraphQLWsLink(ws), http);
+  return { apollo: client(link), dispose: () => ws.dispose() };
+}
+
+const ADDED = gql`subscription { notificationAdded { kind title } }`;
+
+/** Subscribes, then asks for a password reset (an in-app notification to this user) until the
+ * first notification arrives; resolves with it and how long it took after the last request. */
+function firstNotification(apollo, email) {
+  return new Promise((resolve, reject) => {
+    let asked = 0;
+    let last = 0;
+    const subscription = apollo.subscribe({ query: ADDED }).subscribe({
+      next: (result) => {
+        if (result.error) return reject(result.error);
+        if (!result.data) return;
+        subscription.unsubscribe();
+        clearInterval(timer);
+        resolve({ notification: result.data.notificationAdded, ms: performance.now() - last });
+      },
+      error: reject,
+    });
+    // The first request may come before the notifications subgraph has heard of the sign-up.
+    const timer = setInterval(async () => {
+      if (++asked > 10) {
+        clearInterval(timer);
+        subscription.unsubscribe();
+        return reject(new Error("no notification arrived"));
+      }
+      last = performance.now();
+      await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query: "mutation($i: RequestPasswordResetInput!) { requestPasswordReset(input: $i) { accepted } }", variables: { i: { email } } }),
+      });
+    }, 500);
+  });
+}
+
+Object.assign(scenarios, {
+  async "HttpLink with a Bearer token reads the signed-in user"() {
+    const user = await signUp();
+    const { apollo } = signedIn(user.token, { websocket: false });
+    const { data } = await apollo.query({ query: gql`{ me { username } signedIn }` });
+    assert.equal(data.me.username, user.name);
+    assert.equal(data.signedIn, true);
+  },
+
+  async "split() sends the subscription over GraphQLWsLink and a notification arrives within a bound"() {
+    const user = await signUp();
+    const { apollo, dispose } = signedIn(user.token);
+    const { notification, ms } = await firstNotification(apollo, user.email);
+    await dispose();
+    assert.equal(notification.kind, "PASSWORD_RESET");
+    assert.ok(ms < 2000, `arrived ${ms.toFixed(0)} ms after its cause`);
+  },
+
+  async "a subscription over HttpLink (multipart) delivers the notification too"() {
+    const user = await signUp();
+    const { apollo } = signedIn(user.token, { websocket: false });
+    const { notification, ms } = await firstNotification(apollo, user.email);
+    assert.equal(notification.kind, "PASSWORD_RESET");
+    assert.ok(ms < 2000, `arrived ${ms.toFixed(0)} ms after its cause`);
+  },
+});
 
 let failures = 0;
 for (const [name, run] of Object.entries(scenarios)) {

@@ -20,7 +20,7 @@ use crate::{
     RouterState,
     context::Charge,
     error::{GRAPHQL_RESPONSE_JSON, Refusal, RouterError},
-    http::{GraphQLBody, run},
+    request::{GraphQLBody, run},
 };
 
 pub(crate) async fn respond(

@@ -1,37 +1,24 @@
-//! The router's `/graphql` over HTTP: POST with JSON, GET for queries only. This module only
-//! frames: admission is `context`'s, the rest the pipeline's.
+//! The router's `/graphql` over HTTP: POST with JSON (one request, or a batch: `batch`), GET for
+//! queries only. This module only frames: each request is `request`'s to run.
 
 use std::sync::Arc;
 
 use axum::{
-    Json,
     extract::{ConnectInfo, Query, State},
-    http::{HeaderMap, StatusCode, header},
+    http::{HeaderMap, header},
     response::{IntoResponse, Response},
 };
-use hive_router_query_planner::state::supergraph_state::OperationKind;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::{
     RouterState,
-    context::{self, Charge},
-    error::{GRAPHQL_RESPONSE_JSON, Refusal, RouterError},
-    pipeline::{GraphQLRequest, authorize_operation, respond},
+    context::Charge,
+    error::RouterError,
+    request::{GraphQLBody, accepts_graphql_response, refuse, run},
 };
 
-/// A GraphQL-over-HTTP request body (or GET parameters).
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct GraphQLBody {
-    query: Option<String>,
-    #[serde(default)]
-    variables: Option<Map<String, Value>>,
-    operation_name: Option<String>,
-    #[serde(default)]
-    extensions: Option<Value>,
-}
-
+/// A GraphQL request as GET parameters.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GraphQLParams {
@@ -39,10 +26,6 @@ pub struct GraphQLParams {
     variables: Option<String>,
     operation_name: Option<String>,
     extensions: Option<String>,
-}
-
-fn refuse(error: RouterError, modern: bool) -> Response {
-    Refusal::from(error).response(modern)
 }
 
 pub(crate) async fn post(
@@ -95,113 +78,6 @@ pub(crate) async fn get(State(state): State<Arc<RouterState>>, request: axum::ex
     };
     let body = GraphQLBody { query: params.query, variables, operation_name: params.operation_name, extensions };
     run(&state, &headers, peer, body, true, Charge::User).await
-}
-
-/// Runs one request. `charge`: the budgets still to charge (the per-IP middleware charged the
-/// HTTP request once; a batch's later operations charge their IP here).
-pub(crate) async fn run(
-    state: &Arc<RouterState>,
-    headers: &HeaderMap,
-    peer: Option<std::net::IpAddr>,
-    body: GraphQLBody,
-    is_get: bool,
-    charge: Charge,
-) -> Response {
-    let started = std::time::Instant::now();
-    state.metrics.client(headers);
-    let (response, kind, outcome) = run_counted(state, headers, peer, body, is_get, charge).await;
-    state.metrics.requests.with_label_values(&[kind, outcome]).inc();
-    state.metrics.request_seconds.with_label_values(&[kind]).observe(started.elapsed().as_secs_f64());
-    response
-}
-
-/// The response, with the operation type and outcome it is counted under.
-type Counted = (Response, &'static str, &'static str);
-
-async fn run_counted(
-    state: &Arc<RouterState>,
-    headers: &HeaderMap,
-    peer: Option<std::net::IpAddr>,
-    body: GraphQLBody,
-    is_get: bool,
-    charge: Charge,
-) -> Counted {
-    let modern = accepts_graphql_response(headers);
-    let refused = |refusal: Refusal| (refusal.response(modern), "unknown", "refused");
-    if body.extensions.as_ref().is_some_and(|e| !e.is_object() && !e.is_null()) {
-        return refused(RouterError::BadRequest("`extensions` must be an object.".into()).into());
-    }
-    let query = match state.apq.resolve(body.query, body.extensions.as_ref()) {
-        Ok(Some(query)) if !query.trim().is_empty() => query,
-        Ok(_) => return refused(RouterError::BadRequest("The request has no `query`.".into()).into()),
-        Err(error) => return refused(error.into()),
-    };
-    // A bad token is refused outright; no token means anonymous.
-    let context = match context::authenticate(state, context::header_token(headers), headers, peer, charge).await {
-        Ok(context) => context,
-        Err(error) => return refused(error.into()),
-    };
-    let request =
-        GraphQLRequest { query, operation_name: body.operation_name, variables: body.variables.unwrap_or_default() };
-    let op = match authorize_operation(state, &context, &request).await {
-        Ok(op) => op,
-        Err(refusal) => return refused(refusal),
-    };
-    let kind = match op.kind {
-        OperationKind::Query => "query",
-        OperationKind::Mutation => "mutation",
-        OperationKind::Subscription => "subscription",
-    };
-    if is_get && op.kind != OperationKind::Query {
-        return (refuse(RouterError::MethodNotAllowed, modern), kind, "refused");
-    }
-    if op.kind == OperationKind::Subscription {
-        if !crate::multipart::accepts(headers) {
-            return (refuse(RouterError::SubscriptionNeedsTransport, modern), kind, "refused");
-        }
-        let events = crate::subscription::spawn(state.clone(), context, op);
-        return (crate::multipart::respond(events), kind, "ok");
-    }
-    if op.kind == OperationKind::Query
-        && let Some(format) = crate::defer::Format::accepted(headers)
-        && !op.prepared.defers.active(&op.variables).is_empty()
-    {
-        return deferred(state, op, context.forward, format).await;
-    }
-    let body = respond(state, op, &context.forward).await;
-    let outcome = if body.get("errors").is_some() { "error" } else { "ok" };
-    let mut response = (StatusCode::OK, Json(body)).into_response();
-    if modern {
-        response.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static(GRAPHQL_RESPONSE_JSON));
-    }
-    (response, kind, outcome)
-}
-
-/// A query with deferred fragments, to a client that reads multipart: the payloads stream as
-/// they complete. A planning failure is answered whole, as for any query.
-async fn deferred(
-    state: &Arc<RouterState>,
-    op: crate::pipeline::Authorized,
-    forward: crate::execute::Forward,
-    format: crate::defer::Format,
-) -> Counted {
-    let ready = match crate::pipeline::ready(state, op).await {
-        Ok(ready) => ready,
-        Err(body) => return ((StatusCode::OK, Json(body)).into_response(), "query", "error"),
-    };
-    let (tx, rx) = tokio::sync::mpsc::channel(4);
-    tokio::spawn(crate::defer::deliver(state.clone(), ready, forward, format, tx));
-    (crate::multipart::payloads(format.content_type(), rx), "query", "ok")
-}
-
-/// Whether the client accepts `application/graphql-response+json` (GraphQL over HTTP): it is
-/// then answered in that media type, with 4xx statuses for requests that fail before execution.
-fn accepts_graphql_response(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .any(|v| v.contains("application/graphql-response+json"))
 }
 
 /// Middleware: `X-Forwarded-For` becomes the TCP peer, whatever the client sent, so subgraphs

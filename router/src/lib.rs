@@ -26,6 +26,7 @@ mod probes;
 pub mod project;
 pub mod rate_limit;
 mod reload;
+mod request;
 pub mod response_cache;
 pub mod subgraphs;
 mod subscription;

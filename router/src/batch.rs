@@ -20,7 +20,7 @@ use crate::{
     RouterState,
     context::Charge,
     error::{GRAPHQL_RESPONSE_JSON, Refusal, RouterError},
-    request::{GraphQLBody, run},
+    request::{GraphQLBody, Incoming, run},
 };
 
 pub(crate) async fn respond(
@@ -49,7 +49,7 @@ pub(crate) async fn respond(
             // The middleware charged the HTTP request's IP once, for the first operation.
             Ok(request) => {
                 let charge = if i == 0 { Charge::User } else { Charge::IpAndUser };
-                run(state, &single, peer, request, false, charge).await
+                run(state, Incoming { headers: &single, peer, body: request, is_get: false, charge }).await
             }
             Err(e) => {
                 refuse(RouterError::BadRequest(format!("Request {i} of the batch is not a GraphQL request: {e}.")))

@@ -15,7 +15,7 @@ use crate::{
     RouterState,
     context::Charge,
     error::RouterError,
-    request::{GraphQLBody, accepts_graphql_response, refuse, run},
+    request::{GraphQLBody, Incoming, accepts_graphql_response, refuse, run},
 };
 
 /// A GraphQL request as GET parameters.
@@ -49,7 +49,7 @@ pub(crate) async fn post(
         return crate::batch::respond(&state, &headers, peer, &body, modern).await;
     }
     match serde_json::from_slice::<GraphQLBody>(&body) {
-        Ok(body) => run(&state, &headers, peer, body, false, Charge::User).await,
+        Ok(body) => run(&state, Incoming { headers: &headers, peer, body, is_get: false, charge: Charge::User }).await,
         Err(e) => refuse(RouterError::BadRequest(format!("The request body is not a GraphQL request: {e}.")), modern),
     }
 }
@@ -77,7 +77,7 @@ pub(crate) async fn get(State(state): State<Arc<RouterState>>, request: axum::ex
         return refuse(RouterError::BadRequest("`extensions` must be JSON.".into()), modern);
     };
     let body = GraphQLBody { query: params.query, variables, operation_name: params.operation_name, extensions };
-    run(&state, &headers, peer, body, true, Charge::User).await
+    run(&state, Incoming { headers: &headers, peer, body, is_get: true, charge: Charge::User }).await
 }
 
 /// Middleware: `X-Forwarded-For` becomes the TCP peer, whatever the client sent, so subgraphs

@@ -37,19 +37,23 @@ pub(crate) fn refuse(error: RouterError, modern: bool) -> Response {
     Refusal::from(error).response(modern)
 }
 
-/// Runs one request. `charge`: the budgets still to charge (the per-IP middleware charged the
-/// HTTP request once; a batch's later operations charge their IP here).
-pub(crate) async fn run(
-    state: &Arc<RouterState>,
-    headers: &HeaderMap,
-    peer: Option<std::net::IpAddr>,
-    body: GraphQLBody,
-    is_get: bool,
-    charge: Charge,
-) -> Response {
+/// One request as it arrived.
+pub(crate) struct Incoming<'a> {
+    pub headers: &'a HeaderMap,
+    pub peer: Option<std::net::IpAddr>,
+    pub body: GraphQLBody,
+    /// A GET, which may only read.
+    pub is_get: bool,
+    /// The budgets still to charge: the per-IP middleware charged the HTTP request once; a
+    /// batch's later operations charge their IP here.
+    pub charge: Charge,
+}
+
+/// Runs one request, counted in the metrics.
+pub(crate) async fn run(state: &Arc<RouterState>, incoming: Incoming<'_>) -> Response {
     let started = std::time::Instant::now();
-    state.metrics.client(headers);
-    let (response, kind, outcome) = run_counted(state, headers, peer, body, is_get, charge).await;
+    state.metrics.client(incoming.headers);
+    let (response, kind, outcome) = run_counted(state, incoming).await;
     state.metrics.requests.with_label_values(&[kind, outcome]).inc();
     state.metrics.request_seconds.with_label_values(&[kind]).observe(started.elapsed().as_secs_f64());
     response
@@ -58,14 +62,8 @@ pub(crate) async fn run(
 /// The response, with the operation type and outcome it is counted under.
 type Counted = (Response, &'static str, &'static str);
 
-async fn run_counted(
-    state: &Arc<RouterState>,
-    headers: &HeaderMap,
-    peer: Option<std::net::IpAddr>,
-    body: GraphQLBody,
-    is_get: bool,
-    charge: Charge,
-) -> Counted {
+async fn run_counted(state: &Arc<RouterState>, incoming: Incoming<'_>) -> Counted {
+    let Incoming { headers, peer, body, is_get, charge } = incoming;
     let modern = accepts_graphql_response(headers);
     let refused = |refusal: Refusal| (refusal.response(modern), "unknown", "refused");
     if body.extensions.as_ref().is_some_and(|e| !e.is_object() && !e.is_null()) {

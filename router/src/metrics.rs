@@ -32,6 +32,9 @@ pub struct Metrics {
     pub ws_subscriptions: IntGauge,
     /// GraphQL requests by Apollo client awareness (`apollographql-client-name`/`-version`).
     clients: IntCounterVec,
+    /// `clients` for requests that name no client (most of them): after the first, no lock and
+    /// no allocation. Made on first use, so an unused router shows no such series.
+    anonymous_client: std::sync::OnceLock<prometheus::IntCounter>,
     /// The label pairs seen so far: clients choose these values, so past `MAX_CLIENTS` new
     /// ones count as `other` instead of growing the registry without bound.
     client_labels: Mutex<HashSet<(String, String)>>,
@@ -60,7 +63,14 @@ impl Default for Metrics {
             registry.register(Box::new(g.clone())).expect("registered once");
             g
         };
+        let clients = counter(
+            "client_requests_total",
+            "GraphQL requests by client name and version (Apollo client awareness headers)",
+            &["client_name", "client_version"],
+        );
         Self {
+            anonymous_client: std::sync::OnceLock::new(),
+            clients,
             requests: counter(
                 "requests_total",
                 "GraphQL requests by operation type and outcome",
@@ -72,11 +82,6 @@ impl Default for Metrics {
             plan_cache: counter("plan_cache_total", "Plan cache lookups by result", &["result"]),
             ws_connections: gauge("websocket_connections", "Open client websocket connections"),
             ws_subscriptions: gauge("websocket_subscriptions", "Running subscriptions"),
-            clients: counter(
-                "client_requests_total",
-                "GraphQL requests by client name and version (Apollo client awareness headers)",
-                &["client_name", "client_version"],
-            ),
             client_labels: Mutex::new(HashSet::new()),
             registry,
         }
@@ -86,6 +91,12 @@ impl Default for Metrics {
 impl Metrics {
     /// Counts one request under the client that names itself in `headers`.
     pub fn client(&self, headers: &axum::http::HeaderMap) {
+        const NAME: &str = "apollographql-client-name";
+        const VERSION: &str = "apollographql-client-version";
+        if !headers.contains_key(NAME) && !headers.contains_key(VERSION) {
+            self.anonymous_client.get_or_init(|| self.clients.with_label_values(&["unknown", "unknown"])).inc();
+            return;
+        }
         let label = |name: &str| {
             let value = headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("unknown");
             let clean = value.len() <= 64
@@ -93,7 +104,7 @@ impl Metrics {
                 && !value.is_empty();
             if clean { value.to_owned() } else { "invalid".to_owned() }
         };
-        let mut pair = (label("apollographql-client-name"), label("apollographql-client-version"));
+        let mut pair = (label(NAME), label(VERSION));
         {
             let mut seen = self.client_labels.lock().expect("client labels lock poisoned");
             if !seen.contains(&pair) {

@@ -16,6 +16,7 @@ import { SetContextLink } from "@apollo/client/link/context";
 import { getMainDefinition } from "@apollo/client/utilities";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
+import { runScenarios, signUp } from "./lib.mjs";
 
 const url = process.argv[2] ?? "http://127.0.0.1:4000/graphql";
 const sha256 = (text) => createHash("sha256").update(text).digest("hex");
@@ -82,22 +83,6 @@ const scenarios = {
   },
 };
 
-const PASSWORD = "violet kettle drifting over marble";
-
-async function signUp() {
-  const name = `ac${Date.now()}${Math.floor(Math.random() * 1000)}`;
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      query: "mutation($i: RegisterInput!) { register(input: $i) { accessToken } }",
-      variables: { i: { email: `${name}@example.com`, username: name, password: PASSWORD } },
-    }),
-  });
-  const token = (await res.json()).data?.register?.accessToken;
-  assert.ok(token, "signed up");
-  return { name, email: `${name}@example.com`, token };
-}
 
 /** An Apollo Client as a front end builds it: Bearer auth on HTTP, the token in
  * `connectionParams` on the websocket, and `split()` sending subscriptions to the websocket. */
@@ -151,7 +136,7 @@ function firstNotification(apollo, email) {
 
 Object.assign(scenarios, {
   async "HttpLink with a Bearer token reads the signed-in user"() {
-    const user = await signUp();
+    const user = await signUp(url, "ac");
     const { apollo } = signedIn(user.token, { websocket: false });
     const { data } = await apollo.query({ query: gql`{ me { username } signedIn }` });
     assert.equal(data.me.username, user.name);
@@ -159,7 +144,7 @@ Object.assign(scenarios, {
   },
 
   async "split() sends the subscription over GraphQLWsLink and a notification arrives within a bound"() {
-    const user = await signUp();
+    const user = await signUp(url, "ac");
     const { apollo, dispose } = signedIn(user.token);
     const { notification, ms } = await firstNotification(apollo, user.email);
     await dispose();
@@ -168,7 +153,7 @@ Object.assign(scenarios, {
   },
 
   async "a subscription over HttpLink (multipart) delivers the notification too"() {
-    const user = await signUp();
+    const user = await signUp(url, "ac");
     const { apollo } = signedIn(user.token, { websocket: false });
     const { notification, ms } = await firstNotification(apollo, user.email);
     assert.equal(notification.kind, "PASSWORD_RESET");
@@ -176,14 +161,4 @@ Object.assign(scenarios, {
   },
 });
 
-let failures = 0;
-for (const [name, run] of Object.entries(scenarios)) {
-  try {
-    await run();
-    console.log(`ok - ${name}`);
-  } catch (error) {
-    failures += 1;
-    console.log(`not ok - ${name}\n  ${error.stack ?? error}`);
-  }
-}
-process.exit(failures ? 1 : 0);
+await runScenarios(scenarios);

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
+import { runScenarios, signUp } from "./lib.mjs";
 
 const url = process.argv[2] ?? "http://127.0.0.1:4000/graphql";
 const wsUrl = url.replace(/^http/, "ws");
@@ -31,21 +32,6 @@ function closeCodeAfter(frames, { waitMs = 0 } = {}) {
   });
 }
 
-async function signUp() {
-  const name = `ws${Date.now()}`;
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      query: "mutation($i: RegisterInput!) { register(input: $i) { accessToken } }",
-      variables: { i: { email: `${name}@example.com`, username: name, password: "violet kettle drifting over marble" } },
-    }),
-  });
-  const body = await res.json();
-  const token = body.data?.register?.accessToken;
-  assert.ok(token, `signed up: ${JSON.stringify(body)}`);
-  return token;
-}
 
 const subscribe = (client, query) =>
   new Promise((resolve) => {
@@ -60,7 +46,7 @@ const subscribe = (client, query) =>
 
 const scenarios = {
   async "connectionParams with a valid token admits an authenticated subscription"() {
-    const token = await signUp();
+    const { token } = await signUp(url, "ws");
     const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0 });
     const { seen, error } = await subscribe(client, "subscription { notificationAdded { id } }");
     await client.dispose();
@@ -104,7 +90,7 @@ const scenarios = {
   },
 
   async "a second subscribe with the id of a running one closes 4409"() {
-    const token = await signUp();
+    const { token } = await signUp(url, "ws");
     const query = { query: "subscription { notificationAdded { id } }" };
     const { code } = await closeCodeAfter([
       { type: "connection_init", payload: { authorization: `Bearer ${token}` } },
@@ -125,14 +111,4 @@ const scenarios = {
   },
 };
 
-let failures = 0;
-for (const [name, run] of Object.entries(scenarios)) {
-  try {
-    await run();
-    console.log(`ok - ${name}`);
-  } catch (error) {
-    failures += 1;
-    console.log(`not ok - ${name}\n  ${error.stack ?? error}`);
-  }
-}
-process.exit(failures ? 1 : 0);
+await runScenarios(scenarios);

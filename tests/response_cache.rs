@@ -7,10 +7,10 @@ use tessera_kit::config::SecretUrl;
 use tessera_testkit::{TestStack, claims_for, graphql, spawn_configured, spawn_stack, test_bus};
 use uuid::Uuid;
 
+mod common;
+
 async fn product(stack: &TestStack) -> String {
-    let id = tessera_products::store::insert(&stack.subgraph("products").rt.db, "Pen", 250, "EUR", 10)
-        .await
-        .expect("inserts");
+    let id = common::product(stack, "Pen", 250, 10).await;
     format!("{{ product(id: \"{id}\") {{ name price {{ amount currency }} }} }}")
 }
 

@@ -155,6 +155,30 @@ pub async fn security_events(stack: &TestStack, kind: &str) -> i64 {
     .expect("the audit trail reads")
 }
 
+/// An active product put straight into the products subgraph's database (for tests whose
+/// subject is not the catalogue's admin path), with `stock` units.
+pub async fn product(stack: &TestStack, name: &str, cents: i64, stock: i64) -> Uuid {
+    use tessera_products::{
+        domain::{Status, money::Price},
+        store::catalogue::{NewProduct, insert},
+    };
+    let db = &stack.subgraph("products").rt.db;
+    let mut tx = db.begin().await.expect("a transaction");
+    let new = NewProduct {
+        sku: format!("T-{}", Uuid::now_v7().simple()),
+        name: name.to_owned(),
+        description: String::new(),
+        price: Price { amount: cents, currency: "EUR".into() },
+        status: Status::Active,
+        categories: Vec::new(),
+        images: Vec::new(),
+        stock,
+    };
+    let row = insert(&mut tx, &new).await.expect("the product inserts");
+    tx.commit().await.expect("commits");
+    row.id
+}
+
 /// An admin created the way an operator would (`tessera admin create`), signed in for real.
 pub async fn admin(stack: &TestStack) -> String {
     let state = tessera_auth::State::open(stack.subgraph("auth").rt.clone()).await.expect("auth state");

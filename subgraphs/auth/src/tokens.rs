@@ -50,6 +50,7 @@ pub fn access_token(state: &State, account: Uuid, session: Uuid, roles: Vec<Stri
         exp,
         nbf: None,
         jti: Uuid::now_v7(),
+        client_id: None,
     };
     (state.keys.sign(&claims), exp)
 }

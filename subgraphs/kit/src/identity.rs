@@ -15,14 +15,27 @@ pub enum Viewer {
     #[default]
     Anonymous,
     User(Arc<Claims>),
+    /// Another service, with a client-credentials token. It is nobody's user: `claims()` is
+    /// `None` for it, so every user check refuses it, and only [`RequireService`] admits it.
+    Service(Arc<Claims>),
 }
 
 impl Viewer {
+    pub fn from_claims(claims: Claims) -> Self {
+        if claims.client_id.is_some() { Viewer::Service(Arc::new(claims)) } else { Viewer::User(Arc::new(claims)) }
+    }
+
+    /// The claims of a signed-in user (not of a service).
     pub fn claims(&self) -> Option<&Claims> {
         match self {
-            Viewer::Anonymous => None,
             Viewer::User(c) => Some(c),
+            Viewer::Anonymous | Viewer::Service(_) => None,
         }
+    }
+
+    /// Whether the caller is a signed-in user with the `admin` role.
+    pub fn is_admin(&self) -> bool {
+        self.claims().is_some_and(|c| c.has_scope("admin"))
     }
 }
 
@@ -32,9 +45,24 @@ pub fn viewer<'a>(ctx: &'a Context<'_>) -> &'a Viewer {
     ctx.data_opt::<Viewer>().unwrap_or(&ANONYMOUS)
 }
 
-/// The caller's claims, or `UNAUTHENTICATED`.
+/// The caller's claims, or `UNAUTHENTICATED` (`FORBIDDEN` for a service: it is no user).
 pub fn require_user<'a>(ctx: &'a Context<'_>) -> Result<&'a Claims, ApiError> {
-    viewer(ctx).claims().ok_or_else(|| ApiError::unauthenticated("Sign in to do this: send a valid access token."))
+    match viewer(ctx) {
+        Viewer::User(claims) => Ok(claims),
+        Viewer::Service(_) => Err(ApiError::forbidden("A service token cannot act for a user: sign in as one.")),
+        Viewer::Anonymous => Err(ApiError::unauthenticated("Sign in to do this: send a valid access token.")),
+    }
+}
+
+/// The calling service's claims when its token carries `scope`, else `FORBIDDEN`: no user
+/// token, not even an admin's, passes, however its scopes read.
+pub fn require_service<'a>(ctx: &'a Context<'_>, scope: &str) -> Result<&'a Claims, ApiError> {
+    match viewer(ctx) {
+        Viewer::Service(claims) if claims.has_scope(scope) => Ok(claims),
+        _ => Err(ApiError::forbidden(format!(
+            "This operation is for services only: call it with a client-credentials token with scope `{scope}`."
+        ))),
+    }
 }
 
 /// The caller's claims when they are `owner` or an admin, else `FORBIDDEN` (`UNAUTHENTICATED` for
@@ -77,6 +105,15 @@ pub struct Authenticated;
 impl Guard for Authenticated {
     async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
         require_user(ctx).map(|_| ()).map_err(Into::into)
+    }
+}
+
+/// Guard for fields that only services call (stock reservations): see [`require_service`].
+pub struct RequireService(pub &'static str);
+
+impl Guard for RequireService {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        require_service(ctx, self.0).map(|_| ()).map_err(Into::into)
     }
 }
 

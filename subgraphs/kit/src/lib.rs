@@ -9,6 +9,7 @@ pub mod db;
 pub mod erasure;
 pub mod error;
 pub mod identity;
+pub mod input;
 pub mod jwt;
 pub mod mask;
 pub mod paging;

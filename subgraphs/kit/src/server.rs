@@ -110,7 +110,7 @@ pub fn bearer(value: &str) -> &str {
 async fn viewer_from(verifier: &JwtVerifier, token: Option<&str>) -> Result<Viewer, TokenError> {
     match token.map(bearer).filter(|t| !t.is_empty()) {
         None => Ok(Viewer::Anonymous),
-        Some(token) => verifier.verify(token).await.map(|c| Viewer::User(Arc::new(c))),
+        Some(token) => verifier.verify(token).await.map(Viewer::from_claims),
     }
 }
 

@@ -81,7 +81,11 @@ impl Runtime {
         let lifetime = std::time::Duration::from_secs(config.identity.access_token_seconds.max(1).unsigned_abs());
         let revocations = Revocations::new(lifetime);
         spawn_consumer(&bus, Arc::downgrade(&revocations), lifetime);
-        let verifier = Arc::new(JwtVerifier::new(&config.jwt, config.jwks_url()).with_revocations(revocations.clone()));
+        let verifier = Arc::new(
+            JwtVerifier::new(&config.jwt, config.jwks_url())
+                .for_subgraph(&config.jwt.audience, spec.name)
+                .with_revocations(revocations.clone()),
+        );
         let relay = Relay::new(db.clone(), bus.clone());
         let bus_seal = bus_sealer(&config).await?;
         Ok(Self { name: spec.name, config, db, bus, verifier, revocations, relay, bus_seal, stop })

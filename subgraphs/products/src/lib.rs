@@ -1,11 +1,15 @@
-//! The products subgraph: the catalogue, prices and stock. This crate holds the foundation (the
-//! table and the `Product` entity); catalogue management arrives with its own issue.
+//! The products subgraph: the catalogue (search, filters, keyset lists), admin changes under
+//! optimistic locking, and the stock reservations the orders subgraph makes.
 
+pub mod domain;
 pub mod error;
+pub mod events;
 pub mod graphql;
+pub mod seed;
 pub mod store;
+pub mod sweep;
 
-use async_graphql::{EmptyMutation, EmptySubscription, Schema, SchemaBuilder};
+use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
 use tessera_kit::{Runtime, SubgraphSpec, db::Migrations, sdl::federation_sdl, server};
 
 pub static MIGRATIONS: Migrations = Migrations {
@@ -20,10 +24,12 @@ pub const SPEC: SubgraphSpec = SubgraphSpec {
     sdl: || federation_sdl(&schema_builder().finish()),
 };
 
-pub type ProductsSchema = Schema<graphql::Query, EmptyMutation, EmptySubscription>;
+pub type ProductsSchema = Schema<graphql::Query, graphql::Mutation, EmptySubscription>;
 
-pub fn schema_builder() -> SchemaBuilder<graphql::Query, EmptyMutation, EmptySubscription> {
-    server::harden(Schema::build(graphql::Query, EmptyMutation, EmptySubscription).enable_federation())
+pub fn schema_builder() -> SchemaBuilder<graphql::Query, graphql::Mutation, EmptySubscription> {
+    server::harden(
+        Schema::build(graphql::Query::default(), graphql::Mutation::default(), EmptySubscription).enable_federation(),
+    )
 }
 
 pub fn schema(rt: Runtime) -> ProductsSchema {
@@ -31,5 +37,7 @@ pub fn schema(rt: Runtime) -> ProductsSchema {
 }
 
 pub async fn app(rt: Runtime) -> anyhow::Result<axum::Router> {
+    seed::demo(&rt).await?;
+    tokio::spawn(sweep::run(rt.clone()));
     Ok(server::subgraph_app(&rt, schema(rt.clone())))
 }

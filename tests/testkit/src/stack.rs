@@ -104,6 +104,8 @@ pub async fn spawn_configured(specs: &[SubgraphSpec], bus: Bus, configure: impl 
     }
     let data_dir = tempfile::tempdir().expect("a temporary data directory");
     let mut config = Config { data_dir: data_dir.path().to_path_buf(), ..Config::default() };
+    // Tests count products: they start from an empty catalogue unless they ask for the demo.
+    config.catalogue.demo_catalogue = false;
     configure(&mut config);
     for (spec, listener) in specs.iter().zip(&listeners) {
         config.subgraph_mut(spec.name).listen = listener.local_addr().expect("bound");

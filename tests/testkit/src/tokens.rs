@@ -17,5 +17,6 @@ pub fn claims_for(user: Uuid, roles: &[&str]) -> Claims {
         exp: now + 15 * 60,
         nbf: None,
         jti: Uuid::now_v7(),
+        client_id: None,
     }
 }

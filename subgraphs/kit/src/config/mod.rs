@@ -5,6 +5,7 @@
 //! and where it came from, instead of being silently ignored.
 
 mod bus;
+mod catalogue;
 mod delivery;
 mod identity;
 mod router;
@@ -20,6 +21,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 pub use bus::BusConfig;
+pub use catalogue::CatalogueConfig;
 pub use delivery::{DeliveryConfig, SmsConfig};
 pub use identity::IdentityConfig;
 pub use router::{
@@ -41,8 +43,7 @@ pub enum Profile {
 }
 
 /// The production profile's defaults: no introspection, JSON logs, verified emails to sign in.
-const PRODUCTION_DEFAULTS: &str =
-    "log_format: json\nrouter:\n  introspection: false\nidentity:\n  require_verified_email: true\n";
+const PRODUCTION_DEFAULTS: &str = "log_format: json\nrouter:\n  introspection: false\nidentity:\n  require_verified_email: true\ncatalogue:\n  demo_catalogue: false\n";
 
 /// The whole configuration of a Tessera process.
 #[derive(Debug, Clone, Deserialize)]
@@ -78,6 +79,8 @@ pub struct Config {
     /// Peers whose `X-Forwarded-For` a subgraph believes (the router, by default on loopback).
     /// Anyone else is taken at their TCP address, so per-IP limits cannot be dodged by a header.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The catalogue and its stock reservations (the products subgraph).
+    pub catalogue: CatalogueConfig,
     /// The gateway router.
     pub router: RouterConfig,
     /// The auth subgraph.
@@ -111,6 +114,7 @@ impl Default for Config {
                 "127.0.0.0/8".parse().expect("a valid network"),
                 "::1/128".parse().expect("a valid network"),
             ],
+            catalogue: CatalogueConfig::default(),
             router: RouterConfig::default(),
             auth: SubgraphConfig::on_port(4001),
             users: SubgraphConfig::on_port(4002),

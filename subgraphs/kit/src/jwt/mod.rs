@@ -29,6 +29,17 @@ pub struct Claims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nbf: Option<i64>,
     pub jti: Uuid,
+    /// Set only on a service's token (OAuth 2.0 client credentials, RFC 9068 §2.2): the client
+    /// that asked for it. Such a token acts for no user: the kit's guards let it through only
+    /// where a field asks for a `service:*` scope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+}
+
+/// The audience of service tokens meant for `subgraph`: a user token's audience can never be
+/// one, so the router (which accepts only `audience`) refuses every service token.
+pub fn service_audience(audience: &str, subgraph: &str) -> String {
+    format!("{audience}:{subgraph}")
 }
 
 impl Claims {

@@ -208,6 +208,7 @@ mod tests {
             exp: 0,
             nbf: None,
             jti: Uuid::now_v7(),
+            client_id: None,
         };
         let issued = TokenRef::from(&claims).issued_ms;
         assert!((issued - claims.iat * 1000).abs() < 1_000, "{issued} vs {}", claims.iat);

@@ -89,6 +89,13 @@ impl JwtVerifier {
         }
     }
 
+    /// Also accepts service tokens meant for `subgraph` (see [`super::service_audience`]), beside
+    /// user tokens. Only a subgraph's own verifier does; the router's never does.
+    pub fn for_subgraph(mut self, audience: &str, subgraph: &str) -> Self {
+        self.validation.set_audience(&[audience.to_owned(), super::service_audience(audience, subgraph)]);
+        self
+    }
+
     /// Also refuses tokens that `revocations` names (`TokenError::Revoked`).
     pub fn with_revocations(mut self, revocations: std::sync::Arc<super::Revocations>) -> Self {
         self.revocations = Some(revocations);
@@ -218,6 +225,7 @@ mod tests {
             exp: now + 60,
             nbf: None,
             jti: uuid::Uuid::now_v7(),
+            client_id: None,
         }
     }
 

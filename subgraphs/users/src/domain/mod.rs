@@ -3,24 +3,7 @@
 pub mod preferences;
 pub mod profile;
 
-/// Bad input fields, collected so one answer names every one of them.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Problems(pub Vec<(String, String)>);
-
-impl Problems {
-    pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.0.push((field.to_owned(), message.into()));
-    }
-
-    /// Runs `parse` and keeps its value, or records its message against `field`.
-    pub fn check<T>(&mut self, field: &str, parsed: Result<T, String>) -> Option<T> {
-        parsed.map_err(|message| self.add(field, message)).ok()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
+pub use tessera_kit::input::Problems;
 
 /// A BCP 47 tag whose every subtag is in the IANA registry, in canonical case (`en-GB`).
 pub fn language_tag(raw: &str) -> Result<String, String> {

@@ -2,11 +2,12 @@
 
 use chrono_tz::Tz;
 
+use tessera_kit::input::{has_control, https_url};
+
 use super::{Problems, language_tag};
 
 pub const DISPLAY_NAME_MAX: usize = 64;
 pub const BIO_MAX: usize = 500;
-pub const URL_MAX: usize = 2048;
 
 /// What to do with one field: keep it, clear it, or set it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,10 +85,6 @@ fn field(
     }
 }
 
-fn has_control(s: &str, allow_newlines: bool) -> bool {
-    s.chars().any(|c| c.is_control() && !(allow_newlines && (c == '\n' || c == '\r' || c == '\t')))
-}
-
 fn display_name(raw: &str) -> Result<String, String> {
     let name = raw.trim();
     let len = name.chars().count();
@@ -111,24 +108,8 @@ fn bio(raw: &str) -> Result<String, String> {
     Ok(bio.to_owned())
 }
 
-/// An `https` URL with a host and no credentials: other schemes (`javascript:`, `data:`,
-/// plain `http`) would let a profile inject script or mixed content into other users' pages.
 fn avatar_url(raw: &str) -> Result<String, String> {
-    let refuse = |why: &str| format!("An avatar URL must be an https:// address of an image: {why}.");
-    if raw.len() > URL_MAX {
-        return Err(refuse(&format!("this one is longer than {URL_MAX} characters")));
-    }
-    let url = url::Url::parse(raw.trim()).map_err(|_| refuse("this is not a URL"))?;
-    if url.scheme() != "https" {
-        return Err(refuse(&format!("`{}:` is not allowed", url.scheme())));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(refuse("it has no host"));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(refuse("it must not carry a user name or password"));
-    }
-    Ok(url.to_string())
+    https_url(raw, "An avatar URL")
 }
 
 /// A zone of the IANA database (`Europe/Paris`), not an offset: offsets miss daylight saving.

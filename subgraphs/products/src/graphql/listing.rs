@@ -121,9 +121,13 @@ impl ListingQuery {
         ctx: &Context<'_>,
         first: Option<i32>,
         after: Option<String>,
-        #[graphql(default)] filter: ProductFilter,
-        #[graphql(default_with = "Sort::Relevance")] sort: Sort,
+        filter: Option<ProductFilter>,
+        #[graphql(desc = "`RELEVANCE` when left out: best match first when searching, else newest first.")]
+        sort: Option<Sort>,
     ) -> Result<Products, ApiError> {
+        // Both optional and nullable rather than defaulted: a client's unset variable
+        // (`sort: $sort`) arrives as null, which a defaulted non-null argument would refuse.
+        let (filter, sort) = (filter.unwrap_or_default(), sort.unwrap_or(Sort::Relevance));
         let first = usize::try_from(first.unwrap_or(20))
             .ok()
             .filter(|n| *n <= MAX_PAGE)

@@ -162,4 +162,3 @@ async fn search_ranks_a_match_in_the_name_above_one_in_the_description() {
         assert_eq!(found, [ids[1].as_str(), ids[0].as_str()], "{search}: {body}");
     }
 }
-

@@ -9,12 +9,16 @@ pub mod error;
 pub mod graphql;
 pub mod keys;
 pub mod loader;
+pub mod oauth;
 pub mod store;
 pub mod tokens;
 pub mod vault;
 
 use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
-use axum::{Json, Router, routing::get};
+use axum::{
+    Json, Router,
+    routing::{get, post},
+};
 use tessera_kit::{Runtime, SubgraphSpec, db::Migrations, sdl::federation_sdl, server};
 
 pub use credentials::hasher::Hasher;
@@ -91,6 +95,8 @@ pub async fn app(rt: Runtime) -> anyhow::Result<Router> {
     bootstrap::admin_from_config(&state).await?;
     keys::spawn_maintenance(&state);
     let jwks = state.keys.clone();
+    let clients = oauth::Clients::load(state.clone())?;
     Ok(server::subgraph_app(&rt, schema(state))
-        .route("/.well-known/jwks.json", get(move || async move { Json(jwks.jwks()) })))
+        .route("/.well-known/jwks.json", get(move || async move { Json(jwks.jwks()) }))
+        .route("/oauth/token", post(oauth::token).with_state(clients)))
 }

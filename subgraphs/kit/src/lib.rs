@@ -16,6 +16,7 @@ pub mod paging;
 pub mod sdl;
 pub mod seal;
 pub mod server;
+pub mod service_auth;
 pub mod subgraph;
 pub mod telemetry;
 

@@ -10,6 +10,7 @@ mod delivery;
 mod identity;
 mod router;
 mod secret_url;
+mod services;
 
 use std::{net::SocketAddr, path::PathBuf};
 
@@ -28,6 +29,7 @@ pub use router::{
     AuthorizationMode, BucketConfig, CorsConfig, LimitsConfig, RateLimitConfig, RouterConfig, TlsConfig, TrafficConfig,
 };
 pub use secret_url::SecretUrl;
+pub use services::{ServiceClientConfig, ServicesConfig};
 
 /// The five subgraphs, in start order. Auth comes first: everyone verifies tokens against its JWKS.
 pub const SUBGRAPHS: [&str; 5] = ["auth", "users", "products", "orders", "notifications"];
@@ -79,6 +81,8 @@ pub struct Config {
     /// Peers whose `X-Forwarded-For` a subgraph believes (the router, by default on loopback).
     /// Anyone else is taken at their TCP address, so per-IP limits cannot be dodged by a header.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The services that call subgraphs directly, and their client-credentials secrets.
+    pub services: ServicesConfig,
     /// The catalogue and its stock reservations (the products subgraph).
     pub catalogue: CatalogueConfig,
     /// The gateway router.
@@ -114,6 +118,7 @@ impl Default for Config {
                 "127.0.0.0/8".parse().expect("a valid network"),
                 "::1/128".parse().expect("a valid network"),
             ],
+            services: ServicesConfig::default(),
             catalogue: CatalogueConfig::default(),
             router: RouterConfig::default(),
             auth: SubgraphConfig::on_port(4001),

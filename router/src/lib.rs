@@ -18,6 +18,7 @@ pub mod execute;
 mod graphiql;
 mod http;
 mod introspection;
+pub mod invalidation;
 pub mod limits;
 pub mod metrics;
 mod multipart;
@@ -169,6 +170,9 @@ fn app_with_state(options: RouterOptions) -> (Router, Arc<RouterState>) {
         verifier: options.verifier,
         http: reqwest::Client::builder().timeout(Duration::from_secs(2)).build().expect("HTTP client builds"),
     });
+    if let Some(bus) = &options.bus {
+        invalidation::spawn(bus, Arc::downgrade(&state));
+    }
     let router = Router::new()
         .route(
             "/graphql",

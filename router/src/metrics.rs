@@ -30,6 +30,8 @@ pub struct Metrics {
     pub plan_cache: IntCounterVec,
     pub ws_connections: IntGauge,
     pub ws_subscriptions: IntGauge,
+    /// Cached responses dropped because an entity they held changed.
+    pub cache_invalidations: prometheus::IntCounter,
     /// GraphQL requests by Apollo client awareness (`apollographql-client-name`/`-version`).
     clients: IntCounterVec,
     /// `clients` for requests that name no client (most of them): after the first, no lock and
@@ -82,6 +84,15 @@ impl Default for Metrics {
             plan_cache: counter("plan_cache_total", "Plan cache lookups by result", &["result"]),
             ws_connections: gauge("websocket_connections", "Open client websocket connections"),
             ws_subscriptions: gauge("websocket_subscriptions", "Running subscriptions"),
+            cache_invalidations: {
+                let c = prometheus::IntCounter::new(
+                    "response_cache_invalidations_total",
+                    "Cached responses dropped because an entity they held changed",
+                )
+                .expect("valid metric");
+                registry.register(Box::new(c.clone())).expect("registered once");
+                c
+            },
             client_labels: Mutex::new(HashSet::new()),
             registry,
         }

@@ -21,6 +21,7 @@ use hive_router_query_planner::{
 use serde_json::{Map, Value, json};
 use tessera_kit::config::AuthorizationMode;
 
+use crate::response_cache::Stored;
 use crate::{
     RouterState,
     authorize::authorize,
@@ -176,7 +177,7 @@ pub(crate) async fn run(
 ) -> crate::execute::Outcome {
     let mut errors = ready.errors.clone();
     let Some(plan) = &ready.plan else {
-        return crate::execute::Outcome { data: Value::Object(Map::new()), errors, max_age: None };
+        return crate::execute::Outcome { data: Value::Object(Map::new()), errors, max_age: None, tags: Vec::new() };
     };
     let mut outcome = execute(&state.client, ready.supergraph.state(), plan, variables, forward).await;
     errors.append(&mut outcome.errors);
@@ -203,6 +204,10 @@ pub async fn respond(state: &RouterState, op: Authorized, forward: &Forward) -> 
     {
         return body;
     }
+    // Before any subgraph is asked: an entity that changes after this may be in the answer
+    // with its old value, so the answer is not stored (see `response_cache`).
+    let started = std::time::Instant::now();
+    let op_kind_is_mutation = op.kind == OperationKind::Mutation;
     let ready = match ready(state, op).await {
         Ok(ready) => ready,
         Err(body) => return body,
@@ -211,10 +216,17 @@ pub async fn respond(state: &RouterState, op: Authorized, forward: &Forward) -> 
     let mut errors = outcome.errors;
     let data = shaped(&ready, &ready.variables, &outcome.data, &mut errors);
     let response = body(data, errors);
-    if let (Some(key), Some(age)) = (&cache_key, outcome.max_age)
+    // A mutation's answer names the entities it changed: drop what the cache holds of them
+    // before the client hears back, so its next read sees its own write. (Their events do the
+    // same for every replica, a moment later.)
+    if op_kind_is_mutation && !outcome.tags.is_empty() {
+        state.response_cache.invalidate(&outcome.tags).await;
+    }
+    if let (Some(key), Some(max_age)) = (&cache_key, outcome.max_age)
         && response.get("errors").is_none()
     {
-        state.response_cache.put(key, &response, age).await;
+        let stored = Stored { body: &response, max_age, tags: &outcome.tags, started };
+        state.response_cache.put(key, stored).await;
     }
     response
 }

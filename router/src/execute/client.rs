@@ -64,8 +64,40 @@ type InFlight = Shared<BoxFuture<'static, Result<Answer, SubgraphFailure>>>;
 pub struct Answer {
     pub body: Value,
     pub max_age: Option<u64>,
+    /// The entities it holds, from its `Cache-Tag` header (see `tessera_kit::cache_tags`).
+    pub tags: Tags,
     /// The body's size on the wire.
     pub bytes: usize,
+}
+
+/// The entities a subgraph answer says it holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Tags {
+    /// No `Cache-Tag` header.
+    #[default]
+    None,
+    Listed(Arc<[String]>),
+    /// More than anyone should keep (`*`, or past [`MAX_TAGS`]): not cacheable by tag.
+    TooMany,
+}
+
+/// Most tags kept of one answer.
+pub const MAX_TAGS: usize = 1000;
+
+impl Tags {
+    pub fn parse(headers: &http::HeaderMap) -> Self {
+        let mut tags = Vec::new();
+        for value in headers.get_all(tessera_kit::cache_tags::HEADER) {
+            let Ok(text) = value.to_str() else { return Tags::TooMany };
+            for tag in text.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+                if tag == "*" || tag.len() > 256 || tags.len() == MAX_TAGS {
+                    return Tags::TooMany;
+                }
+                tags.push(tag.to_owned());
+            }
+        }
+        if tags.is_empty() { Tags::None } else { Tags::Listed(tags.into()) }
+    }
 }
 
 struct Endpoints {
@@ -273,6 +305,7 @@ impl Inner {
         let mut res = req.send().await.map_err(timed_out)?;
         let max_age =
             res.headers().get(http::header::CACHE_CONTROL).and_then(|v| v.to_str().ok()).and_then(public_max_age);
+        let tags = Tags::parse(res.headers());
         let limit = self.max_response_bytes;
         if res.content_length().is_some_and(|n| n > limit as u64) {
             return Err(Failed::TooLarge);
@@ -290,7 +323,7 @@ impl Inner {
         if body.get("data").is_none() && body.get("errors").is_none() {
             return Err(Failed::Other("it answered without data or errors"));
         }
-        Ok(Answer { body, max_age, bytes: raw.len() })
+        Ok(Answer { body, max_age, tags, bytes: raw.len() })
     }
 }
 

@@ -106,7 +106,7 @@ impl Run<'_> {
         let mut body = match answer {
             Ok(answer) if !self.take_bytes(answer.bytes, first_path) => return,
             Ok(answer) => {
-                self.cache_hint(answer.max_age);
+                self.cache_hint(&answer);
                 let mut body = answer.body;
                 super::entity_errors::index(&mut body);
                 body

@@ -33,7 +33,7 @@ impl Run<'_> {
         match answer {
             Ok(answer) if !self.take_bytes(answer.bytes, keys) => {}
             Ok(answer) => {
-                self.cache_hint(answer.max_age);
+                self.cache_hint(&answer);
                 let mut body = answer.body;
                 if let Some(errors) = body.get_mut("errors").and_then(Value::as_array_mut) {
                     let mut all = self.errors.lock().expect("errors lock poisoned");

@@ -39,6 +39,9 @@ pub struct Outcome {
     /// How long the whole answer may be cached: the smallest public `max-age` of all its
     /// subgraph answers; None if any answer had none (or nothing was fetched).
     pub max_age: Option<u64>,
+    /// The entities the answer holds (the union of its subgraph answers' `Cache-Tag`s), which
+    /// the response cache drops it by.
+    pub tags: Vec<String>,
 }
 
 /// One execution of one plan.
@@ -53,6 +56,8 @@ pub(crate) struct Run<'a> {
     errors: Mutex<Vec<Value>>,
     /// `Some(u64::MAX)` until the first answer; None once any answer is uncacheable.
     max_age: Mutex<Option<u64>>,
+    /// The entity tags of the answers so far.
+    tags: Mutex<Vec<String>>,
     /// Bytes of subgraph answers taken in so far, against the client's `max_response_bytes`.
     bytes: AtomicUsize,
 }
@@ -88,16 +93,21 @@ pub async fn execute_from(
         data: Mutex::new(data),
         errors: Mutex::new(errors),
         max_age: Mutex::new(Some(u64::MAX)),
+        tags: Mutex::new(Vec::new()),
         bytes: AtomicUsize::new(0),
     };
     if let Some(node) = &plan.node {
         run.node(node, None).await;
     }
     let max_age = run.max_age.into_inner().expect("cache lock poisoned").filter(|age| *age != u64::MAX);
+    let mut tags = run.tags.into_inner().expect("cache lock poisoned");
+    tags.sort_unstable();
+    tags.dedup();
     Outcome {
         data: run.data.into_inner().expect("data lock poisoned"),
         errors: run.errors.into_inner().expect("errors lock poisoned"),
         max_age,
+        tags,
     }
 }
 
@@ -137,8 +147,17 @@ impl<'a> Run<'a> {
         })
     }
 
-    /// Folds one subgraph answer's cache hint into the run's.
-    fn cache_hint(&self, max_age: Option<u64>) {
+    /// Folds one subgraph answer's cache hint and tags into the run's. An answer with more tags
+    /// than are kept makes the whole response uncacheable: it could not be dropped in time.
+    fn cache_hint(&self, answer: &client::Answer) {
+        let max_age = match &answer.tags {
+            client::Tags::TooMany => None,
+            client::Tags::None => answer.max_age,
+            client::Tags::Listed(tags) => {
+                self.tags.lock().expect("cache lock poisoned").extend(tags.iter().cloned());
+                answer.max_age
+            }
+        };
         let mut current = self.max_age.lock().expect("cache lock poisoned");
         *current = current.and_then(|c| max_age.map(|a| c.min(a)));
     }

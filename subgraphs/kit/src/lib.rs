@@ -3,6 +3,7 @@
 //! telemetry and the axum wiring. See DESIGN.md for the decisions behind each.
 
 pub mod bus;
+pub mod cache_tags;
 pub mod client;
 pub mod config;
 pub mod db;

@@ -22,6 +22,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::{
     bus::Bus,
+    cache_tags::CacheTags,
     client::ClientInfo,
     db::Db,
     error::ErrorCode,
@@ -164,7 +165,24 @@ where
         Err(e) => return token_refused(e),
     };
     let client = ClientInfo::from_request(peer.map(|p| p.0.0), &headers, &state.trusted_proxies);
-    GraphQLResponse::from(state.schema.execute(request.data(viewer).data(client)).await).into_response()
+    execute_tagged(&state.schema, request.data(viewer).data(client)).await
+}
+
+/// Executes `request` and sends the entities its answer holds as one `Cache-Tag` header
+/// (see [`crate::cache_tags`]).
+async fn execute_tagged<Q, M, S>(schema: &Schema<Q, M, S>, request: async_graphql::Request) -> Response
+where
+    Q: ObjectType + 'static,
+    M: ObjectType + 'static,
+    S: SubscriptionType + 'static,
+{
+    let tags = Arc::new(CacheTags::default());
+    let response = schema.execute(request.data(tags.clone())).await;
+    let mut http = GraphQLResponse::from(response).into_response();
+    if let Some(value) = tags.header().and_then(|v| header::HeaderValue::from_str(&v).ok()) {
+        http.headers_mut().insert(crate::cache_tags::HEADER, value);
+    }
+    http
 }
 
 async fn graphql_get<Q, M, S>(State(state): State<Arc<AppState<Q, M, S>>>, request: Request) -> Response
@@ -243,7 +261,7 @@ where
         Ok(v) => v,
         Err(e) => return token_refused(e),
     };
-    GraphQLResponse::from(state.schema.execute(request.data(viewer).data(client)).await).into_response()
+    execute_tagged(&state.schema, request.data(viewer).data(client)).await
 }
 
 async fn ready<Q, M, S>(State(state): State<Arc<AppState<Q, M, S>>>) -> Response {

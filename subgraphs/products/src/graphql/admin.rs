@@ -13,7 +13,7 @@ use tessera_kit::{
 };
 use uuid::Uuid;
 
-use super::{Product, runtime};
+use super::{Product, product::tagged, runtime};
 use crate::{
     domain::{
         Problems, Status,
@@ -173,7 +173,7 @@ impl AdminMutation {
         let mut tx = runtime(ctx).db.begin().await.map_err(ProductsError::from)?;
         let product = catalogue::insert(&mut tx, &new).await.map_err(ProductsError::from)?;
         commit(ctx, tx, events::created(&product)).await?;
-        Ok(ProductPayload { product: product.into() })
+        Ok(ProductPayload { product: tagged(ctx, product) })
     }
 
     /// Changes a product's catalogue fields if it is still at `expectedVersion`; otherwise
@@ -213,7 +213,7 @@ impl AdminMutation {
             return Err(explain(tx, id, input.expected_version, "restored first").await.into());
         };
         commit(ctx, tx, events::updated(&product, &touched)).await?;
-        Ok(ProductPayload { product: product.into() })
+        Ok(ProductPayload { product: tagged(ctx, product) })
     }
 
     /// Withdraws a product: it is no longer listed or orderable, and still resolves by id for
@@ -257,7 +257,7 @@ impl AdminMutation {
         };
         let event = events::stock_changed(product.id, input.delta, &reason, (product.stock, product.reserved));
         commit(ctx, tx, event).await?;
-        Ok(ProductPayload { product: product.into() })
+        Ok(ProductPayload { product: tagged(ctx, product) })
     }
 }
 
@@ -276,5 +276,5 @@ async fn move_status(
         return Err(explain(tx, id, input.expected_version, wanted).await.into());
     };
     commit(ctx, tx, events::updated(&product, &["status"])).await?;
-    Ok(ProductPayload { product: product.into() })
+    Ok(ProductPayload { product: tagged(ctx, product) })
 }

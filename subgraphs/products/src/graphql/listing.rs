@@ -6,7 +6,7 @@ use async_graphql::{
 };
 use tessera_kit::{ApiError, db::Db, identity::viewer, paging::MAX_PAGE};
 
-use super::{Product, runtime};
+use super::{Product, product::tagged, runtime};
 use crate::{
     domain::{
         Problems, Status,
@@ -142,7 +142,7 @@ impl ListingQuery {
         let has_next = rows.len() > first;
         rows.truncate(first);
         let mut connection = Connection::with_additional_fields(after.is_some(), has_next, ProductTotal { db, filter });
-        connection.edges.extend(rows.into_iter().map(|p| Edge::new(cursor_of(order, &p).encode(), Product::from(p))));
+        connection.edges.extend(rows.into_iter().map(|p| Edge::new(cursor_of(order, &p).encode(), tagged(ctx, p))));
         Ok(connection)
     }
 

@@ -80,6 +80,14 @@ impl From<store::Product> for Product {
     }
 }
 
+/// A product for an answer, recorded in the answer's cache tags: the router drops cached
+/// answers by them when the product changes (at once for a mutation's answer, which it sees
+/// pass; by the product's event otherwise).
+pub fn tagged(ctx: &Context<'_>, p: store::Product) -> Product {
+    tessera_kit::cache_tags::tag(ctx, "Product", p.id);
+    p.into()
+}
+
 /// Whether the caller may see this product by id: drafts are for admins only; archived
 /// products stay visible, because orders and links point at them.
 fn visible(ctx: &Context<'_>, p: &store::Product) -> bool {
@@ -94,14 +102,14 @@ impl ProductQuery {
     /// One product by id, or null (also for a draft, unless you are an admin).
     async fn product(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Product>, ApiError> {
         let found = catalogue::by_id(&runtime(ctx).db, parse_uuid("id", &id)?).await.map_err(ProductsError::from)?;
-        Ok(found.filter(|p| visible(ctx, p)).map(Product::from))
+        Ok(found.filter(|p| visible(ctx, p)).map(|p| tagged(ctx, p)))
     }
 
     /// One product by SKU (any case), or null.
     async fn product_by_sku(&self, ctx: &Context<'_>, sku: String) -> Result<Option<Product>, ApiError> {
         let sku = self::sku(&sku).map_err(|m| ApiError::bad_input("sku", m))?;
         let found = catalogue::by_sku(&runtime(ctx).db, &sku).await.map_err(ProductsError::from)?;
-        Ok(found.filter(|p| visible(ctx, p)).map(Product::from))
+        Ok(found.filter(|p| visible(ctx, p)).map(|p| tagged(ctx, p)))
     }
 
     /// Entity references from other subgraphs (an order's lines): an archived product still

@@ -57,13 +57,27 @@ impl Clients {
 }
 
 /// An RFC 6749 §5.2 error.
-fn refuse(status: StatusCode, error: &str, description: &str) -> Response {
-    let mut response =
-        (status, axum::Json(json!({ "error": error, "error_description": description }))).into_response();
-    if status == StatusCode::UNAUTHORIZED {
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"tessera\""));
+pub struct OAuthError {
+    status: StatusCode,
+    error: &'static str,
+    description: String,
+}
+
+fn refuse(status: StatusCode, error: &'static str, description: &str) -> OAuthError {
+    OAuthError { status, error, description: description.to_owned() }
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let body = json!({ "error": self.error, "error_description": self.description });
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"tessera\""));
+        }
+        no_store(response)
     }
-    no_store(response)
 }
 
 fn no_store(mut response: Response) -> Response {
@@ -73,7 +87,7 @@ fn no_store(mut response: Response) -> Response {
 }
 
 /// The client id and secret from HTTP Basic (RFC 6749 §2.3.1) or the form, not both.
-fn credentials(headers: &HeaderMap, form: &[(String, String)]) -> Result<(String, String), Response> {
+fn credentials(headers: &HeaderMap, form: &[(String, String)]) -> Result<(String, String), OAuthError> {
     let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     let basic = headers
         .get(header::AUTHORIZATION)
@@ -104,45 +118,50 @@ fn subject(client: &str) -> Uuid {
     uuid::Builder::from_custom_bytes(bytes).into_uuid()
 }
 
-pub async fn token(AxumState(clients): AxumState<Clients>, headers: HeaderMap, body: Body) -> Response {
+pub async fn token(
+    AxumState(clients): AxumState<Clients>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, OAuthError> {
     let Ok(bytes) = to_bytes(body, BODY_LIMIT).await else {
-        return refuse(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request", "A token request is at most 8 KiB.");
+        return Err(refuse(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request", "A token request is at most 8 KiB."));
     };
     let form: Vec<(String, String)> = url::form_urlencoded::parse(&bytes).into_owned().collect();
     let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
     match field("grant_type") {
         Some("client_credentials") => {}
         Some(_) => {
-            return refuse(
+            return Err(refuse(
                 StatusCode::BAD_REQUEST,
                 "unsupported_grant_type",
                 "Only grant_type=client_credentials is served here; users sign in through GraphQL.",
-            );
+            ));
         }
-        None => return refuse(StatusCode::BAD_REQUEST, "invalid_request", "Send grant_type=client_credentials."),
+        None => return Err(refuse(StatusCode::BAD_REQUEST, "invalid_request", "Send grant_type=client_credentials.")),
     }
-    let (id, secret) = match credentials(&headers, &form) {
-        Ok(c) => c,
-        Err(response) => return response,
-    };
+    let (id, secret) = credentials(&headers, &form)?;
     let Some(client) = clients.authenticate(&id, &secret) else {
         tracing::warn!(client = %id.chars().take(64).collect::<String>(), "client credentials refused");
-        return refuse(StatusCode::UNAUTHORIZED, "invalid_client", "The client id or secret is wrong.");
+        return Err(refuse(StatusCode::UNAUTHORIZED, "invalid_client", "The client id or secret is wrong."));
     };
     let scope = service_auth::scope(client);
     if field("scope").is_some_and(|asked| asked.split_whitespace().any(|s| s != scope)) {
-        return refuse(StatusCode::BAD_REQUEST, "invalid_scope", &format!("This client may ask for `{scope}` only."));
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            &format!("This client may ask for `{scope}` only."),
+        ));
     }
     let targets = service_auth::audiences(client).unwrap_or_default();
     let target = match (field("audience"), targets) {
         (Some(asked), _) if targets.contains(&asked) => asked,
         (None, [only]) => only,
         _ => {
-            return refuse(
+            return Err(refuse(
                 StatusCode::BAD_REQUEST,
                 "invalid_target",
                 &format!("Name the subgraph the token is for in `audience`: this client may call {targets:?}."),
-            );
+            ));
         }
     };
     let config = &clients.state.rt.config;
@@ -168,5 +187,5 @@ pub async fn token(AxumState(clients): AxumState<Clients>, headers: HeaderMap, b
         "expires_in": TOKEN_SECONDS,
         "scope": scope,
     });
-    no_store(axum::Json(body).into_response())
+    Ok(no_store(axum::Json(body).into_response()))
 }

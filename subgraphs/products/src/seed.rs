@@ -9,8 +9,11 @@ use crate::{
     store::catalogue::{self, NewProduct},
 };
 
-/// Per category: its slug, and ten (name, description, price in cents) lines.
-const CATALOGUE: &[(&str, &[(&str, &str, i64)])] = &[
+/// A demo product: name, description, price in cents.
+type Line = (&'static str, &'static str, i64);
+
+/// Per category: its slug, and ten products.
+const CATALOGUE: &[(&str, &[Line])] = &[
     (
         "stationery",
         &[

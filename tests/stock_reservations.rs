@@ -7,32 +7,14 @@ mod common;
 use std::time::Duration;
 
 use common::{code, gql, product, token};
-use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use tessera::SUBGRAPHS;
-use tessera_kit::service_auth::client_secret;
-use tessera_testkit::{TestStack, eventually, graphql_with, spawn_configured, spawn_stack, test_bus};
+use tessera_testkit::{TestStack, eventually, graphql_with, service_token, spawn_configured, spawn_stack, test_bus};
 use uuid::Uuid;
 
 const RESERVE: &str = "mutation($i: ReserveStockInput!) { reserveStock(input: $i) { reservation { id state items { productId quantity unitPrice { amount currency } } } } }";
 const COMMIT: &str = "mutation($i: ReservationInput!) { commitReservation(input: $i) { reservation { state } } }";
 const RELEASE: &str = "mutation($i: ReservationInput!) { releaseReservation(input: $i) { reservation { state } } }";
-
-/// A token from `POST /oauth/token`, as the orders service gets one.
-async fn service_token(stack: &TestStack) -> String {
-    let secret = client_secret(&stack.subgraph("auth").rt.config, "orders").expect("the kept secret");
-    let response = reqwest::Client::new()
-        .post(stack.subgraph("auth").url("/oauth/token"))
-        .basic_auth("orders", Some(secret.expose_secret()))
-        .form(&[("grant_type", "client_credentials"), ("audience", "products")])
-        .send()
-        .await
-        .expect("auth answers");
-    assert_eq!(response.status(), 200);
-    let body: Value = response.json().await.expect("JSON");
-    assert_eq!(body["scope"], "service:orders", "{body}");
-    body["access_token"].as_str().expect("a token").to_owned()
-}
 
 async fn reserve(stack: &TestStack, token: &str, id: Uuid, items: Value) -> Value {
     let vars = json!({ "i": { "reservationId": id, "items": items } });

@@ -19,7 +19,7 @@ pub mod ws;
 pub use client::{graphql, graphql_with};
 pub use db::{TestDb, fresh_db};
 pub use stack::{TestStack, TestSubgraph, spawn_configured, spawn_stack, spawn_subgraphs};
-pub use tokens::claims_for;
+pub use tokens::{claims_for, service_token};
 
 /// A bus for one test: Redis under a unique namespace when `TEST_REDIS_URL` is set, else in-process.
 pub async fn test_bus() -> tessera_kit::bus::Bus {

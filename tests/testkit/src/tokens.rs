@@ -20,3 +20,22 @@ pub fn claims_for(user: Uuid, roles: &[&str]) -> Claims {
         client_id: None,
     }
 }
+
+/// A service token from the auth subgraph's `POST /oauth/token`, as the orders service gets
+/// one (client `orders`, its secret kept in the stack's data directory, for products).
+pub async fn service_token(stack: &crate::TestStack) -> String {
+    use secrecy::ExposeSecret;
+    let auth = stack.subgraph("auth");
+    let secret = tessera_kit::service_auth::client_secret(&auth.rt.config, "orders").expect("the kept secret");
+    let response = reqwest::Client::new()
+        .post(auth.url("/oauth/token"))
+        .basic_auth("orders", Some(secret.expose_secret()))
+        .form(&[("grant_type", "client_credentials"), ("audience", "products")])
+        .send()
+        .await
+        .expect("auth answers");
+    assert_eq!(response.status(), 200, "the token endpoint refused the orders client");
+    let body: serde_json::Value = response.json().await.expect("JSON");
+    assert_eq!(body["scope"], "service:orders", "{body}");
+    body["access_token"].as_str().expect("a token").to_owned()
+}

@@ -164,3 +164,30 @@ async fn drafts_and_reserved_units_are_for_admins_only() {
         gql(&stack, "{ products(filter: { status: [DRAFT] }) { totalCount } }", json!({}), Some(&customer)).await;
     assert_eq!(code(&listed), "BAD_USER_INPUT", "{listed}");
 }
+
+#[tokio::test]
+async fn entity_references_resolve_archived_products_in_one_batch_and_hide_drafts() {
+    let stack = spawn_stack(&SUBGRAPHS).await;
+    let (admin, _) = tokens(&stack).await;
+    let mut ids = Vec::new();
+    for i in 0..40 {
+        ids.push(create(&stack, &admin, pen(&format!("batch-{i}"))).await["id"].as_str().expect("an id").to_owned());
+    }
+    let archived = gql(&stack, ARCHIVE, json!({ "i": { "id": ids[1], "expectedVersion": 1 } }), Some(&admin)).await;
+    assert_eq!(archived["data"]["archiveProduct"]["product"]["status"], "ARCHIVED", "{archived}");
+    let mut draft = pen("batch-draft");
+    draft["status"] = json!("DRAFT");
+    let draft = create(&stack, &admin, draft).await["id"].as_str().expect("an id").to_owned();
+    let mut representations: Vec<Value> = ids.iter().map(|id| json!({ "__typename": "Product", "id": id })).collect();
+    representations.push(json!({ "__typename": "Product", "id": draft }));
+    representations.push(json!({ "__typename": "Product", "id": Uuid::now_v7() }));
+    let query = "query($r: [_Any!]!) { _entities(representations: $r) { ... on Product { id status } } }";
+    let (_, body) =
+        graphql_with(&stack.subgraph("products").url("/graphql"), query, json!({ "r": representations }), None).await;
+    let found = body["data"]["_entities"].as_array().unwrap_or_else(|| panic!("{body}"));
+    assert_eq!(found.len(), 42);
+    assert_eq!(found[0]["id"], ids[0].as_str());
+    assert_eq!(found[1]["status"], "ARCHIVED", "an order's archived product still resolves");
+    assert_eq!(found[40], Value::Null, "a draft is not for anonymous callers");
+    assert_eq!(found[41], Value::Null, "no such product");
+}

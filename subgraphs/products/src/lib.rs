@@ -5,7 +5,9 @@ pub mod domain;
 pub mod error;
 pub mod events;
 pub mod graphql;
+pub mod loader;
 pub mod seed;
+pub mod settle;
 pub mod store;
 pub mod sweep;
 
@@ -33,7 +35,7 @@ pub fn schema_builder() -> SchemaBuilder<graphql::Query, graphql::Mutation, Empt
 }
 
 pub fn schema(rt: Runtime) -> ProductsSchema {
-    schema_builder().data(rt).finish()
+    schema_builder().data(loader::products(&rt.db)).data(rt).finish()
 }
 
 pub async fn app(rt: Runtime) -> anyhow::Result<axum::Router> {

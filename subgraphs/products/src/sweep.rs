@@ -7,7 +7,7 @@ use std::time::Duration;
 use tessera_kit::Runtime;
 
 use crate::{
-    graphql::end_reservation,
+    settle::end,
     store::reservations::{self, Outcome},
 };
 
@@ -39,7 +39,7 @@ pub async fn round(rt: &Runtime) -> Result<usize, crate::error::ProductsError> {
     let due = reservations::expired(&rt.db, chrono::Utc::now().timestamp_millis(), BATCH).await?;
     let mut released = 0;
     for id in due {
-        match end_reservation(rt, id, Outcome::Release, "expired").await {
+        match end(rt, id, Outcome::Release, "expired").await {
             Ok(_) => released += 1,
             Err(e) => tracing::warn!(reservation = %id, error = format!("{e:?}"), "expired reservation not released"),
         }

@@ -149,15 +149,14 @@ impl AdminMutation {
             Some(input.categories),
             Some(input.images),
         );
-        let (fields, initial) = {
-            let mut p = Problems::default();
-            let initial = p.check("stock", stock(input.stock));
-            match Fields::parse(raw) {
-                Ok(fields) => (p.or(fields).map_err(ProductsError::from)?, initial.unwrap_or(0)),
-                Err(mut more) => {
-                    more.0.extend(p.0);
-                    return Err(ProductsError::from(more).into());
+        let (fields, initial) = match (Fields::parse(raw), stock(input.stock)) {
+            (Ok(fields), Ok(initial)) => (fields, initial),
+            (parsed, initial) => {
+                let mut problems = parsed.err().unwrap_or_default();
+                if let Err(message) = initial {
+                    problems.add("stock", message);
                 }
+                return Err(ProductsError::from(problems).into());
             }
         };
         let new = NewProduct {

@@ -9,7 +9,6 @@ use async_graphql::{Context, MergedObject};
 use tessera_kit::Runtime;
 
 pub use product::{Money, Product};
-pub use reservations::end as end_reservation;
 
 #[derive(MergedObject, Default)]
 pub struct Query(product::ProductQuery, listing::ListingQuery);

@@ -12,6 +12,7 @@ use super::runtime;
 use crate::{
     domain::{Status, product::sku},
     error::ProductsError,
+    loader::ProductLoader,
     store::{self, catalogue},
 };
 
@@ -117,6 +118,8 @@ impl ProductQuery {
     /// `_entities` can be called on this subgraph directly.
     #[graphql(entity)]
     async fn find_product_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Product>, ApiError> {
-        self.product(ctx, id).await
+        let id = parse_uuid("id", &id)?;
+        let found = ctx.data_unchecked::<ProductLoader>().load_one(id).await.map_err(ProductsError::Database)?;
+        Ok(found.filter(|p| visible(ctx, p)).map(|p| tagged(ctx, p)))
     }
 }

@@ -15,7 +15,7 @@ use crate::{
     domain::reservation::Items,
     error::ProductsError,
     events,
-    store::reservations::{self, Line, Outcome, Reservation, Reserved, Settled},
+    store::reservations::{self, Line, Outcome, Reservation, Reserved},
 };
 
 /// The scope a caller of these mutations needs.
@@ -178,46 +178,6 @@ impl ReservationMutation {
 
 async fn settle(ctx: &Context<'_>, id: &ID, outcome: Outcome) -> Result<ReservationPayload, ApiError> {
     let id = parse_uuid("reservationId", id)?;
-    let reservation = end(runtime(ctx), id, outcome, "released").await?;
-    Ok(ReservationPayload { reservation })
-}
-
-/// Ends reservation `id` with `outcome` in its own transaction, emitting `StockChanged` for
-/// each product whose stock moved back (a release, by a caller or the expiry sweep).
-pub async fn end(
-    rt: &tessera_kit::Runtime,
-    id: uuid::Uuid,
-    outcome: Outcome,
-    reason: &str,
-) -> Result<StockReservation, ProductsError> {
-    let mut tx = rt.db.begin().await?;
-    match reservations::settle(&mut tx, id, outcome).await? {
-        Settled::Done(reservation, lines, levels) => {
-            if outcome == Outcome::Release {
-                for (line, (product, stock, reserved)) in lines.iter().zip(&levels) {
-                    outbox::enqueue(
-                        &mut tx,
-                        &events::stock_changed(*product, line.quantity, reason, (*stock, *reserved)),
-                    )
-                    .await?;
-                }
-            }
-            tx.commit().await?;
-            rt.relay.poke();
-            Ok(StockReservation::of(reservation, lines))
-        }
-        Settled::Already(reservation, lines) => {
-            tx.rollback().await?;
-            Ok(StockReservation::of(reservation, lines))
-        }
-        Settled::Refused(r) => {
-            tx.rollback().await?;
-            let state = if r.state == "HELD" { "EXPIRED".to_owned() } else { r.state };
-            Err(ProductsError::ReservationClosed { state })
-        }
-        Settled::NotFound => {
-            tx.rollback().await?;
-            Err(ProductsError::ReservationNotFound)
-        }
-    }
+    let (reservation, lines) = crate::settle::end(runtime(ctx), id, outcome, "released").await?;
+    Ok(ReservationPayload { reservation: StockReservation::of(reservation, lines) })
 }

@@ -42,7 +42,12 @@ fn conditions(db: &Db, filter: &Filter, args: &mut Args) -> (String, Option<Stri
     let mut conds = Vec::new();
     if !filter.statuses.is_empty() {
         let list: Vec<String> = filter.statuses.iter().map(|s| args.push(Arg::Text(s.as_str().into()))).collect();
-        conds.push(format!("status IN ({})", list.join(", ")));
+        // Searching on SQLite, the matches (a few thousand rows at most) should drive the query
+        // by rowid; left to itself the planner walks the status index over every product
+        // instead, three times slower on 100k products (measured). A unary `+` keeps the
+        // index out. (PostgreSQL plans this well, and has no unary `+` on text.)
+        let column = if filter.search.is_some() && matches!(db, Db::Sqlite(_)) { "+status" } else { "status" };
+        conds.push(format!("{column} IN ({})", list.join(", ")));
     }
     let mut rank = None;
     if let Some(terms) = &filter.search {

@@ -166,6 +166,7 @@ async fn the_token_endpoint_refuses_a_wrong_secret_an_unknown_client_and_other_g
         let response = ask(client, secret, grant).await.expect("auth answers");
         assert_eq!(response.status().as_u16(), status, "{client} {grant}");
         assert_eq!(response.headers()["cache-control"], "no-store");
+        assert!(response.headers().contains_key("x-request-id"), "the endpoint is traced like the others");
         let body: Value = response.json().await.expect("JSON");
         assert_eq!(body["error"], error, "{body}");
     }

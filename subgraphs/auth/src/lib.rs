@@ -96,7 +96,10 @@ pub async fn app(rt: Runtime) -> anyhow::Result<Router> {
     keys::spawn_maintenance(&state);
     let jwks = state.keys.clone();
     let clients = oauth::Clients::load(state.clone())?;
-    Ok(server::subgraph_app(&rt, schema(state))
+    // Beside the GraphQL routes, with request ids and spans of their own (the kit's layers wrap
+    // only the routes it builds); `/oauth/token` caps its body itself.
+    let extra = Router::new()
         .route("/.well-known/jwks.json", get(move || async move { Json(jwks.jwks()) }))
-        .route("/oauth/token", post(oauth::token).with_state(clients)))
+        .route("/oauth/token", post(oauth::token).with_state(clients));
+    Ok(server::subgraph_app(&rt, schema(state)).merge(tessera_kit::telemetry::with_request_ids(extra)))
 }

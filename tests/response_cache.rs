@@ -48,11 +48,11 @@ async fn an_answer_without_cache_hints_is_never_cached() {
     assert_eq!(sent, 2);
 }
 
-#[tokio::test]
-async fn router_replicas_share_the_cache_in_redis() {
+/// A stack whose router caches in Redis (its own namespace), or None without `TEST_REDIS_URL`.
+async fn redis_stack() -> Option<TestStack> {
     let Some(redis) = std::env::var("TEST_REDIS_URL").ok().filter(|u| !u.is_empty()) else {
         eprintln!("skipped: set TEST_REDIS_URL (as .ci/run does) to test the Redis response cache");
-        return;
+        return None;
     };
     let namespace = format!("test-{}", Uuid::now_v7().simple());
     let stack = spawn_configured(&SUBGRAPHS, test_bus().await, move |c| {
@@ -60,6 +60,12 @@ async fn router_replicas_share_the_cache_in_redis() {
         c.redis_namespace = namespace;
     })
     .await;
+    Some(stack)
+}
+
+#[tokio::test]
+async fn router_replicas_share_the_cache_in_redis() {
+    let Some(stack) = redis_stack().await else { return };
     let query = product(&stack).await;
     let (sent, _) = twice(&stack, &query, None, "products").await;
     assert_eq!(sent, 1, "the second answer came from Redis");
@@ -121,16 +127,7 @@ async fn a_cached_answer_shows_a_changed_price_at_once_and_a_changed_stock_when_
 
 #[tokio::test]
 async fn changes_drop_cached_answers_in_redis_too() {
-    let Some(redis) = std::env::var("TEST_REDIS_URL").ok().filter(|u| !u.is_empty()) else {
-        eprintln!("skipped: set TEST_REDIS_URL (as .ci/run does) to test the Redis response cache");
-        return;
-    };
-    let namespace = format!("test-{}", Uuid::now_v7().simple());
-    let stack = spawn_configured(&SUBGRAPHS, test_bus().await, move |c| {
-        c.redis_url = Some(SecretUrl::parse(&redis).expect("a URL"));
-        c.redis_namespace = namespace;
-    })
-    .await;
+    let Some(stack) = redis_stack().await else { return };
     changes_are_seen_at_once(&stack).await;
 }
 

@@ -21,7 +21,7 @@ use crate::{
     },
     error::ProductsError,
     events,
-    store::catalogue::{self, Change, NewProduct},
+    store::catalogue::{self, NewProduct},
 };
 
 /// A price as an admin sets it.
@@ -196,18 +196,9 @@ impl AdminMutation {
             p.add("input", "Send at least one field to change.");
             return Err(ProductsError::from(p).into());
         }
-        let change = Change {
-            sku: fields.sku,
-            name: fields.name,
-            description: fields.description,
-            price: fields.price,
-            status: fields.status,
-            categories: fields.categories,
-            images: fields.images,
-        };
         let mut tx = runtime(ctx).db.begin().await.map_err(ProductsError::from)?;
         let Some(product) =
-            catalogue::update(&mut tx, id, input.expected_version, &change).await.map_err(ProductsError::from)?
+            catalogue::update(&mut tx, id, input.expected_version, &fields).await.map_err(ProductsError::from)?
         else {
             return Err(explain(tx, id, input.expected_version, "restored first").await.into());
         };

@@ -9,7 +9,11 @@ use tessera_kit::{
 use uuid::Uuid;
 
 use super::{Arg, Args, COLUMNS, Product, bind_args, json_list};
-use crate::domain::{Status, money::Price, product::sort_key};
+use crate::domain::{
+    Status,
+    money::Price,
+    product::{Fields, sort_key},
+};
 
 /// A product to create, every field checked.
 #[derive(Debug, Clone)]
@@ -69,22 +73,11 @@ async fn set_categories(tx: &mut Tx, id: Uuid, categories: &[String]) -> Result<
     Ok(())
 }
 
-/// The catalogue fields an update sets; `None` leaves one as it is.
-#[derive(Debug, Clone, Default)]
-pub struct Change {
-    pub sku: Option<String>,
-    pub name: Option<String>,
-    pub description: Option<String>,
-    pub price: Option<Price>,
-    pub status: Option<Status>,
-    pub categories: Option<Vec<String>>,
-    pub images: Option<Vec<String>>,
-}
-
 /// Applies `change` if the product is at version `expected` and not archived, in one statement.
 /// `None`: the version moved, the product is archived, or there is no such product (see
 /// [`state`] to tell which).
-pub async fn update(tx: &mut Tx, id: Uuid, expected: i64, change: &Change) -> Result<Option<Product>, sqlx::Error> {
+/// `change` holds checked fields; `None` leaves one as it is.
+pub async fn update(tx: &mut Tx, id: Uuid, expected: i64, change: &Fields) -> Result<Option<Product>, sqlx::Error> {
     let mut args = Args::default();
     let id_arg = args.push(Arg::Id(id));
     let version_arg = args.push(Arg::Int(expected));

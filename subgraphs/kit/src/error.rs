@@ -106,6 +106,19 @@ impl ApiError {
         Self::new(ErrorCode::NotFound, message)
     }
 
+    /// `VERSION_CONFLICT` for an optimistic-locking miss on `what` ("profile", "product"), with
+    /// `extensions.currentVersion` so the client can reload and retry against it.
+    pub fn version_conflict(what: &str, current: i64) -> Self {
+        Self::new(
+            ErrorCode::VersionConflict,
+            format!(
+                "Someone changed this {what} first (it is now at version {current}). \
+                 Reload it, reapply your change and send it with expectedVersion {current}."
+            ),
+        )
+        .with("currentVersion", current)
+    }
+
     /// Logs `cause` with its whole chain and returns an error that reveals nothing of it.
     pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
         let cause = cause.into();

@@ -60,14 +60,7 @@ impl From<ProductsError> for ApiError {
         match e {
             ProductsError::Invalid(problems) => ApiError::bad_fields(&problems.0),
             ProductsError::NotFound => ApiError::not_found("There is no product with this id."),
-            ProductsError::VersionConflict { current } => ApiError::new(
-                ErrorCode::VersionConflict,
-                format!(
-                    "Someone changed this product first (it is now at version {current}). \
-                     Reload it, reapply your change and send it with expectedVersion {current}."
-                ),
-            )
-            .with("currentVersion", current),
+            ProductsError::VersionConflict { current } => ApiError::version_conflict("product", current),
             ProductsError::SkuTaken => ApiError {
                 field: Some("sku".into()),
                 ..ApiError::new(ErrorCode::Conflict, "Another product already has this SKU: choose another.")

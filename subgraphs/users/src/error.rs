@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use tessera_kit::{ApiError, ErrorCode};
+use tessera_kit::ApiError;
 
 use crate::domain::Problems;
 
@@ -43,14 +43,7 @@ impl From<UsersError> for ApiError {
     fn from(e: UsersError) -> Self {
         match e {
             UsersError::Invalid(problems) => ApiError::bad_fields(&problems.0),
-            UsersError::VersionConflict { current } => ApiError::new(
-                ErrorCode::VersionConflict,
-                format!(
-                    "Someone changed this profile first (it is now at version {current}). \
-                     Reload it, reapply your change and send it with expectedVersion {current}."
-                ),
-            )
-            .with("currentVersion", current),
+            UsersError::VersionConflict { current } => ApiError::version_conflict("profile", current),
             UsersError::Erased => {
                 ApiError::unauthenticated("This account has been deleted. Sign in with another account.")
             }

@@ -25,7 +25,9 @@ use futures::{
 use serde_json::{Value, json};
 use tessera_kit::config::TrafficConfig;
 
-use super::{Forward, breaker::Breaker};
+use tessera_kit::resilience::Breaker;
+
+use super::Forward;
 use crate::cache_key::Digest;
 
 /// Why a subgraph gave no usable answer. Never carries internals to the client.
@@ -258,8 +260,8 @@ impl Inner {
         let mut last = fail("it is temporarily disabled after repeated failures");
         for attempt in 0..attempts {
             if attempt > 0 {
-                let backoff = Duration::from_millis(self.traffic.retry_backoff_ms << (attempt - 1).min(6));
-                tokio::time::sleep(backoff).await;
+                let base = Duration::from_millis(self.traffic.retry_backoff_ms);
+                tokio::time::sleep(tessera_kit::resilience::delay(attempt, base, base * 64)).await;
             }
             let Some(url) = endpoints.pick() else { return Err(last) };
             let outcome = self.post(url, &query, &variables, &forward, timeout).await;

@@ -14,10 +14,12 @@ pub mod input;
 pub mod jwt;
 pub mod mask;
 pub mod paging;
+pub mod resilience;
 pub mod sdl;
 pub mod seal;
 pub mod server;
 pub mod service_auth;
+pub mod service_client;
 pub mod subgraph;
 pub mod telemetry;
 

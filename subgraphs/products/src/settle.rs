@@ -1,4 +1,4 @@
-//! Ending a held reservation (commit or release), shared by the resolvers and the expiry sweep.
+//! Ending a reservation (commit, release or return), shared by the resolvers and the expiry sweep.
 
 use tessera_kit::{Runtime, bus::outbox};
 use uuid::Uuid;
@@ -10,7 +10,7 @@ use crate::{
 };
 
 /// Ends reservation `id` with `outcome` in its own transaction, emitting `StockChanged` for
-/// each product whose stock moved back (a release, by a caller or the expiry sweep).
+/// each product whose stock moved back (a release, by a caller or the expiry sweep, or a return).
 pub async fn end(
     rt: &Runtime,
     id: Uuid,
@@ -20,7 +20,7 @@ pub async fn end(
     let mut tx = rt.db.begin().await?;
     match reservations::settle(&mut tx, id, outcome).await? {
         Settled::Done(reservation, lines, levels) => {
-            if outcome == Outcome::Release {
+            if outcome.restocks() {
                 for (line, (product, stock, reserved)) in lines.iter().zip(&levels) {
                     outbox::enqueue(
                         &mut tx,
@@ -39,7 +39,11 @@ pub async fn end(
         }
         Settled::Refused(r) => {
             tx.rollback().await?;
-            let state = if r.state == "HELD" { "EXPIRED".to_owned() } else { r.state };
+            // Held past its expiry is only a refusal for a commit: the sweep is giving it back.
+            let state = match r.visible_state() {
+                "HELD" if outcome == Outcome::Commit => "EXPIRED".to_owned(),
+                other => other.to_owned(),
+            };
             Err(ProductsError::ReservationClosed { state })
         }
         Settled::NotFound => {

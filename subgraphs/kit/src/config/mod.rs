@@ -29,7 +29,7 @@ pub use router::{
     AuthorizationMode, BucketConfig, CorsConfig, LimitsConfig, RateLimitConfig, RouterConfig, TlsConfig, TrafficConfig,
 };
 pub use secret_url::SecretUrl;
-pub use services::{ServiceClientConfig, ServicesConfig};
+pub use services::{CallConfig, ServiceClientConfig, ServicesConfig};
 
 /// The five subgraphs, in start order. Auth comes first: everyone verifies tokens against its JWKS.
 pub const SUBGRAPHS: [&str; 5] = ["auth", "users", "products", "orders", "notifications"];
@@ -178,6 +178,9 @@ pub struct SubgraphConfig {
     pub database_url: Option<SecretUrl>,
     /// Most database connections this subgraph opens.
     pub pool_size: u32,
+    /// Where other services reach this subgraph directly (orders calls products here), e.g.
+    /// `http://products:4003` (`TESSERA_PRODUCTS__URL`). Unset: `http://<listen>`.
+    pub url: Option<url::Url>,
 }
 
 impl SubgraphConfig {
@@ -188,7 +191,7 @@ impl SubgraphConfig {
 
 impl Default for SubgraphConfig {
     fn default() -> Self {
-        Self { listen: SocketAddr::from(([127, 0, 0, 1], 0)), database_url: None, pool_size: 8 }
+        Self { listen: SocketAddr::from(([127, 0, 0, 1], 0)), database_url: None, pool_size: 8, url: None }
     }
 }
 
@@ -253,8 +256,15 @@ impl Config {
     /// The JWKS URL: configured, or the auth subgraph's own.
     pub fn jwks_url(&self) -> url::Url {
         self.jwt.jwks_url.clone().unwrap_or_else(|| {
-            url::Url::parse(&format!("http://{}/.well-known/jwks.json", self.auth.listen))
-                .expect("a socket address makes a valid URL")
+            self.subgraph_url("auth").join("/.well-known/jwks.json").expect("a path joins any base URL")
+        })
+    }
+
+    /// Where services reach subgraph `name` directly: its `url`, or `http://<listen>`.
+    pub fn subgraph_url(&self, name: &str) -> url::Url {
+        let sub = self.subgraph(name);
+        sub.url.clone().unwrap_or_else(|| {
+            url::Url::parse(&format!("http://{}/", sub.listen)).expect("a socket address makes a valid URL")
         })
     }
 }

@@ -71,7 +71,8 @@ pub struct TrafficConfig {
     pub timeouts_ms: BTreeMap<String, u64>,
     /// Extra attempts for a failed query (never for a mutation).
     pub retries: u32,
-    /// The first retry waits this long, in milliseconds; each next one twice as long.
+    /// The first retry waits up to this long, in milliseconds; each next one up to twice as long
+    /// (jittered, so callers that failed together do not retry together).
     pub retry_backoff_ms: u64,
     /// Consecutive failures after which an endpoint is skipped.
     pub breaker_failures: u32,

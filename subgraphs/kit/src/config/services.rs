@@ -9,6 +9,8 @@ use serde::Deserialize;
 pub struct ServicesConfig {
     /// The orders subgraph, which reserves stock in products.
     pub orders: ServiceClientConfig,
+    /// How one service calls another: timeouts, retries and the circuit breaker.
+    pub calls: CallConfig,
 }
 
 impl ServicesConfig {
@@ -30,4 +32,28 @@ pub struct ServiceClientConfig {
     /// The SHA-256 (hex) of that secret, set where the auth subgraph runs: it never holds the
     /// secret itself. Unset: computed from `secret` (or the kept file) at start.
     pub secret_sha256: Option<String>,
+}
+
+/// How a service calls another (the kit's `ServiceClient`). Only idempotent calls go through
+/// it, so a retry after a timeout is always safe.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CallConfig {
+    /// Longest wait for one attempt, in milliseconds.
+    pub attempt_timeout_ms: u64,
+    /// Longest a call may take, retries and their waits included, in milliseconds.
+    pub deadline_ms: u64,
+    /// The first retry waits up to this long, in milliseconds; each next one up to twice as
+    /// long (jittered), never more than a quarter of the deadline.
+    pub retry_backoff_ms: u64,
+    /// Consecutive failed attempts after which the breaker opens and calls fail at once.
+    pub breaker_failures: u32,
+    /// How long an open breaker refuses calls before it lets one probe through, in ms.
+    pub breaker_open_ms: u64,
+}
+
+impl Default for CallConfig {
+    fn default() -> Self {
+        Self { attempt_timeout_ms: 2_000, deadline_ms: 5_000, retry_backoff_ms: 50, breaker_failures: 5, breaker_open_ms: 5_000 }
+    }
 }

@@ -30,6 +30,8 @@ pub enum ReservationState {
     Committed,
     /// Given back, by the caller or by the expiry sweep.
     Released,
+    /// Committed, then its units came back to stock (the order was cancelled).
+    Returned,
 }
 
 #[derive(SimpleObject)]
@@ -39,6 +41,8 @@ pub struct ReservedItem {
     pub quantity: i64,
     /// The price when the units were reserved: what the order charges.
     pub unit_price: Money,
+    /// The product's name when the units were reserved: what the order shows.
+    pub name: String,
 }
 
 #[derive(SimpleObject)]
@@ -55,9 +59,10 @@ pub struct StockReservation {
 
 impl StockReservation {
     fn of(r: Reservation, lines: Vec<Line>) -> Self {
-        let state = match r.state.as_str() {
+        let state = match r.visible_state() {
             "COMMITTED" => ReservationState::Committed,
             "RELEASED" => ReservationState::Released,
+            "RETURNED" => ReservationState::Returned,
             _ => ReservationState::Held,
         };
         Self {
@@ -70,6 +75,7 @@ impl StockReservation {
                     product_id: ID(l.product_id.to_string()),
                     quantity: l.quantity,
                     unit_price: Money { amount: l.unit_price_cents, currency: l.currency },
+                    name: l.name,
                 })
                 .collect(),
         }
@@ -174,10 +180,22 @@ impl ReservationMutation {
     ) -> Result<ReservationPayload, ApiError> {
         settle(ctx, &input.reservation_id, Outcome::Release).await
     }
+
+    /// Puts a committed reservation's units back on sale (its order was cancelled after the
+    /// sale). Idempotent; one that was never committed is a `CONFLICT` naming its state.
+    #[graphql(inaccessible, guard = "RequireService(SCOPE)")]
+    async fn return_reservation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(inaccessible)] input: ReservationInput,
+    ) -> Result<ReservationPayload, ApiError> {
+        settle(ctx, &input.reservation_id, Outcome::Return).await
+    }
 }
 
 async fn settle(ctx: &Context<'_>, id: &ID, outcome: Outcome) -> Result<ReservationPayload, ApiError> {
     let id = parse_uuid("reservationId", id)?;
-    let (reservation, lines) = crate::settle::end(runtime(ctx), id, outcome, "released").await?;
+    let reason = if outcome == Outcome::Return { "returned" } else { "released" };
+    let (reservation, lines) = crate::settle::end(runtime(ctx), id, outcome, reason).await?;
     Ok(ReservationPayload { reservation: StockReservation::of(reservation, lines) })
 }

@@ -21,6 +21,7 @@ pub struct Line {
     pub quantity: i64,
     pub unit_price_cents: i64,
     pub currency: String,
+    pub name: String,
 }
 
 /// A product's `(stock, reserved)` after a reservation moved it.
@@ -33,7 +34,18 @@ pub struct Reservation {
     pub state: String,
     pub expires_at: i64,
     pub created_at: DateTime<Utc>,
+    /// Set once the units of a committed reservation went back to stock (a cancelled order).
+    pub returned_at: Option<DateTime<Utc>>,
 }
+
+impl Reservation {
+    /// The state as callers see it: a committed reservation whose units came back is `RETURNED`.
+    pub fn visible_state(&self) -> &str {
+        if self.returned_at.is_some() { "RETURNED" } else { &self.state }
+    }
+}
+
+const COLUMNS: &str = "id, fingerprint, state, expires_at, created_at, returned_at";
 
 /// A product a reservation could not have enough of, and how many were left.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,7 +82,7 @@ pub async fn reserve(
     let inserted: Option<Reservation> = on_tx!(tx, |c| sqlx::query_as(
         "INSERT INTO reservations (id, fingerprint, state, client, expires_at, created_at, updated_at) \
          VALUES ($1, $2, 'HELD', $3, $4, $5, $5) ON CONFLICT (id) DO NOTHING \
-         RETURNING id, fingerprint, state, expires_at, created_at"
+         RETURNING id, fingerprint, state, expires_at, created_at, returned_at"
     )
     .bind(id)
     .bind(&fingerprint)
@@ -91,9 +103,9 @@ pub async fn reserve(
     let mut levels = Vec::with_capacity(items.lines().len());
     let mut short = Vec::new();
     for &(product_id, quantity) in items.lines() {
-        let taken: Option<(i64, String, i64, i64)> = on_tx!(tx, |c| sqlx::query_as(
+        let taken: Option<(i64, String, i64, i64, String)> = on_tx!(tx, |c| sqlx::query_as(
             "UPDATE products SET stock = stock - $2, reserved = reserved + $2, updated_at = $3 \
-             WHERE id = $1 AND status = 'ACTIVE' AND stock >= $2 RETURNING price_cents, currency, stock, reserved"
+             WHERE id = $1 AND status = 'ACTIVE' AND stock >= $2 RETURNING price_cents, currency, stock, reserved, name"
         )
         .bind(product_id)
         .bind(quantity)
@@ -101,8 +113,8 @@ pub async fn reserve(
         .fetch_optional(c)
         .await)?;
         match taken {
-            Some((unit_price_cents, currency, stock, reserved)) => {
-                held.push(Line { product_id, quantity, unit_price_cents, currency });
+            Some((unit_price_cents, currency, stock, reserved, name)) => {
+                held.push(Line { product_id, quantity, unit_price_cents, currency, name });
                 levels.push((product_id, stock, reserved));
             }
             None => {
@@ -121,14 +133,15 @@ pub async fn reserve(
     }
     for line in &held {
         on_tx!(tx, |c| sqlx::query(
-            "INSERT INTO reservation_items (reservation_id, product_id, quantity, unit_price_cents, currency) \
-             VALUES ($1, $2, $3, $4, $5)"
+            "INSERT INTO reservation_items (reservation_id, product_id, quantity, unit_price_cents, currency, name) \
+             VALUES ($1, $2, $3, $4, $5, $6)"
         )
         .bind(id)
         .bind(line.product_id)
         .bind(line.quantity)
         .bind(line.unit_price_cents)
         .bind(&line.currency)
+        .bind(&line.name)
         .execute(c)
         .await
         .map(|_| ()))?;
@@ -139,56 +152,75 @@ pub async fn reserve(
 /// What [`settle`] did.
 #[derive(Debug)]
 pub enum Settled {
-    /// Moved from HELD now; these lines changed stock, to these levels.
+    /// Moved now; these lines changed stock, to these levels.
     Done(Reservation, Vec<Line>, Levels),
-    /// Already in the asked state: nothing changed.
+    /// Already where it was asked to go: nothing changed.
     Already(Reservation, Vec<Line>),
-    /// In the other final state, or held past its expiry (commit only).
+    /// Somewhere the change does not start from (another final state, held past its expiry
+    /// for a commit, not committed for a return).
     Refused(Reservation),
     NotFound,
 }
 
-/// How a held reservation ends.
+/// How a reservation ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     /// Sold: the held units leave `reserved` for good.
     Commit,
     /// Given back: the held units return to `stock`.
     Release,
+    /// A sale undone (the order was cancelled after its commit): the units return to `stock`.
+    Return,
 }
 
 impl Outcome {
+    /// The state callers see once this outcome happened.
     pub fn state(self) -> &'static str {
         match self {
             Outcome::Commit => "COMMITTED",
             Outcome::Release => "RELEASED",
+            Outcome::Return => "RETURNED",
         }
+    }
+
+    /// Whether units go back on sale (and so `StockChanged` is due).
+    pub fn restocks(self) -> bool {
+        self != Outcome::Commit
     }
 }
 
-/// Ends a held reservation once: the state moves in one conditional statement, so of two
-/// calls (a retry, a sweep racing a commit) exactly one changes stock. A commit past the
+/// Moves a reservation once: the state moves in one conditional statement, so of two calls (a
+/// retry, a sweep racing a commit, two replicas) exactly one changes stock. A commit past the
 /// expiry is refused: the sweep is about to give those units back.
 pub async fn settle(tx: &mut Tx, id: Uuid, outcome: Outcome) -> Result<Settled, sqlx::Error> {
     let now = Utc::now();
-    let deadline = match outcome {
-        Outcome::Commit => now.timestamp_millis(),
-        Outcome::Release => i64::MIN,
+    let moved: Option<Reservation> = match outcome {
+        Outcome::Commit | Outcome::Release => {
+            let deadline = if outcome == Outcome::Commit { now.timestamp_millis() } else { i64::MIN };
+            let sql = format!(
+                "UPDATE reservations SET state = $2, updated_at = $3 WHERE id = $1 AND state = 'HELD' \
+                 AND expires_at > $4 RETURNING {COLUMNS}"
+            );
+            on_tx!(tx, |c| sqlx::query_as(&sql)
+                .bind(id)
+                .bind(outcome.state())
+                .bind(now)
+                .bind(deadline)
+                .fetch_optional(c)
+                .await)?
+        }
+        Outcome::Return => {
+            let sql = format!(
+                "UPDATE reservations SET returned_at = $2, updated_at = $2 WHERE id = $1 AND state = 'COMMITTED' \
+                 AND returned_at IS NULL RETURNING {COLUMNS}"
+            );
+            on_tx!(tx, |c| sqlx::query_as(&sql).bind(id).bind(now).fetch_optional(c).await)?
+        }
     };
-    let moved: Option<Reservation> = on_tx!(tx, |c| sqlx::query_as(
-        "UPDATE reservations SET state = $2, updated_at = $3 WHERE id = $1 AND state = 'HELD' AND expires_at > $4 \
-         RETURNING id, fingerprint, state, expires_at, created_at"
-    )
-    .bind(id)
-    .bind(outcome.state())
-    .bind(now)
-    .bind(deadline)
-    .fetch_optional(c)
-    .await)?;
     let Some(reservation) = moved else {
         return Ok(match by_id(tx, id).await? {
             None => Settled::NotFound,
-            Some(r) if r.state == outcome.state() => {
+            Some(r) if r.visible_state() == outcome.state() => {
                 let lines = lines(tx, id).await?;
                 Settled::Already(r, lines)
             }
@@ -204,6 +236,9 @@ pub async fn settle(tx: &mut Tx, id: Uuid, outcome: Outcome) -> Result<Settled, 
             "UPDATE products SET stock = stock + $2, reserved = reserved - $2, updated_at = $3 WHERE id = $1 \
              RETURNING stock, reserved"
         }
+        Outcome::Return => {
+            "UPDATE products SET stock = stock + $2, updated_at = $3 WHERE id = $1 RETURNING stock, reserved"
+        }
     };
     let mut levels = Vec::with_capacity(lines.len());
     for line in &lines {
@@ -215,17 +250,13 @@ pub async fn settle(tx: &mut Tx, id: Uuid, outcome: Outcome) -> Result<Settled, 
 }
 
 async fn by_id(tx: &mut Tx, id: Uuid) -> Result<Option<Reservation>, sqlx::Error> {
-    on_tx!(tx, |c| sqlx::query_as(
-        "SELECT id, fingerprint, state, expires_at, created_at FROM reservations WHERE id = $1"
-    )
-    .bind(id)
-    .fetch_optional(c)
-    .await)
+    let sql = format!("SELECT {COLUMNS} FROM reservations WHERE id = $1");
+    on_tx!(tx, |c| sqlx::query_as(&sql).bind(id).fetch_optional(c).await)
 }
 
 async fn lines(tx: &mut Tx, id: Uuid) -> Result<Vec<Line>, sqlx::Error> {
     on_tx!(tx, |c| sqlx::query_as(
-        "SELECT product_id, quantity, unit_price_cents, currency FROM reservation_items \
+        "SELECT product_id, quantity, unit_price_cents, currency, name FROM reservation_items \
          WHERE reservation_id = $1 ORDER BY product_id"
     )
     .bind(id)

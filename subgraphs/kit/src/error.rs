@@ -23,6 +23,8 @@ pub enum ErrorCode {
     OutOfStock,
     /// A sensitive change needs a recent proof of the user: call `reauthenticate`, then retry.
     StepUpRequired,
+    /// A service this one depends on is down; `extensions.retryAfterSeconds` says when to retry.
+    ServiceUnavailable,
     Internal,
 }
 
@@ -39,6 +41,7 @@ impl ErrorCode {
             Self::VersionConflict => "VERSION_CONFLICT",
             Self::OutOfStock => "OUT_OF_STOCK",
             Self::StepUpRequired => "STEP_UP_REQUIRED",
+            Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             Self::Internal => "INTERNAL",
         }
     }

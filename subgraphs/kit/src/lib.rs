@@ -12,6 +12,7 @@ pub mod error;
 pub mod identity;
 pub mod input;
 pub mod jwt;
+pub mod lines;
 pub mod mask;
 pub mod paging;
 pub mod resilience;

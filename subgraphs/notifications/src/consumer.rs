@@ -37,6 +37,8 @@ struct Payload {
     #[serde(default)]
     fields: Vec<String>,
     order_id: Option<Uuid>,
+    /// The order's readable number (`ORD-7K3M-Q9XP`); older events had none.
+    number: Option<String>,
     status: Option<String>,
     locked_seconds: Option<i64>,
 }
@@ -136,7 +138,9 @@ impl Handler for Events {
                 routing::targets(&who, Kind::SecurityAlerts),
             ),
             "OrderPlaced" | "OrderStatusChanged" => {
-                let order = p.order_id.map(|o| o.simple().to_string()[..8].to_uppercase()).unwrap_or_default();
+                let order = p.number.clone().unwrap_or_else(|| {
+                    p.order_id.map(|o| o.simple().to_string()[..8].to_uppercase()).unwrap_or_default()
+                });
                 let status = p.status.clone().unwrap_or_default().to_lowercase().replace('_', " ");
                 let template = if event.kind == "OrderPlaced" { Template::OrderPlaced } else { Template::OrderStatus };
                 let mut m = Message::render(template, lang, &[("order", order), ("status", status)], &[]);

@@ -1,6 +1,6 @@
 //! The events the orders subgraph applies.
 
-use crate::store;
+use crate::store::{keys, orders};
 use tessera_kit::{
     bus::{Event, inbox::Handler, outbox},
     db::Tx,
@@ -13,7 +13,8 @@ impl Handler for Events {
         // Erasure: orders stay for accounting, detached from the person.
         if event.kind == "AccountDeleted" {
             let user = event.user_id()?;
-            store::anonymize(tx, user).await?;
+            orders::anonymize(tx, user).await?;
+            keys::forget_user(tx, user).await?;
             outbox::forget_published(tx, user).await?;
         }
         Ok(())

@@ -1,13 +1,18 @@
-//! The orders subgraph: orders and their items. This crate holds the foundation (tables, the
-//! `Order` entity, owner-only reads); placing orders, stock reservation and idempotency arrive
-//! with the orders issue.
+//! The orders subgraph: checkout as a saga against products (DESIGN.md), the life of an order,
+//! and owner-only reads.
 
 pub mod consumer;
+pub mod domain;
 pub mod error;
+pub mod events;
 pub mod graphql;
+pub mod loader;
+pub mod products;
+pub mod saga;
 pub mod store;
+pub mod sweep;
 
-use async_graphql::{EmptyMutation, EmptySubscription, Schema, SchemaBuilder};
+use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
 use tessera_kit::{Runtime, SubgraphSpec, bus::inbox, db::Migrations, sdl::federation_sdl, server};
 
 pub static MIGRATIONS: Migrations = Migrations {
@@ -22,17 +27,21 @@ pub const SPEC: SubgraphSpec = SubgraphSpec {
     sdl: || federation_sdl(&schema_builder().finish()),
 };
 
-pub type OrdersSchema = Schema<graphql::Query, EmptyMutation, EmptySubscription>;
+pub type OrdersSchema = Schema<graphql::Query, graphql::Mutation, EmptySubscription>;
 
-pub fn schema_builder() -> SchemaBuilder<graphql::Query, EmptyMutation, EmptySubscription> {
-    server::harden(Schema::build(graphql::Query, EmptyMutation, EmptySubscription).enable_federation())
+pub fn schema_builder() -> SchemaBuilder<graphql::Query, graphql::Mutation, EmptySubscription> {
+    server::harden(
+        Schema::build(graphql::Query::default(), graphql::Mutation::default(), EmptySubscription).enable_federation(),
+    )
 }
 
-pub fn schema(rt: Runtime) -> OrdersSchema {
-    schema_builder().data(rt).finish()
+pub fn schema(rt: Runtime, products: products::Products) -> OrdersSchema {
+    schema_builder().data(loader::items(&rt.db)).data(loader::history(&rt.db)).data(products).data(rt).finish()
 }
 
 pub async fn app(rt: Runtime) -> anyhow::Result<axum::Router> {
     inbox::spawn_consumer(&rt.bus, rt.db.clone(), "orders", consumer::Events, rt.stop.clone()).await?;
-    Ok(server::subgraph_app(&rt, schema(rt.clone())))
+    let products = products::Products::new(&rt.config)?;
+    tokio::spawn(sweep::run(rt.clone(), products.clone()));
+    Ok(server::subgraph_app(&rt, schema(rt.clone(), products)))
 }

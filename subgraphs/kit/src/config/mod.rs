@@ -6,6 +6,7 @@
 
 mod bus;
 mod catalogue;
+mod checkout;
 mod delivery;
 mod identity;
 mod router;
@@ -23,6 +24,7 @@ use serde::Deserialize;
 
 pub use bus::BusConfig;
 pub use catalogue::CatalogueConfig;
+pub use checkout::CheckoutConfig;
 pub use delivery::{DeliveryConfig, SmsConfig};
 pub use identity::IdentityConfig;
 pub use router::{
@@ -85,6 +87,8 @@ pub struct Config {
     pub services: ServicesConfig,
     /// The catalogue and its stock reservations (the products subgraph).
     pub catalogue: CatalogueConfig,
+    /// Checkout and its recovery sweep (the orders subgraph).
+    pub checkout: CheckoutConfig,
     /// The gateway router.
     pub router: RouterConfig,
     /// The auth subgraph.
@@ -120,6 +124,7 @@ impl Default for Config {
             ],
             services: ServicesConfig::default(),
             catalogue: CatalogueConfig::default(),
+            checkout: CheckoutConfig::default(),
             router: RouterConfig::default(),
             auth: SubgraphConfig::on_port(4001),
             users: SubgraphConfig::on_port(4002),

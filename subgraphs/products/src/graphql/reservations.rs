@@ -12,7 +12,7 @@ use tessera_kit::{
 
 use super::{Money, runtime};
 use crate::{
-    domain::reservation::Items,
+    domain::reservation::{BOUNDS, Items},
     error::ProductsError,
     events,
     store::reservations::{self, Line, Outcome, Reservation, Reserved},
@@ -133,6 +133,7 @@ impl ReservationMutation {
                 .into_iter()
                 .map(|i| (parse_uuid("productId", &i.product_id).map_err(|e| e.message), i.quantity))
                 .collect(),
+            BOUNDS,
         )
         .map_err(ProductsError::from)?;
         let rt = runtime(ctx);

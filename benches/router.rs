@@ -97,17 +97,7 @@ async fn seed(stack: &TestStack) -> (Uuid, String) {
     .expect("profile");
     let orders = &stack.subgraph("orders").rt.db;
     for i in 0..5i64 {
-        on_db!(orders, |p| sqlx::query(
-            "INSERT INTO orders (id, user_id, status, total_cents, currency, created_at) VALUES ($1, $2, 'PLACED', $3, 'EUR', $4)"
-        )
-        .bind(Uuid::now_v7())
-        .bind(user)
-        .bind(100 + i)
-        .bind(now)
-        .execute(p)
-        .await
-        .map(|_| ()))
-        .expect("order");
+        tessera_testkit::orders::insert_order(orders, user, "CONFIRMED", 100 + i).await;
     }
     let token = tessera_auth::KeyRing::open(&stack.subgraph("auth").rt)
         .await
@@ -133,16 +123,16 @@ fn main() {
         let users = stack.subgraph("users").url("/graphql");
         println!("{REQUESTS} requests per measure, concurrency {CONCURRENCY}, 127.0.0.1, SQLite, bench (release) profile\n");
 
-        let one = json!({ "query": "{ myOrders { id status totalCents } }" });
+        let one = json!({ "query": "{ myOrders { edges { node { id status totalCents } } } }" });
         let r1 = measure("one subgraph, through the router", || post(&http, &router, &token, one.clone())).await;
         let d1 = measure("one subgraph, straight to orders", || post(&http, &orders, &token, one.clone())).await;
         ratio("one subgraph", &r1, &d1);
 
-        let three = json!({ "query": "{ myOrders { id status user { username displayName } } }" });
+        let three = json!({ "query": "{ myOrders { edges { node { id status user { username displayName } } } } }" });
         let r3 = measure("three subgraphs, through the router", || post(&http, &router, &token, three.clone())).await;
         let reps = json!([{ "__typename": "User", "id": user.to_string() }]);
         let d3 = measure("three subgraphs, by hand (3 requests)", || async {
-            post(&http, &orders, &token, json!({ "query": "{ myOrders { id status user { id } } }" })).await;
+            post(&http, &orders, &token, json!({ "query": "{ myOrders { edges { node { id status user { id } } } } }" })).await;
             let q = |field: &str| json!({
                 "query": format!("query($r: [_Any!]!) {{ _entities(representations: $r) {{ ... on User {{ {field} }} }} }}"),
                 "variables": { "r": reps.clone() },

@@ -170,22 +170,12 @@ async fn an_order_notification_resolves_its_order_from_the_orders_subgraph() {
         listen(&stack, &ada, "subscription { notificationAdded { kind title order { id status totalCents } } }").await;
 
     // The orders subgraph records an order and its event in one transaction, as checkout will.
-    let order = uuid::Uuid::now_v7();
     let orders = &stack.subgraph("orders").rt;
     let mut tx = orders.db.begin().await.expect("a transaction");
-    tessera_kit::on_tx!(&mut tx, |c| sqlx::query(
-        "INSERT INTO orders (id, user_id, status, total_cents, currency, created_at) VALUES ($1, $2, 'PAID', 4200, 'EUR', $3)"
-    )
-    .bind(order)
-    .bind(ada.id)
-    .bind(chrono::Utc::now())
-    .execute(c)
-    .await
-    .map(|_| ()))
-    .expect("an order");
+    let order = tessera_testkit::orders::insert_order_tx(&mut tx, ada.id, "SHIPPED", 4200).await;
     let event = tessera_kit::bus::Event::new(
         "OrderStatusChanged",
-        json!({ "orderId": order, "userId": ada.id, "status": "PAID" }),
+        json!({ "orderId": order, "userId": ada.id, "status": "SHIPPED" }),
     );
     tessera_kit::bus::outbox::enqueue(&mut tx, &event).await.expect("enqueued");
     tx.commit().await.expect("commits");
@@ -194,8 +184,8 @@ async fn an_order_notification_resolves_its_order_from_the_orders_subgraph() {
     let msg = next_json(&mut socket).await.expect("an event");
     let pushed = &msg["payload"]["data"]["notificationAdded"];
     assert_eq!(pushed["kind"], "ORDER_STATUS_CHANGED", "{msg}");
-    assert_eq!(pushed["title"], "Your order is paid");
-    assert_eq!(pushed["order"], json!({ "id": order.to_string(), "status": "PAID", "totalCents": 4200 }), "{msg}");
+    assert_eq!(pushed["title"], "Your order is shipped");
+    assert_eq!(pushed["order"], json!({ "id": order.to_string(), "status": "SHIPPED", "totalCents": 4200 }), "{msg}");
     eventually("the order email arrives", || async { smtp.mails_to("ada@example.com").len() == 2 }).await;
 }
 

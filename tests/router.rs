@@ -35,19 +35,7 @@ async fn seed_user(stack: &TestStack, username: &str, orders: usize) -> (Uuid, V
     let orders_db = &stack.subgraph("orders").rt.db;
     let mut ids = Vec::new();
     for i in 0..orders {
-        let id = Uuid::now_v7();
-        on_db!(orders_db, |pool| sqlx::query(
-            "INSERT INTO orders (id, user_id, status, total_cents, currency, created_at) VALUES ($1, $2, 'PLACED', $3, 'EUR', $4)"
-        )
-        .bind(id)
-        .bind(user)
-        .bind(1000 + i as i64)
-        .bind(now)
-        .execute(pool)
-        .await
-        .map(|_| ()))
-        .expect("order");
-        ids.push(id);
+        ids.push(tessera_testkit::orders::insert_order(orders_db, user, "CONFIRMED", 1000 + i as i64).await);
     }
     (user, ids)
 }
@@ -64,7 +52,7 @@ async fn one_query_is_answered_by_three_subgraphs() {
     assert_eq!(
         body,
         json!({ "data": { "order": {
-            "status": "PLACED",
+            "status": "CONFIRMED",
             "totalCents": 1000,
             "user": { "id": user.to_string(), "username": "ada", "displayName": "ada (display)" },
         } } })
@@ -78,11 +66,11 @@ async fn entities_are_fetched_in_one_batch_per_subgraph_with_duplicates_removed(
     let token = common::token(&stack, user, &["customer"]).await;
     let before: Vec<usize> = stack.subgraphs.iter().map(|s| s.request_count()).collect();
     let (_, body) =
-        graphql(&stack.router_url("/graphql"), "{ myOrders { id user { username displayName } } }", Some(&token)).await;
-    let orders = body["data"]["myOrders"].as_array().unwrap_or_else(|| panic!("orders: {body}"));
+        graphql(&stack.router_url("/graphql"), "{ myOrders { edges { node { id user { username displayName } } } } }", Some(&token)).await;
+    let orders = body["data"]["myOrders"]["edges"].as_array().unwrap_or_else(|| panic!("orders: {body}"));
     assert_eq!(orders.len(), 5);
     assert!(
-        orders.iter().all(|o| o["user"]["username"] == "grace" && o["user"]["displayName"] == "grace (display)"),
+        orders.iter().all(|o| o["node"]["user"]["username"] == "grace" && o["node"]["user"]["displayName"] == "grace (display)"),
         "{body}"
     );
     let sent: Vec<(&str, usize)> = stack
@@ -107,7 +95,7 @@ async fn a_stopped_subgraph_costs_only_its_fields_and_is_named_in_the_error() {
     let query = format!("{{ order(id: \"{}\") {{ status user {{ username displayName }} }} }}", orders[0]);
     let (status, body) = graphql(&stack.router_url("/graphql"), &query, Some(&token)).await;
     assert_eq!(status, 200, "never a 500 for the whole request: {body}");
-    assert_eq!(body["data"]["order"]["status"], "PLACED", "{body}");
+    assert_eq!(body["data"]["order"]["status"], "CONFIRMED", "{body}");
     assert_eq!(body["data"]["order"]["user"]["username"], "linus", "{body}");
     assert_eq!(body["data"]["order"]["user"]["displayName"], Value::Null, "{body}");
     let error = &body["errors"][0];

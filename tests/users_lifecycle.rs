@@ -30,16 +30,7 @@ async fn fill(stack: &TestStack, user: Uuid, token: &str) {
     let rt = &stack.subgraph("notifications").rt;
     tessera_notifications::deliver_in_app(rt, &notification(user, "Welcome")).await.expect("a notification");
     let orders = &stack.subgraph("orders").rt.db;
-    on_db!(orders, |pool| sqlx::query(
-        "INSERT INTO orders (id, user_id, status, total_cents, currency, created_at) VALUES ($1, $2, 'PLACED', 4200, 'EUR', $3)"
-    )
-    .bind(Uuid::now_v7())
-    .bind(user)
-    .bind(chrono::Utc::now())
-    .execute(pool)
-    .await
-    .map(|_| ()))
-    .expect("an order");
+    tessera_testkit::orders::insert_order(orders, user, "CONFIRMED", 4200).await;
 }
 
 /// How many outbox rows of `subgraph` hold `needle` in their payload.
@@ -73,7 +64,7 @@ async fn export_my_data_gathers_every_subgraphs_part_for_its_owner_only() {
     assert!(notifications.contains(&json!({ "title": "Welcome", "body": "body", "read": false })), "{export}");
     let six_digits = |s: &str| s.as_bytes().windows(6).any(|w| w.iter().all(u8::is_ascii_digit));
     assert!(notifications.iter().all(|n| !six_digits(n["body"].as_str().unwrap_or_default())), "no code: {export}");
-    assert_eq!(export["orders"], json!([{ "totalCents": 4200, "currency": "EUR", "status": "PLACED" }]));
+    assert_eq!(export["orders"], json!([{ "totalCents": 4200, "currency": "EUR", "status": "CONFIRMED" }]));
 
     assert_eq!(code(&gql(&stack, EXPORT, json!({}), None).await), "UNAUTHENTICATED");
     // Bob asking each subgraph for Ada's export directly, past the router: refused by every one.

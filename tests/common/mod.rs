@@ -1,6 +1,8 @@
 //! Helpers the end-to-end tests share. Each test binary uses a subset of them.
 #![allow(dead_code)]
 
+pub mod shop;
+
 use tessera_auth::KeyRing;
 use tessera_kit::on_db;
 use tessera_notifications::store::Notification;

@@ -7,8 +7,10 @@
 
 pub mod client;
 pub mod db;
+pub mod fault_proxy;
 pub mod fixture;
 pub mod incremental;
+pub mod orders;
 pub mod redis_server;
 pub mod scenario;
 pub mod smtp;

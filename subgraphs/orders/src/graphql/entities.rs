@@ -58,10 +58,10 @@ impl User {
         first: Option<i32>,
         after: Option<String>,
         status: Option<Status>,
-    ) -> Result<Orders, ApiError> {
+    ) -> Result<Option<Orders>, ApiError> {
         let user = tessera_kit::error::parse_uuid("id", &self.id)?;
         require_self_or_admin(ctx, user)?;
-        lists::page(ctx.data_unchecked::<Runtime>(), Filter { user: Some(user), status }, first, after).await
+        lists::page(ctx.data_unchecked::<Runtime>(), Filter { user: Some(user), status }, first, after).await.map(Some)
     }
 }
 

@@ -1,0 +1,85 @@
+//! Checkout when products fails: retried with backoff within a deadline, a circuit breaker
+//! that opens after repeated failures (then calls fail at once with `retryAfterSeconds`),
+//! recovery without a restart, and no second reservation however often an attempt is repeated.
+//! Products is real; a fault proxy between orders and products injects the failures.
+
+mod common;
+
+use common::{
+    code, product,
+    shop::{levels, place, placed_id, reservations},
+};
+use tessera::SUBGRAPHS;
+use tessera_kit::config::CallConfig;
+use tessera_testkit::{TestStack, eventually, fault_proxy::FaultProxy, spawn_configured, test_bus};
+use uuid::Uuid;
+
+/// The whole stack, orders reaching products through `proxy`, with short deadlines.
+async fn stack(proxy: &FaultProxy) -> TestStack {
+    let url = proxy.url();
+    let stack = spawn_configured(&SUBGRAPHS, test_bus().await, move |c| {
+        c.products.url = Some(url);
+        c.services.calls = CallConfig {
+            attempt_timeout_ms: 500,
+            deadline_ms: 1_500,
+            retry_backoff_ms: 20,
+            breaker_failures: 3,
+            breaker_open_ms: 700,
+        };
+    })
+    .await;
+    proxy.point_at(&stack.subgraph("products").url(""));
+    stack
+}
+
+#[tokio::test]
+async fn a_failing_catalogue_opens_the_breaker_so_checkout_fails_fast_and_recovers_without_a_restart() {
+    let proxy = FaultProxy::start().await;
+    let stack = stack(&proxy).await;
+    let token = common::token(&stack, Uuid::now_v7(), &["customer"]).await;
+    let pen = product(&stack, "Pen", 250, 5).await;
+
+    proxy.fail_next(usize::MAX);
+    let first = place(&stack, &token, "k1", &[(pen, 1)]).await;
+    assert_eq!(code(&first), "SERVICE_UNAVAILABLE", "{first}");
+    assert!(first["errors"][0]["extensions"]["retryAfterSeconds"].as_i64().is_some_and(|s| s >= 1), "{first}");
+    let tried = proxy.arrived();
+    assert!(tried >= 3, "transient failures are retried: {tried} attempts");
+
+    let second = place(&stack, &token, "k2", &[(pen, 1)]).await;
+    assert_eq!(code(&second), "SERVICE_UNAVAILABLE", "{second}");
+    assert_eq!(proxy.arrived(), tried, "with the breaker open no request goes to products at all");
+
+    // Products stopped altogether: connections are refused.
+    proxy.fail_next(0);
+    proxy.stop();
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    let refused = place(&stack, &token, "k1", &[(pen, 1)]).await;
+    assert_eq!(code(&refused), "SERVICE_UNAVAILABLE", "{refused}");
+
+    // Back again: the same key now places the order it promised, once.
+    proxy.restart().await;
+    eventually("checkout works again once products is back", || async {
+        place(&stack, &token, "k1", &[(pen, 1)]).await["data"]["placeOrder"]["order"]["status"] == "CONFIRMED"
+    })
+    .await;
+    let answer = place(&stack, &token, "k1", &[(pen, 1)]).await;
+    assert_eq!(placed_id(&answer).to_string(), first["errors"][0]["extensions"]["orderId"].as_str().expect("an order id"), "the order the first attempt wrote");
+    assert_eq!(levels(&stack, pen).await, (4, 0));
+    assert_eq!(reservations(&stack).await, [("COMMITTED".to_owned(), 1)]);
+}
+
+#[tokio::test]
+async fn two_server_errors_then_success_make_one_order_with_one_reservation() {
+    let proxy = FaultProxy::start().await;
+    let stack = stack(&proxy).await;
+    let token = common::token(&stack, Uuid::now_v7(), &["customer"]).await;
+    let mug = product(&stack, "Mug", 1200, 3).await;
+
+    proxy.fail_next(2);
+    let body = place(&stack, &token, "k", &[(mug, 2)]).await;
+    assert_eq!(body["data"]["placeOrder"]["order"]["status"], "CONFIRMED", "{body}");
+    assert_eq!(proxy.arrived(), 4, "two failed reservations, the third that held, then the commit");
+    assert_eq!(levels(&stack, mug).await, (1, 0), "taken once");
+    assert_eq!(reservations(&stack).await, [("COMMITTED".to_owned(), 1)]);
+}

@@ -103,10 +103,19 @@ async fn an_orders_process_killed_between_reserving_and_confirming_is_recovered_
     eventually("the sweep gave the units back", || async { levels(&stack, lamp).await == (5, 0) }).await;
     assert_eq!(reservations(&stack).await, [("RELEASED".to_owned(), 1)]);
 
-    let (_, mine) = graphql_with(&url, "{ myOrders { edges { node { status history { status actor reason } } } } }", json!({}), Some(&token)).await;
+    let (_, mine) = graphql_with(
+        &url,
+        "{ myOrders { edges { node { status history { status actor reason } } } } }",
+        json!({}),
+        Some(&token),
+    )
+    .await;
     let history = &mine["data"]["myOrders"]["edges"][0]["node"];
     assert_eq!(history["status"], "REJECTED", "{mine}");
-    assert_eq!(history["history"][1], json!({ "status": "REJECTED", "actor": "SYSTEM", "reason": "checkout did not finish in time" }));
+    assert_eq!(
+        history["history"][1],
+        json!({ "status": "REJECTED", "actor": "SYSTEM", "reason": "checkout did not finish in time" })
+    );
 
     // The key is free again: the customer's retry places the order anew.
     let vars = json!({ "i": { "items": [{ "productId": lamp, "quantity": 2 }], "idempotencyKey": "crash" } });

@@ -64,7 +64,11 @@ async fn a_failing_catalogue_opens_the_breaker_so_checkout_fails_fast_and_recove
     })
     .await;
     let answer = place(&stack, &token, "k1", &[(pen, 1)]).await;
-    assert_eq!(placed_id(&answer).to_string(), first["errors"][0]["extensions"]["orderId"].as_str().expect("an order id"), "the order the first attempt wrote");
+    assert_eq!(
+        placed_id(&answer).to_string(),
+        first["errors"][0]["extensions"]["orderId"].as_str().expect("an order id"),
+        "the order the first attempt wrote"
+    );
     assert_eq!(levels(&stack, pen).await, (4, 0));
     assert_eq!(reservations(&stack).await, [("COMMITTED".to_owned(), 1)]);
 }

@@ -14,7 +14,8 @@ use tessera::SUBGRAPHS;
 use tessera_testkit::{eventually, graphql_with, spawn_stack, ws};
 
 const CANCEL: &str = "mutation($i: CancelOrderInput!) { cancelOrder(input: $i) { order { status version history { status actor reason } } } }";
-const UPDATE: &str = "mutation($i: UpdateOrderStatusInput!) { updateOrderStatus(input: $i) { order { status version } } }";
+const UPDATE: &str =
+    "mutation($i: UpdateOrderStatusInput!) { updateOrderStatus(input: $i) { order { status version } } }";
 
 fn version(body: &Value, field: &str) -> i64 {
     body["data"][field]["order"]["version"].as_i64().unwrap_or_else(|| panic!("{body}"))
@@ -55,21 +56,31 @@ async fn an_order_is_cancelled_or_shipped_and_delivered_and_its_owner_hears_of_e
     // Shipped and delivered by an admin, one version at a time.
     let second = place(&stack, &ada.access, "two", &[(pen, 1)]).await;
     let (id, v) = (placed_id(&second), 2);
-    let shipped = gql(&stack, UPDATE, json!({ "i": { "id": id, "status": "SHIPPED", "expectedVersion": v } }), Some(&admin)).await;
+    let shipped =
+        gql(&stack, UPDATE, json!({ "i": { "id": id, "status": "SHIPPED", "expectedVersion": v } }), Some(&admin))
+            .await;
     assert_eq!(shipped["data"]["updateOrderStatus"]["order"]["status"], "SHIPPED", "{shipped}");
     let late = gql(&stack, CANCEL, json!({ "i": { "id": id } }), Some(&ada.access)).await;
     assert_eq!(code(&late), "CONFLICT", "no cancelling after shipping: {late}");
     assert_eq!(late["errors"][0]["extensions"]["currentStatus"], "SHIPPED");
-    let stale = gql(&stack, UPDATE, json!({ "i": { "id": id, "status": "DELIVERED", "expectedVersion": v } }), Some(&admin)).await;
+    let stale =
+        gql(&stack, UPDATE, json!({ "i": { "id": id, "status": "DELIVERED", "expectedVersion": v } }), Some(&admin))
+            .await;
     assert_eq!(code(&stale), "VERSION_CONFLICT", "{stale}");
     let v = version(&shipped, "updateOrderStatus");
-    let delivered = gql(&stack, UPDATE, json!({ "i": { "id": id, "status": "DELIVERED", "expectedVersion": v } }), Some(&admin)).await;
+    let delivered =
+        gql(&stack, UPDATE, json!({ "i": { "id": id, "status": "DELIVERED", "expectedVersion": v } }), Some(&admin))
+            .await;
     assert_eq!(delivered["data"]["updateOrderStatus"]["order"]["status"], "DELIVERED", "{delivered}");
     let v = version(&delivered, "updateOrderStatus");
-    let backwards = gql(&stack, UPDATE, json!({ "i": { "id": id, "status": "SHIPPED", "expectedVersion": v } }), Some(&admin)).await;
+    let backwards =
+        gql(&stack, UPDATE, json!({ "i": { "id": id, "status": "SHIPPED", "expectedVersion": v } }), Some(&admin))
+            .await;
     assert_eq!(code(&backwards), "CONFLICT", "{backwards}");
     assert_eq!(backwards["errors"][0]["extensions"]["currentStatus"], "DELIVERED");
-    let by_customer = gql(&stack, UPDATE, json!({ "i": { "id": id, "status": "SHIPPED", "expectedVersion": v } }), Some(&ada.access)).await;
+    let by_customer =
+        gql(&stack, UPDATE, json!({ "i": { "id": id, "status": "SHIPPED", "expectedVersion": v } }), Some(&ada.access))
+            .await;
     assert_eq!(code(&by_customer), "FORBIDDEN", "{by_customer}");
     assert_eq!(levels(&stack, pen).await, (4, 0));
 
@@ -85,7 +96,13 @@ async fn an_order_is_cancelled_or_shipped_and_delivered_and_its_owner_hears_of_e
     }
     assert_eq!(
         titles,
-        ["We received your order", "Your order is cancelled", "We received your order", "Your order is shipped", "Your order is delivered"]
+        [
+            "We received your order",
+            "Your order is cancelled",
+            "We received your order",
+            "Your order is shipped",
+            "Your order is delivered"
+        ]
     );
 }
 
@@ -113,15 +130,27 @@ async fn nobody_but_the_owner_sees_cancels_or_lists_an_order_through_the_router_
     assert_eq!(theirs["data"]["user"]["orders"], Value::Null, "{theirs}");
     assert_eq!(code(&theirs), "FORBIDDEN", "{theirs}");
     let entities = "query($r: [_Any!]!) { _entities(representations: $r) { ... on User { orders { totalCount } } } }";
-    let past = graphql_with(&direct, entities, json!({ "r": [{ "__typename": "User", "id": ada.id }] }), Some(&bob.access)).await.1;
+    let past =
+        graphql_with(&direct, entities, json!({ "r": [{ "__typename": "User", "id": ada.id }] }), Some(&bob.access))
+            .await
+            .1;
     assert_eq!(code(&past), "FORBIDDEN", "{past}");
     let own = gql(&stack, &listed, json!({}), Some(&ada.access)).await;
     assert_eq!(own["data"]["user"]["orders"]["totalCount"], 1, "{own}");
-    let mine = gql(&stack, "{ me { orders { totalCount } } myOrders { totalCount } }", json!({}), Some(&bob.access)).await;
-    assert_eq!(mine["data"], json!({ "me": { "orders": { "totalCount": 0 } }, "myOrders": { "totalCount": 0 } }), "{mine}");
+    let mine =
+        gql(&stack, "{ me { orders { totalCount } } myOrders { totalCount } }", json!({}), Some(&bob.access)).await;
+    assert_eq!(
+        mine["data"],
+        json!({ "me": { "orders": { "totalCount": 0 } }, "myOrders": { "totalCount": 0 } }),
+        "{mine}"
+    );
 
     let sales = format!("{{ product(id: \"{pen}\") {{ name salesCount }} }}");
-    assert_eq!(code(&gql(&stack, &sales, json!({}), Some(&ada.access)).await), "FORBIDDEN", "sales figures are for admins");
+    assert_eq!(
+        code(&gql(&stack, &sales, json!({}), Some(&ada.access)).await),
+        "FORBIDDEN",
+        "sales figures are for admins"
+    );
     let all = gql(&stack, "{ orders { totalCount } }", json!({}), Some(&ada.access)).await;
     assert_eq!(code(&all), "FORBIDDEN", "{all}");
 }

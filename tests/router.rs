@@ -65,12 +65,18 @@ async fn entities_are_fetched_in_one_batch_per_subgraph_with_duplicates_removed(
     let (user, _) = seed_user(&stack, "grace", 5).await;
     let token = common::token(&stack, user, &["customer"]).await;
     let before: Vec<usize> = stack.subgraphs.iter().map(|s| s.request_count()).collect();
-    let (_, body) =
-        graphql(&stack.router_url("/graphql"), "{ myOrders { edges { node { id user { username displayName } } } } }", Some(&token)).await;
+    let (_, body) = graphql(
+        &stack.router_url("/graphql"),
+        "{ myOrders { edges { node { id user { username displayName } } } } }",
+        Some(&token),
+    )
+    .await;
     let orders = body["data"]["myOrders"]["edges"].as_array().unwrap_or_else(|| panic!("orders: {body}"));
     assert_eq!(orders.len(), 5);
     assert!(
-        orders.iter().all(|o| o["node"]["user"]["username"] == "grace" && o["node"]["user"]["displayName"] == "grace (display)"),
+        orders
+            .iter()
+            .all(|o| o["node"]["user"]["username"] == "grace" && o["node"]["user"]["displayName"] == "grace (display)"),
         "{body}"
     );
     let sent: Vec<(&str, usize)> = stack

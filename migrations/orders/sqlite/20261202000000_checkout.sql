@@ -28,6 +28,8 @@ CREATE TABLE orders (
 );
 CREATE INDEX orders_by_user ON orders (user_id, id);
 CREATE INDEX orders_by_user_status ON orders (user_id, status, id);
+-- A customer's orders of the last hour (the per-customer budget).
+CREATE INDEX orders_by_user_time ON orders (user_id, created_at);
 CREATE INDEX orders_by_status ON orders (status, id);
 CREATE INDEX orders_to_settle ON orders (updated_at) WHERE settlement IS NOT NULL;
 CREATE INDEX orders_pending ON orders (updated_at) WHERE status = 'PENDING';

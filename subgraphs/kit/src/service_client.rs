@@ -139,7 +139,13 @@ impl ServiceClient {
             };
             self.inner.breaker.failure(p.breaker_failures, open_for);
             attempt += 1;
-            tracing::warn!(caller = self.inner.caller, target = self.inner.target, attempt, reason, "service call failed");
+            tracing::warn!(
+                caller = self.inner.caller,
+                target = self.inner.target,
+                attempt,
+                reason,
+                "service call failed"
+            );
             let wait = delay(attempt, base, cap);
             if Instant::now() + wait >= deadline {
                 return Err(self.unavailable(&reason));

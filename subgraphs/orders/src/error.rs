@@ -15,16 +15,32 @@ pub enum OrdersError {
     NotFound,
     /// This idempotency key placed an order of other items.
     KeyReused,
+    /// Over `checkout.orders_per_user_per_hour`.
+    TooManyOrders,
     /// Products had too little of these (`items` as products named them); the order is kept
     /// `REJECTED`.
-    OutOfStock { order: Uuid, items: serde_json::Value },
+    OutOfStock {
+        order: Uuid,
+        items: serde_json::Value,
+    },
     /// The items are priced in more than one currency; the order is kept `REJECTED`.
-    MixedCurrencies { order: Uuid, currencies: Vec<String> },
+    MixedCurrencies {
+        order: Uuid,
+        currencies: Vec<String>,
+    },
     /// Products could not be reached in time, or its breaker is open.
-    Unavailable { retry_after: Duration, order: Option<Uuid> },
+    Unavailable {
+        retry_after: Duration,
+        order: Option<Uuid>,
+    },
     /// The order is not where this move starts from.
-    IllegalMove { current: String, wanted: String },
-    VersionConflict { current: i64 },
+    IllegalMove {
+        current: String,
+        wanted: String,
+    },
+    VersionConflict {
+        current: i64,
+    },
     Database(sqlx::Error),
     /// Products answered something it should not have (logged, never shown).
     Unexpected(anyhow::Error),
@@ -54,6 +70,10 @@ impl From<OrdersError> for ApiError {
                     "This idempotency key already placed an order of other items: use a new key for a new order.",
                 )
             },
+            OrdersError::TooManyOrders => ApiError::new(
+                ErrorCode::RateLimited,
+                "You placed many orders in the last hour: wait a while before placing another.",
+            ),
             OrdersError::OutOfStock { order, items } => ApiError::new(
                 ErrorCode::OutOfStock,
                 "Not enough stock for some items, so the order was not placed: see `items` for what is left.",

@@ -103,6 +103,7 @@ impl Products {
 }
 
 fn parse<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> Result<T, CallError> {
-    serde_json::from_value(v.clone())
-        .map_err(|e| CallError::Refused(vec![json!({ "message": format!("products answered an unexpected shape: {e}") })]))
+    serde_json::from_value(v.clone()).map_err(|e| {
+        CallError::Refused(vec![json!({ "message": format!("products answered an unexpected shape: {e}") })])
+    })
 }

@@ -50,6 +50,11 @@ pub async fn place(
     .await?;
     let order = match claim {
         Claim::Fresh => {
+            let budget = i64::from(rt.config.checkout.orders_per_user_per_hour);
+            if orders::placed_since(&mut tx, user, now - chrono::Duration::hours(1)).await? >= budget {
+                tx.rollback().await?;
+                return Err(OrdersError::TooManyOrders);
+            }
             let order = orders::insert_pending(&mut tx, id, user, items).await?;
             tx.commit().await?;
             order
@@ -65,7 +70,8 @@ pub async fn place(
     };
     // A replay of a pending order drives the saga too: the reservation is idempotent and the
     // confirmation conditional, so whichever caller gets there first confirms it, once.
-    let order = if order.status == Status::Pending.as_str() { advance(rt, products, order, items).await? } else { order };
+    let order =
+        if order.status == Status::Pending.as_str() { advance(rt, products, order, items).await? } else { order };
     answer(order)
 }
 
@@ -115,7 +121,12 @@ async fn advance(rt: &Runtime, products: &Products, order: Order, items: &Items)
     confirm(rt, products, &order, &lines).await
 }
 
-async fn confirm(rt: &Runtime, products: &Products, order: &Order, lines: &[ReservedLine]) -> Result<Order, OrdersError> {
+async fn confirm(
+    rt: &Runtime,
+    products: &Products,
+    order: &Order,
+    lines: &[ReservedLine],
+) -> Result<Order, OrdersError> {
     let currency = lines.first().map(|l| l.unit_price.currency.clone()).unwrap_or_default();
     let subtotal = lines.iter().try_fold(0i64, |sum, l| sum.checked_add(l.unit_price.amount.checked_mul(l.quantity)?));
     let subtotal = subtotal.ok_or_else(|| OrdersError::Unexpected(anyhow::anyhow!("order total overflows")))?;

@@ -16,8 +16,7 @@ use crate::{
     products::Products,
     saga::{self, KEY_HOURS},
     store::{
-        Actor,
-        keys,
+        Actor, keys,
         orders::{self, Move, Owed},
     },
 };

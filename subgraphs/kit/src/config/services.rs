@@ -54,6 +54,12 @@ pub struct CallConfig {
 
 impl Default for CallConfig {
     fn default() -> Self {
-        Self { attempt_timeout_ms: 2_000, deadline_ms: 5_000, retry_backoff_ms: 50, breaker_failures: 5, breaker_open_ms: 5_000 }
+        Self {
+            attempt_timeout_ms: 2_000,
+            deadline_ms: 5_000,
+            retry_backoff_ms: 50,
+            breaker_failures: 5,
+            breaker_open_ms: 5_000,
+        }
     }
 }

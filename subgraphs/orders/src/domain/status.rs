@@ -18,14 +18,8 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 6] = [
-        Status::Pending,
-        Status::Confirmed,
-        Status::Shipped,
-        Status::Delivered,
-        Status::Cancelled,
-        Status::Rejected,
-    ];
+    pub const ALL: [Status; 6] =
+        [Status::Pending, Status::Confirmed, Status::Shipped, Status::Delivered, Status::Cancelled, Status::Rejected];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -47,7 +41,9 @@ impl Status {
     pub fn admin_may_move(self, to: Status) -> bool {
         matches!(
             (self, to),
-            (Status::Confirmed, Status::Shipped) | (Status::Shipped, Status::Delivered) | (Status::Confirmed, Status::Cancelled)
+            (Status::Confirmed, Status::Shipped)
+                | (Status::Shipped, Status::Delivered)
+                | (Status::Confirmed, Status::Cancelled)
         )
     }
 

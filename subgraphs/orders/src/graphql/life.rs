@@ -60,7 +60,10 @@ impl LifeMutation {
         let id = parse_uuid("id", &input.id)?;
         let reason = input.reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
         if reason.as_ref().is_some_and(|r| r.chars().count() > REASON_MAX || has_control(r, false)) {
-            return Err(ApiError::bad_input("reason", format!("Give a reason of at most {REASON_MAX} printable characters.")));
+            return Err(ApiError::bad_input(
+                "reason",
+                format!("Give a reason of at most {REASON_MAX} printable characters."),
+            ));
         }
         let rt = ctx.data_unchecked::<Runtime>();
         let order = owned(rt, id, claims.sub).await?;

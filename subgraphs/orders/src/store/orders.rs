@@ -247,9 +247,19 @@ pub async fn owing(db: &Db, limit: i64) -> Result<Vec<Order>, sqlx::Error> {
 
 /// Orders pending since before `before`: their saga stopped (a crash) or is slow.
 pub async fn stale_pending(db: &Db, before: DateTime<Utc>, limit: i64) -> Result<Vec<Order>, sqlx::Error> {
-    let sql =
-        format!("SELECT {COLUMNS} FROM orders WHERE status = 'PENDING' AND updated_at < $1 ORDER BY updated_at LIMIT $2");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM orders WHERE status = 'PENDING' AND updated_at < $1 ORDER BY updated_at LIMIT $2"
+    );
     on_db!(db, |pool| sqlx::query_as(&sql).bind(before).bind(limit).fetch_all(pool).await)
+}
+
+/// How many orders `user` placed since `since`.
+pub async fn placed_since(tx: &mut Tx, user: Uuid, since: DateTime<Utc>) -> Result<i64, sqlx::Error> {
+    on_tx!(tx, |c| sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE user_id = $1 AND created_at > $2")
+        .bind(user)
+        .bind(since)
+        .fetch_one(c)
+        .await)
 }
 
 /// Units of `product` sold: on orders confirmed, shipped or delivered.

@@ -6,7 +6,7 @@ mod common;
 
 use common::{
     code, gql, product, register,
-    shop::{levels, place, placed_id, product_in, reservations},
+    shop::{levels, place, placed_id, product_in, reservations, settled},
 };
 use serde_json::{Value, json};
 use tessera::SUBGRAPHS;
@@ -51,6 +51,7 @@ async fn a_customer_orders_two_products_and_stock_notifications_and_the_subscrib
     let number = order["number"].as_str().expect("a number");
     assert!(number.starts_with("ORD-"), "{number}");
 
+    settled(&stack).await;
     assert_eq!(
         levels(&stack, pen).await,
         (3, 0),
@@ -108,6 +109,7 @@ async fn a_hundred_concurrent_orders_by_twenty_users_for_ten_units_confirm_exact
         "{}",
         short[0]
     );
+    settled(&stack).await;
     assert_eq!(levels(&stack, lamp).await, (0, 0), "stock ends at 0, nothing left reserved");
     assert_eq!(
         reservations(&stack).await,
@@ -142,6 +144,7 @@ async fn ten_concurrent_orders_with_one_key_make_one_order_and_one_reservation()
     let ids: std::collections::BTreeSet<Uuid> = answers.iter().map(placed_id).collect();
     assert_eq!(ids.len(), 1, "one order: {answers:?}");
     assert!(answers.iter().all(|a| a["data"]["placeOrder"]["order"]["status"] == "CONFIRMED"), "{answers:?}");
+    settled(&stack).await;
     assert_eq!(levels(&stack, mug).await, (48, 0), "reserved once");
     assert_eq!(reservations(&stack).await, [("COMMITTED".to_owned(), 1)]);
 
@@ -214,5 +217,6 @@ async fn a_customer_over_the_hourly_budget_is_refused_new_orders_but_replays_sti
     );
     let other = common::token(&stack, Uuid::now_v7(), &["customer"]).await;
     assert!(place(&stack, &other, "k3", &[(pen, 1)]).await.get("errors").is_none(), "the budget is per customer");
+    settled(&stack).await;
     assert_eq!(levels(&stack, pen).await, (96, 0));
 }

@@ -12,7 +12,7 @@ use std::{
 
 use common::{
     product,
-    shop::{levels, reservations},
+    shop::{levels, reservations, settled},
 };
 use serde_json::json;
 use tessera::SUBGRAPHS;
@@ -121,6 +121,7 @@ async fn an_orders_process_killed_between_reserving_and_confirming_is_recovered_
     let vars = json!({ "i": { "items": [{ "productId": lamp, "quantity": 2 }], "idempotencyKey": "crash" } });
     let (_, again) = graphql_with(&url, PLACE, vars, Some(&token)).await;
     assert_eq!(again["data"]["placeOrder"]["order"]["status"], "CONFIRMED", "{again}");
+    settled(&stack).await;
     assert_eq!(levels(&stack, lamp).await, (3, 0));
     orders.kill();
 }

@@ -7,7 +7,7 @@ mod common;
 
 use common::{
     code, product,
-    shop::{levels, place, placed_id, reservations},
+    shop::{levels, place, placed_id, reservations, settled},
 };
 use tessera::SUBGRAPHS;
 use tessera_kit::config::CallConfig;
@@ -69,6 +69,7 @@ async fn a_failing_catalogue_opens_the_breaker_so_checkout_fails_fast_and_recove
         first["errors"][0]["extensions"]["orderId"].as_str().expect("an order id"),
         "the order the first attempt wrote"
     );
+    settled(&stack).await;
     assert_eq!(levels(&stack, pen).await, (4, 0));
     assert_eq!(reservations(&stack).await, [("COMMITTED".to_owned(), 1)]);
 }
@@ -83,6 +84,7 @@ async fn two_server_errors_then_success_make_one_order_with_one_reservation() {
     proxy.fail_next(2);
     let body = place(&stack, &token, "k", &[(mug, 2)]).await;
     assert_eq!(body["data"]["placeOrder"]["order"]["status"], "CONFIRMED", "{body}");
+    settled(&stack).await;
     assert_eq!(proxy.arrived(), 4, "two failed reservations, the third that held, then the commit");
     assert_eq!(levels(&stack, mug).await, (1, 0), "taken once");
     assert_eq!(reservations(&stack).await, [("COMMITTED".to_owned(), 1)]);

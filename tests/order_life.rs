@@ -7,7 +7,7 @@ mod common;
 
 use common::{
     code, gql, product, register,
-    shop::{levels, place, placed_id, reservations},
+    shop::{levels, place, placed_id, reservations, settled},
 };
 use serde_json::{Value, json};
 use tessera::SUBGRAPHS;
@@ -39,6 +39,7 @@ async fn an_order_is_cancelled_or_shipped_and_delivered_and_its_owner_hears_of_e
 
     // Cancelled by its owner: the sold units come back.
     let first = placed_id(&place(&stack, &ada.access, "one", &[(pen, 2)]).await);
+    settled(&stack).await;
     assert_eq!(levels(&stack, pen).await, (3, 0));
     let vars = json!({ "i": { "id": first, "reason": "Ordered twice" } });
     let cancelled = gql(&stack, CANCEL, vars.clone(), Some(&ada.access)).await;
@@ -82,6 +83,7 @@ async fn an_order_is_cancelled_or_shipped_and_delivered_and_its_owner_hears_of_e
         gql(&stack, UPDATE, json!({ "i": { "id": id, "status": "SHIPPED", "expectedVersion": v } }), Some(&ada.access))
             .await;
     assert_eq!(code(&by_customer), "FORBIDDEN", "{by_customer}");
+    settled(&stack).await;
     assert_eq!(levels(&stack, pen).await, (4, 0));
 
     // Every change reached the owner, each push resolving its order from the orders subgraph.

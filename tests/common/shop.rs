@@ -57,3 +57,12 @@ pub async fn product_in(stack: &TestStack, name: &str, cents: i64, currency: &st
     .expect("the currency changes");
     id
 }
+
+/// Waits until no reservation is held: every confirmed order's commit, which runs beside the
+/// answer to `placeOrder`, has reached products.
+pub async fn settled(stack: &TestStack) {
+    tessera_testkit::eventually("every reservation is committed or released", || async {
+        reservations(stack).await.iter().all(|(state, _)| state != "HELD")
+    })
+    .await;
+}

@@ -144,8 +144,13 @@ async fn confirm(
     outbox::enqueue(&mut tx, &events::placed(&confirmed, &items)).await?;
     tx.commit().await?;
     rt.relay.poke();
-    settle(rt, products, &confirmed).await;
-    Ok(orders::by_id(&rt.db, order.id).await?.unwrap_or(confirmed))
+    // The commit is owed from here on (the `settlement` column says so), so the customer need
+    // not wait for it: it runs beside the answer, and the sweep makes it if this task dies.
+    // That keeps checkout to one call to products, and within the router's timeout however
+    // long products takes to come back.
+    let (rt, products, id) = (rt.clone(), products.clone(), confirmed.id);
+    tokio::spawn(async move { settle(&rt, &products, id).await });
+    Ok(confirmed)
 }
 
 /// `PENDING → REJECTED`, keeping `rejection` for replays; `owed` says whether a held
@@ -173,8 +178,8 @@ async fn reject(
         Some(order) => order,
         None => orders::by_id(&rt.db, order.id).await?.ok_or(OrdersError::NotFound)?,
     };
-    settle(rt, products, &order).await;
-    Ok(order)
+    settle(rt, products, order.id).await;
+    Ok(orders::by_id(&rt.db, order.id).await?.unwrap_or(order))
 }
 
 /// Makes `m` with its `OrderStatusChanged` in one transaction; `None` if the order was not
@@ -192,11 +197,21 @@ pub async fn move_order(rt: &Runtime, id: Uuid, m: &Move<'_>) -> Result<Option<O
     Ok(Some(moved))
 }
 
-/// Makes the call `order` owes products, if any, and records that it was made. A failure is
-/// logged and left for the sweep, which calls again: every such call is idempotent.
-pub async fn settle(rt: &Runtime, products: &Products, order: &Order) {
+/// Makes the call order `id` owes products now, if any, and records that it was made. A
+/// failure is logged and left for the sweep, which calls again: every such call is idempotent.
+/// The order is read afresh, so a move made since the caller looked (a cancel turning a commit
+/// into a release) is what counts.
+pub async fn settle(rt: &Runtime, products: &Products, id: Uuid) {
+    let order = match orders::by_id(&rt.db, id).await {
+        Ok(Some(order)) => order,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!(order = %id, error = %e, "order not read; the sweep settles it");
+            return;
+        }
+    };
     let Some(what) = order.settlement.as_deref().and_then(Settlement::parse) else { return };
-    if let Err(e) = try_settle(rt, products, order, what).await {
+    if let Err(e) = try_settle(rt, products, &order, what).await {
         tracing::warn!(order = %order.id, settlement = what.as_str(), error = format!("{e:?}"), "reservation not settled yet; the sweep retries");
     }
 }
@@ -223,9 +238,7 @@ async fn try_settle(rt: &Runtime, products: &Products, order: &Order, what: Sett
         // Committed after all (a cancel raced the commit): the units come back by a return.
         (Settlement::Release, "COMMITTED") => {
             orders::owe_return(&rt.db, order.id).await?;
-            if let Some(order) = orders::by_id(&rt.db, order.id).await? {
-                Box::pin(settle(rt, products, &order)).await;
-            }
+            Box::pin(settle(rt, products, order.id)).await;
         }
         // The reservation ran out before it could be committed (products was down longer than
         // its TTL): the confirmed order has no stock behind it, so it is cancelled, not shipped.

@@ -69,7 +69,7 @@ pub async fn round(rt: &Runtime, products: &Products) -> Result<Round, OrdersErr
         return Ok(done); // the owed calls would fail at once; the next round tries again
     }
     for order in orders::owing(&rt.db, BATCH).await? {
-        saga::settle(rt, products, &order).await;
+        saga::settle(rt, products, order.id).await;
         done.settled += 1;
     }
     let purged = keys::purge(&rt.db, Utc::now() - chrono::Duration::hours(KEY_HOURS)).await?;

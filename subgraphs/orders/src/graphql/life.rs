@@ -119,7 +119,7 @@ async fn moved(ctx: &Context<'_>, id: Uuid, m: &Move<'_>) -> Result<OrderPayload
     let products = ctx.data_unchecked::<Products>();
     match saga::move_order(rt, id, m).await? {
         Some(order) => {
-            saga::settle(rt, products, &order).await;
+            saga::settle(rt, products, order.id).await;
             let order = orders::by_id(&rt.db, id).await.map_err(OrdersError::from)?.unwrap_or(order);
             Ok(OrderPayload { order: order.into() })
         }

@@ -83,6 +83,18 @@ async fn a_customer_orders_two_products_and_stock_notifications_and_the_subscrib
     .await;
     assert_eq!(listed["data"]["myOrders"]["totalCount"], 1, "{listed}");
     assert_eq!(listed["data"]["myOrders"]["edges"][0]["node"]["number"], number);
+
+    let export = "{ exportMyData { orders { number total { amount } items { name quantity lineTotal { amount } } history { status } } } }";
+    let exported = gql(&stack, export, json!({}), Some(&ada.access)).await;
+    let mut orders = exported["data"]["exportMyData"]["orders"].clone();
+    orders[0]["items"].as_array_mut().expect("items").sort_by_key(|i| i["name"].to_string());
+    assert_eq!(
+        orders,
+        json!([{ "number": number, "total": { "amount": 5900 },
+            "items": [{ "name": "Fountain pen", "quantity": 2, "lineTotal": { "amount": 5000 } }, { "name": "Ink", "quantity": 1, "lineTotal": { "amount": 900 } }],
+            "history": [{ "status": "PENDING" }, { "status": "CONFIRMED" }] }]),
+        "the export holds lines, history and totals: {exported}"
+    );
 }
 
 #[tokio::test]

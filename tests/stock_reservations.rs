@@ -15,6 +15,7 @@ use uuid::Uuid;
 const RESERVE: &str = "mutation($i: ReserveStockInput!) { reserveStock(input: $i) { reservation { id state items { productId quantity unitPrice { amount currency } } } } }";
 const COMMIT: &str = "mutation($i: ReservationInput!) { commitReservation(input: $i) { reservation { state } } }";
 const RELEASE: &str = "mutation($i: ReservationInput!) { releaseReservation(input: $i) { reservation { state } } }";
+const RETURN: &str = "mutation($i: ReservationInput!) { returnReservation(input: $i) { reservation { state } } }";
 
 async fn reserve(stack: &TestStack, token: &str, id: Uuid, items: Value) -> Value {
     let vars = json!({ "i": { "reservationId": id, "items": items } });
@@ -86,6 +87,12 @@ async fn a_reservation_is_all_or_nothing_idempotent_by_id_and_ends_once() {
     assert_eq!(end(COMMIT).await["data"], committed["data"], "committing twice is one commit");
     assert_eq!(code(&end(RELEASE).await), "CONFLICT", "a sale is not given back by release");
     assert_eq!(stock(&stack, pen).await, 3);
+    for _ in 0..2 {
+        let returned = end(RETURN).await;
+        assert_eq!(returned["data"]["returnReservation"]["reservation"]["state"], "RETURNED", "{returned}");
+    }
+    assert_eq!(stock(&stack, pen).await, 5, "a returned sale puts its units back, once");
+    assert_eq!(end(RELEASE).await["errors"][0]["extensions"]["state"], "RETURNED");
 
     let released_id = Uuid::now_v7();
     reserve(&stack, &service, released_id, json!([{ "productId": ink, "quantity": 1 }])).await;
@@ -96,6 +103,10 @@ async fn a_reservation_is_all_or_nothing_idempotent_by_id_and_ends_once() {
         assert_eq!(released["data"]["releaseReservation"]["reservation"]["state"], "RELEASED", "{released}");
     }
     assert_eq!(stock(&stack, ink).await, 1, "released once");
+    let never_sold =
+        graphql_with(&subgraph, RETURN, json!({ "i": { "reservationId": released_id } }), Some(&service)).await.1;
+    assert_eq!(never_sold["errors"][0]["extensions"]["state"], "RELEASED", "only a sale can be returned: {never_sold}");
+    assert_eq!(stock(&stack, ink).await, 1);
 }
 
 #[tokio::test]

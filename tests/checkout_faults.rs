@@ -75,11 +75,12 @@ async fn a_failing_catalogue_opens_the_breaker_so_checkout_fails_fast_and_recove
 }
 
 #[tokio::test]
-async fn two_server_errors_then_success_make_one_order_with_one_reservation() {
+async fn two_server_errors_then_success_make_one_order_with_one_reservation_on_one_kept_token() {
     let proxy = FaultProxy::start().await;
     let stack = stack(&proxy).await;
     let token = common::token(&stack, Uuid::now_v7(), &["customer"]).await;
     let mug = product(&stack, "Mug", 1200, 3).await;
+    let auth_before = stack.subgraph("auth").request_count(); // the router's composition asked for its SDL
 
     proxy.fail_next(2);
     let body = place(&stack, &token, "k", &[(mug, 2)]).await;
@@ -88,4 +89,18 @@ async fn two_server_errors_then_success_make_one_order_with_one_reservation() {
     assert_eq!(proxy.arrived(), 4, "two failed reservations, the third that held, then the commit");
     assert_eq!(levels(&stack, mug).await, (1, 0), "taken once");
     assert_eq!(reservations(&stack).await, [("COMMITTED".to_owned(), 1)]);
+
+    // One service token served every call so far, and serves the next order too.
+    let tokens_fetched = stack.subgraph("auth").request_count() - auth_before;
+    assert_eq!(tokens_fetched, 1, "one POST to auth: the token, kept between calls");
+    place(&stack, &token, "k2", &[(mug, 1)]).await;
+    settled(&stack).await;
+    assert_eq!(stack.subgraph("auth").request_count() - auth_before, 1, "the kept token is reused");
+
+    // One service token served every call so far, and serves the next order too.
+    let tokens_fetched = stack.subgraph("auth").request_count() - auth_before;
+    assert_eq!(tokens_fetched, 1, "one POST to auth: the token, kept between calls");
+    place(&stack, &token, "k2", &[(mug, 1)]).await;
+    settled(&stack).await;
+    assert_eq!(stack.subgraph("auth").request_count() - auth_before, 1, "the kept token is reused");
 }

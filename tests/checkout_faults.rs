@@ -79,7 +79,7 @@ async fn two_server_errors_then_success_make_one_order_with_one_reservation_on_o
     let proxy = FaultProxy::start().await;
     let stack = stack(&proxy).await;
     let token = common::token(&stack, Uuid::now_v7(), &["customer"]).await;
-    let mug = product(&stack, "Mug", 1200, 3).await;
+    let mug = product(&stack, "Mug", 1200, 5).await;
     let auth_before = stack.subgraph("auth").request_count(); // the router's composition asked for its SDL
 
     proxy.fail_next(2);
@@ -87,7 +87,7 @@ async fn two_server_errors_then_success_make_one_order_with_one_reservation_on_o
     assert_eq!(body["data"]["placeOrder"]["order"]["status"], "CONFIRMED", "{body}");
     settled(&stack).await;
     assert_eq!(proxy.arrived(), 4, "two failed reservations, the third that held, then the commit");
-    assert_eq!(levels(&stack, mug).await, (1, 0), "taken once");
+    assert_eq!(levels(&stack, mug).await, (3, 0), "taken once");
     assert_eq!(reservations(&stack).await, [("COMMITTED".to_owned(), 1)]);
 
     // One service token served every call so far, and serves the next order too.
@@ -103,4 +103,10 @@ async fn two_server_errors_then_success_make_one_order_with_one_reservation_on_o
     place(&stack, &token, "k2", &[(mug, 1)]).await;
     settled(&stack).await;
     assert_eq!(stack.subgraph("auth").request_count() - auth_before, 1, "the kept token is reused");
+
+    // A 200 carrying the subgraph's own INTERNAL error (its database down) is retried like a 500.
+    let internal = r#"{"data":null,"errors":[{"message":"Something went wrong","extensions":{"code":"INTERNAL"}}]}"#;
+    proxy.fail_next_with(1, 200, internal);
+    let retried = place(&stack, &token, "k3", &[(mug, 1)]).await;
+    assert_eq!(retried["data"]["placeOrder"]["order"]["status"], "CONFIRMED", "{retried}");
 }

@@ -1,8 +1,9 @@
 //! One service calling another subgraph directly (DESIGN.md, "Services calling services"): a
 //! client-credentials token from the auth subgraph, kept until near its expiry; a timeout per
 //! attempt and a deadline per call; jittered exponential retries on transient failures
-//! (connect errors, timeouts, 5xx); and a circuit breaker, so that while the other service is
-//! down calls fail at once with how long to wait instead of each sitting out its timeouts.
+//! (connect errors, timeouts, 5xx, an `INTERNAL` answer); and a circuit breaker, so that while
+//! the other service is down calls fail at once with how long to wait instead of each sitting
+//! out its timeouts.
 //!
 //! Only idempotent calls may go through it: a timed-out attempt may have happened, and is sent
 //! again. The caller makes its calls idempotent (a reservation keyed by the order id).
@@ -192,6 +193,10 @@ impl ServiceClient {
             Err(reason) => return Attempt::Transient(reason),
         };
         match answer.get("errors").and_then(Value::as_array) {
+            // The service's own failure (its database down, say), not a refusal: worth a retry.
+            Some(errors) if errors.first().and_then(|e| e.pointer("/extensions/code")) == Some(&json!("INTERNAL")) => {
+                Attempt::Transient("answered INTERNAL".into())
+            }
             Some(errors) if !errors.is_empty() => Attempt::Refused(errors.clone()),
             _ if status.is_success() => Attempt::Answer(answer.get("data").cloned().unwrap_or(Value::Null)),
             _ => Attempt::Refused(vec![json!({ "message": format!("answered {status}") })]),

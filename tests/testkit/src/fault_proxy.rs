@@ -18,6 +18,8 @@ use tokio::net::TcpListener;
 struct Faults {
     target: Mutex<String>,
     fail_next: AtomicUsize,
+    /// The status and body of a failed answer (500 by default).
+    failure: Mutex<Option<(u16, String)>>,
     withhold_containing: Mutex<Option<String>>,
     arrived: AtomicUsize,
     withheld: AtomicUsize,
@@ -54,6 +56,13 @@ impl FaultProxy {
 
     /// The next `n` requests are answered 500 without reaching the target.
     pub fn fail_next(&self, n: usize) {
+        *self.faults.failure.lock().expect("lock") = None;
+        self.faults.fail_next.store(n, Ordering::SeqCst);
+    }
+
+    /// The next `n` requests are answered `status` with `body` without reaching the target.
+    pub fn fail_next_with(&self, n: usize, status: u16, body: &str) {
+        *self.faults.failure.lock().expect("lock") = Some((status, body.to_owned()));
         self.faults.fail_next.store(n, Ordering::SeqCst);
     }
 
@@ -111,7 +120,9 @@ async fn forward(
     faults.arrived.fetch_add(1, Ordering::SeqCst);
     let failing = faults.fail_next.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
     if failing {
-        return (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "injected failure").into_response();
+        let (status, body) = faults.failure.lock().expect("lock").clone().unwrap_or((500, "injected failure".into()));
+        let status = axum::http::StatusCode::from_u16(status).expect("a status code");
+        return (status, [(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response();
     }
     let target = format!("{}{}", faults.target.lock().expect("lock"), uri.path_and_query().map_or("/", |p| p.as_str()));
     let mut request = faults.http.request(method, target).body(body.clone());

@@ -16,8 +16,13 @@ use uuid::Uuid;
 
 /// The whole stack, orders reaching products through `proxy`, with short deadlines.
 async fn stack(proxy: &FaultProxy) -> TestStack {
+    stack_with(proxy, |_| {}).await
+}
+
+async fn stack_with(proxy: &FaultProxy, more: impl FnOnce(&mut tessera_kit::config::Config)) -> TestStack {
     let url = proxy.url();
     let stack = spawn_configured(&SUBGRAPHS, test_bus().await, move |c| {
+        more(c);
         c.products.url = Some(url);
         c.services.calls = CallConfig {
             attempt_timeout_ms: 500,
@@ -109,4 +114,39 @@ async fn two_server_errors_then_success_make_one_order_with_one_reservation_on_o
     proxy.fail_next_with(1, 200, internal);
     let retried = place(&stack, &token, "k3", &[(mug, 1)]).await;
     assert_eq!(retried["data"]["placeOrder"]["order"]["status"], "CONFIRMED", "{retried}");
+}
+
+#[tokio::test]
+async fn a_confirmed_order_whose_reservation_expired_before_its_commit_is_cancelled_not_shipped() {
+    let proxy = FaultProxy::start().await;
+    let stack = stack_with(&proxy, |c| {
+        c.catalogue.reservation_ttl_seconds = 1;
+        c.checkout.sweep_interval_seconds = 1;
+    })
+    .await;
+    let token = common::token(&stack, Uuid::now_v7(), &["customer"]).await;
+    let vase = product(&stack, "Vase", 3000, 2).await;
+
+    // Products takes reservations but, for a while, no commit gets through.
+    proxy.fail_requests_containing(Some("commitReservation"));
+    let body = place(&stack, &token, "k", &[(vase, 1)]).await;
+    assert_eq!(body["data"]["placeOrder"]["order"]["status"], "CONFIRMED", "{body}");
+    let id = placed_id(&body);
+    eventually("products' sweep releases the expired reservation", || async {
+        reservations(&stack).await == [("RELEASED".to_owned(), 1)]
+    })
+    .await;
+    proxy.fail_requests_containing(None);
+
+    let read = format!("{{ order(id: \"{id}\") {{ status history {{ status actor reason }} }} }}");
+    eventually("orders' sweep learns the commit came too late", || async {
+        common::gql(&stack, &read, serde_json::json!({}), Some(&token)).await["data"]["order"]["status"] == "CANCELLED"
+    })
+    .await;
+    let order = common::gql(&stack, &read, serde_json::json!({}), Some(&token)).await;
+    assert_eq!(
+        order["data"]["order"]["history"][2],
+        serde_json::json!({ "status": "CANCELLED", "actor": "SYSTEM", "reason": "its stock reservation expired before it was committed" })
+    );
+    assert_eq!(levels(&stack, vase).await, (2, 0), "nothing sold without its reservation, nothing left held");
 }

@@ -21,6 +21,7 @@ struct Faults {
     /// The status and body of a failed answer (500 by default).
     failure: Mutex<Option<(u16, String)>>,
     withhold_containing: Mutex<Option<String>>,
+    fail_containing: Mutex<Option<String>>,
     arrived: AtomicUsize,
     withheld: AtomicUsize,
     http: reqwest::Client,
@@ -64,6 +65,11 @@ impl FaultProxy {
     pub fn fail_next_with(&self, n: usize, status: u16, body: &str) {
         *self.faults.failure.lock().expect("lock") = Some((status, body.to_owned()));
         self.faults.fail_next.store(n, Ordering::SeqCst);
+    }
+
+    /// Requests whose body holds `needle` are answered 500 without reaching the target.
+    pub fn fail_requests_containing(&self, needle: Option<&str>) {
+        *self.faults.fail_containing.lock().expect("lock") = needle.map(str::to_owned);
     }
 
     /// Requests whose body holds `needle` reach the target, but their answer is never sent.
@@ -118,7 +124,9 @@ async fn forward(
     body: Bytes,
 ) -> axum::response::Response {
     faults.arrived.fetch_add(1, Ordering::SeqCst);
-    let failing = faults.fail_next.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+    let matched = faults.fail_containing.lock().expect("lock").clone();
+    let failing = matched.is_some_and(|needle| String::from_utf8_lossy(&body).contains(&needle))
+        || faults.fail_next.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
     if failing {
         let (status, body) = faults.failure.lock().expect("lock").clone().unwrap_or((500, "injected failure".into()));
         let status = axum::http::StatusCode::from_u16(status).expect("a status code");

@@ -8,10 +8,13 @@
 //! Run with `cargo bench --bench catalogue`. Bounded: a fixed number of requests at a fixed
 //! concurrency, on 127.0.0.1 only.
 
-use std::time::{Duration, Instant};
+#[path = "support/mod.rs"]
+mod support;
 
-use futures::{StreamExt, stream};
+use std::time::Instant;
+
 use serde_json::{Value, json};
+use support::{measure, ms};
 use tessera_products::{
     domain::{
         Status,
@@ -25,43 +28,10 @@ use uuid::Uuid;
 
 const PRODUCTS: usize = 100_000;
 const PAGE: usize = 100;
-const REQUESTS: usize = 400;
-const CONCURRENCY: usize = 8;
 const WORDS: [&str; 24] = [
     "oak", "walnut", "steel", "linen", "copper", "glass", "wool", "cedar", "brass", "ceramic", "cotton", "leather",
     "lamp", "chair", "table", "bowl", "knife", "kettle", "shelf", "blanket", "mirror", "vase", "clock", "basket",
 ];
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-/// p50 and p99 of `REQUESTS` calls, `CONCURRENCY` at a time, after a warm-up.
-async fn latency<F, Fut>(call: F) -> (Duration, Duration, f64)
-where
-    F: Fn(usize) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    for i in 0..20 {
-        call(i).await;
-    }
-    let started = Instant::now();
-    let mut all: Vec<Duration> = stream::iter(0..REQUESTS)
-        .map(|i| {
-            let call = &call;
-            async move {
-                let t = Instant::now();
-                call(i).await;
-                t.elapsed()
-            }
-        })
-        .buffer_unordered(CONCURRENCY)
-        .collect()
-        .await;
-    let rps = REQUESTS as f64 / started.elapsed().as_secs_f64();
-    all.sort();
-    (all[all.len() / 2], all[all.len() * 99 / 100], rps)
-}
 
 async fn post(http: &reqwest::Client, url: &str, query: &str, variables: Value, token: Option<&str>) -> Value {
     let mut req = http.post(url).json(&json!({ "query": query, "variables": variables }));
@@ -146,11 +116,11 @@ fn main() {
         println!("\n== keyset lists: the 1,000th page against the first (target ≤ 1.3) ==");
         for (sort, order) in [("NEWEST", Order::Newest), ("PRICE_ASC", Order::PriceAsc), ("NAME", Order::Name)] {
             let deep = cursor_at(&stack, order, PAGE * 999).await;
-            let (first, _, _) = latency(|_| async {
+            let (first, _, _) = measure(|_| async {
                 post(&http, &url, list, json!({ "sort": sort }), Some(&token)).await;
             })
             .await;
-            let (last, _, _) = latency(|_| async {
+            let (last, _, _) = measure(|_| async {
                 let body = post(&http, &url, list, json!({ "sort": sort, "after": deep }), Some(&token)).await;
                 assert_eq!(body["data"]["products"]["edges"].as_array().map(Vec::len), Some(PAGE));
             })
@@ -165,7 +135,7 @@ fn main() {
 
         println!("\n== full-text search on {PRODUCTS} products (first 20, ranked) ==");
         let search = "query($s: String) { products(first: 20, filter: { search: $s }) { edges { node { id } } } }";
-        let (p50, p99, rps) = latency(|i| {
+        let (p50, p99, rps) = measure(|i| {
             let terms = format!("{} {}", WORDS[i % WORDS.len()], WORDS[(i * 7 + 3) % WORDS.len()]);
             let (http, url, token) = (&http, &url, &token);
             async move {
@@ -193,7 +163,7 @@ fn main() {
         }
         let mut figures = Vec::new();
         for (label, spread) in [("hot (one product)", false), ("uncontended (1,000)", true)] {
-            let (p50, p99, rps) = latency(|i| {
+            let (p50, p99, rps) = measure(|i| {
                 let product = if spread { ids[i % ids.len()] } else { ids[0] };
                 let vars = json!({ "i": { "reservationId": Uuid::now_v7(), "items": [{ "productId": product, "quantity": 1 }] } });
                 let (http, url, service) = (&http, &url, &service);

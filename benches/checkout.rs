@@ -9,10 +9,13 @@
 //! Run with `cargo bench --bench checkout`. Bounded: a fixed number of requests at a fixed
 //! concurrency, on 127.0.0.1 only.
 
-use std::time::{Duration, Instant};
+#[path = "support/mod.rs"]
+mod support;
 
-use futures::{StreamExt, stream};
+use std::time::Duration;
+
 use serde_json::{Value, json};
+use support::{measure, ms};
 use tessera_products::{
     domain::{Status, money::Price},
     store::catalogue::{NewProduct, insert},
@@ -21,43 +24,10 @@ use tessera_testkit::{TestStack, claims_for, spawn_configured, test_bus};
 use uuid::Uuid;
 
 const PRODUCTS: usize = 1_000;
-const REQUESTS: usize = 400;
-const CONCURRENCY: usize = 8;
 const CUSTOMERS: usize = 20;
 
 const PLACE: &str = "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { order { id status } } }";
 const RESERVE: &str = "mutation($i: ReserveStockInput!) { reserveStock(input: $i) { reservation { id } } }";
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-/// p50, p99 and requests a second of `REQUESTS` calls, `CONCURRENCY` at a time, after a warm-up.
-async fn measure<F, Fut>(call: F) -> (Duration, Duration, f64)
-where
-    F: Fn(usize) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    for i in 0..20 {
-        call(REQUESTS + i).await;
-    }
-    let started = Instant::now();
-    let mut all: Vec<Duration> = stream::iter(0..REQUESTS)
-        .map(|i| {
-            let call = &call;
-            async move {
-                let t = Instant::now();
-                call(i).await;
-                t.elapsed()
-            }
-        })
-        .buffer_unordered(CONCURRENCY)
-        .collect()
-        .await;
-    let rps = REQUESTS as f64 / started.elapsed().as_secs_f64();
-    all.sort();
-    (all[all.len() / 2], all[all.len() * 99 / 100], rps)
-}
 
 async fn post(http: &reqwest::Client, url: &str, query: &str, variables: Value, token: &str) -> Value {
     let req = http.post(url).bearer_auth(token).json(&json!({ "query": query, "variables": variables }));

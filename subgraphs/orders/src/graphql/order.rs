@@ -12,15 +12,7 @@ use crate::{
     store,
 };
 
-/// Money in integer minor units, so sums are exact.
-#[derive(SimpleObject, Clone)]
-#[graphql(shareable)]
-pub struct Money {
-    /// Amount in the currency's minor unit (cents; yen for JPY).
-    pub amount: i64,
-    /// ISO 4217 code.
-    pub currency: String,
-}
+pub use tessera_kit::money::Money;
 
 /// A product an order line points at, resolved by the products subgraph (`name`, `price`, …).
 #[derive(SimpleObject)]

@@ -16,15 +16,7 @@ use crate::{
     store::{self, catalogue},
 };
 
-/// Money in integer minor units, so sums are exact.
-#[derive(SimpleObject, Clone)]
-#[graphql(shareable)]
-pub struct Money {
-    /// Amount in the currency's minor unit (cents; yen for JPY).
-    pub amount: i64,
-    /// ISO 4217 code.
-    pub currency: String,
-}
+pub use tessera_kit::money::Money;
 
 /// A product in the catalogue. Answers about products may be cached for up to 60 seconds; the
 /// router drops a cached answer as soon as a product in it changes.

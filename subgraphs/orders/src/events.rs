@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use tessera_kit::bus::Event;
 
-use crate::store::{Item, Order};
+use crate::{products::ReservedLine, store::Order};
 
 pub const ORDER_PLACED: &str = "OrderPlaced";
 pub const ORDER_STATUS_CHANGED: &str = "OrderStatusChanged";
@@ -13,8 +13,8 @@ fn key(order: &Order) -> Value {
     json!({ "__typename": "Order", "id": order.id })
 }
 
-/// A confirmed order, with what it holds.
-pub fn placed(order: &Order, items: &[Item]) -> Event {
+/// A confirmed order, with what it holds (the lines products reserved for it).
+pub fn placed(order: &Order, items: &[ReservedLine]) -> Event {
     let items: Vec<Value> =
         items.iter().map(|i| json!({ "productId": i.product_id, "quantity": i.quantity })).collect();
     Event::new(

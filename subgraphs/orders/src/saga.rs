@@ -37,17 +37,11 @@ pub async fn place(
 ) -> Result<Order, OrdersError> {
     let now = Utc::now();
     let id = Uuid::now_v7();
+    let fingerprint = items.fingerprint();
     let mut tx = rt.db.begin().await?;
-    let claim = keys::claim(
-        &mut tx,
-        user,
-        key.as_str(),
-        &items.fingerprint(),
-        id,
-        now,
-        now - chrono::Duration::hours(KEY_HOURS),
-    )
-    .await?;
+    let claim =
+        keys::claim(&mut tx, user, key.as_str(), &fingerprint, id, now, now - chrono::Duration::hours(KEY_HOURS))
+            .await?;
     let order = match claim {
         Claim::Fresh => {
             let budget = i64::from(rt.config.checkout.orders_per_user_per_hour);
@@ -59,7 +53,7 @@ pub async fn place(
             tx.commit().await?;
             order
         }
-        Claim::Taken { fingerprint, .. } if fingerprint != items.fingerprint() => {
+        Claim::Taken { fingerprint: taken, .. } if taken != fingerprint => {
             tx.rollback().await?;
             return Err(OrdersError::KeyReused);
         }
@@ -140,8 +134,7 @@ async fn confirm(
         tx.rollback().await?;
         return orders::by_id(&rt.db, order.id).await?.ok_or(OrdersError::NotFound);
     };
-    let items = orders::items_of_tx(&mut tx, order.id).await?;
-    outbox::enqueue(&mut tx, &events::placed(&confirmed, &items)).await?;
+    outbox::enqueue(&mut tx, &events::placed(&confirmed, lines)).await?;
     tx.commit().await?;
     rt.relay.poke();
     // The commit is owed from here on (the `settlement` column says so), so the customer need

@@ -185,17 +185,6 @@ pub async fn status_tx(tx: &mut Tx, id: Uuid) -> Result<Option<String>, sqlx::Er
     on_tx!(tx, |c| sqlx::query_scalar("SELECT status FROM orders WHERE id = $1").bind(id).fetch_optional(c).await)
 }
 
-/// One order's lines, inside a transaction.
-pub async fn items_of_tx(tx: &mut Tx, id: Uuid) -> Result<Vec<Item>, sqlx::Error> {
-    on_tx!(tx, |c| sqlx::query_as(
-        "SELECT order_id, product_id, quantity, name, unit_price_cents FROM order_items WHERE order_id = $1 \
-         ORDER BY product_id"
-    )
-    .bind(id)
-    .fetch_all(c)
-    .await)
-}
-
 pub async fn by_id(db: &Db, id: Uuid) -> Result<Option<Order>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM orders WHERE id = $1");
     on_db!(db, |pool| sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)

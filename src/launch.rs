@@ -113,6 +113,7 @@ pub async fn dev(mut config: Config, stop: CancellationToken) -> anyhow::Result<
     let router_app = tessera_router::build(&config, subgraph_urls(&config), Some(bus.clone()))
         .await
         .context("starting the router")?;
+    let router_app = crate::web::mount(router_app, &config.router.web_dir);
     servers.push(tokio::spawn(serve_router(router_listener, router_app, stop.clone(), grace, config.clone())));
 
     Ok(Running {
@@ -200,6 +201,9 @@ impl Running {
         if let Some(router) = self.router {
             out += &format!("  {:<15} http://{router}/graphql  (the one graph: send your queries here)\n", "GraphQL");
             out += &format!("  {:<15} http://{router}/  (open in a browser)\n", "GraphiQL");
+            if crate::web::present(&self.config.router.web_dir) {
+                out += &format!("  {:<15} http://{router}{}/  (the example shop)\n", "Shop", crate::web::MOUNT);
+            }
             out += &format!("  {:<15} http://{router}/health, /ready, /metrics\n\n", "probes");
         }
         for (name, addr) in &self.subgraphs {

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod cli;
 pub mod compose;
 pub mod launch;
+pub mod web;
 
 use tessera_kit::SubgraphSpec;
 

@@ -50,6 +50,10 @@ pub struct RouterConfig {
     pub response_cache_entries: usize,
     /// Serve HTTPS (and WSS) with this certificate and key, instead of plain HTTP.
     pub tls: Option<TlsConfig>,
+    /// A built web front end (its `index.html` and assets) to serve at `/app`, beside the graph
+    /// on the same origin, so it needs no CORS. Served only when `index.html` is there; the
+    /// default is the example shop's build output, relative to the working directory.
+    pub web_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -234,6 +238,7 @@ impl Default for RouterConfig {
             rate_limit: RateLimitConfig::default(),
             traffic: TrafficConfig::default(),
             response_cache_entries: 1000,
+            web_dir: PathBuf::from("examples/web/dist"),
             tls: None,
         }
     }

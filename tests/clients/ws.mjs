@@ -4,6 +4,7 @@
 //
 //   node ws.mjs http://127.0.0.1:4000/graphql
 import assert from "node:assert/strict";
+import { createServer, connect } from "node:net";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
 import { runScenarios, signUp } from "./lib.mjs";
@@ -44,7 +45,96 @@ const subscribe = (client, query) =>
     setTimeout(() => resolve({ seen, error: "still running" }), 1500);
   });
 
+/** A TCP proxy to the router that can cut every connection through it at once: the network
+ * (or a restarting router) dropping the socket under a live subscription. */
+async function droppingProxy() {
+  const target = new URL(url);
+  const sockets = new Set();
+  const server = createServer((client) => {
+    const upstream = connect(Number(target.port), target.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on("close", () => sockets.delete(s));
+      s.on("error", () => {});
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `ws://127.0.0.1:${server.address().port}${target.pathname}`,
+    drop: () => sockets.forEach((s) => s.destroy()),
+    close: () => (sockets.forEach((s) => s.destroy()), server.close()),
+  };
+}
+
+async function until(what, check, ms = 10_000) {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Asks for password resets (each one an in-app notification to `email`) until `check` holds;
+ * answers the milliseconds from the last request to the moment it held. */
+async function resetUntil(email, check) {
+  for (let asked = 0; asked < 20; asked++) {
+    const sent = performance.now();
+    await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: "mutation($i: RequestPasswordResetInput!) { requestPasswordReset(input: $i) { accepted } }", variables: { i: { email } } }),
+    });
+    const deadline = performance.now() + 500;
+    while (performance.now() < deadline) {
+      if (check()) return performance.now() - sent;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+  throw new Error("no notification arrived");
+}
+
 const scenarios = {
+  async "a dropped connection is reconnected by graphql-ws, which resubscribes, and the next event arrives"() {
+    const { token, email } = await signUp(url, "ws");
+    const proxy = await droppingProxy();
+    let connected = 0;
+    let failed = null;
+    const resets = [];
+    const client = createClient({
+      url: proxy.url,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${token}` },
+      retryAttempts: 5,
+      retryWait: () => new Promise((r) => setTimeout(r, 100)),
+      shouldRetry: () => true,
+      on: { connected: () => (connected += 1) },
+    });
+    const stop = client.subscribe(
+      { query: "subscription { notificationAdded { kind } }" },
+      {
+        next: (value) => value.data?.notificationAdded?.kind === "PASSWORD_RESET" && resets.push(value),
+        error: (error) => (failed = error),
+        complete: () => {},
+      },
+    );
+    try {
+      await until("the first connection", () => connected === 1);
+      const before = await resetUntil(email, () => resets.length >= 1);
+      proxy.drop();
+      await until("graphql-ws to reconnect", () => connected === 2);
+      const seen = resets.length;
+      const after = await resetUntil(email, () => resets.length > seen);
+      assert.equal(failed, null, `the subscription's sink saw no error: ${JSON.stringify(failed)}`);
+      console.log(`  # notification latency: ${before.toFixed(0)} ms before the drop, ${after.toFixed(0)} ms after the reconnect`);
+    } finally {
+      stop();
+      await client.dispose();
+      proxy.close();
+    }
+  },
+
+
   async "connectionParams with a valid token admits an authenticated subscription"() {
     const { token } = await signUp(url, "ws");
     const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0 });

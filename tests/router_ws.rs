@@ -209,3 +209,29 @@ async fn the_socket_closes_with_4403_when_its_token_expires() {
     let mut socket = ws::subscribe(&router_ws(&stack), Some(&keys.sign(&claims)), QUERY).await;
     assert_eq!(closed_with(&mut socket).await, 4403);
 }
+
+#[tokio::test]
+async fn websocket_operations_count_under_the_client_name_of_the_upgrade_request() {
+    use tokio_tungstenite::tungstenite::{client::IntoClientRequest, http::HeaderValue};
+    let stack = spawn_stack(&SUBGRAPHS).await;
+    let (_, token) = account(&stack, "carol").await;
+    let mut req = router_ws(&stack).into_client_request().expect("a websocket request");
+    let headers = req.headers_mut();
+    headers.insert("Sec-WebSocket-Protocol", HeaderValue::from_static("graphql-transport-ws"));
+    headers.insert("apollographql-client-name", HeaderValue::from_static("ws-shop"));
+    headers.insert("apollographql-client-version", HeaderValue::from_static("2.0.1"));
+    let (mut socket, _) = tokio_tungstenite::connect_async(req).await.expect("connects");
+    send(&mut socket, json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } }))
+        .await;
+    assert_eq!(next_json(&mut socket).await.expect("an ack")["type"], "connection_ack");
+    for id in ["1", "2"] {
+        send(&mut socket, json!({ "id": id, "type": "subscribe", "payload": { "query": QUERY } })).await;
+    }
+    let metrics = || async {
+        reqwest::get(stack.router_url("/metrics")).await.expect("answers").text().await.expect("text")
+    };
+    eventually("both operations are counted", || async {
+        metrics().await.contains(r#"client_requests_total{client_name="ws-shop",client_version="2.0.1"} 2"#)
+    })
+    .await;
+}

@@ -235,6 +235,9 @@ impl Connection {
                     }
                     Err(refused) => return Ok(vec![protocol::error(self.protocol, &id, vec![refused.graphql()])]),
                 }
+                // Each operation counts under the client the upgrade request named, as an HTTP
+                // request does under its own headers (Apollo Router does the same).
+                self.state.metrics.client(&self.handshake.headers);
                 let request = GraphQLRequest { query, operation_name, variables };
                 let task = tokio::spawn(operation(
                     self.state.clone(),

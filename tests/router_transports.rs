@@ -209,6 +209,20 @@ async fn a_websocket_message_over_the_body_limit_closes_the_socket_with_4413() {
 }
 
 #[tokio::test]
+async fn a_websocket_message_megabytes_over_the_limit_still_gets_4413_not_a_reset() {
+    // The router refuses such a message from its header, while the client is still sending the
+    // rest. Closing at once with those bytes unread makes the kernel answer with a reset, which
+    // beats the Close frame to the client (it saw 1006). The router reads the rest away first.
+    let stack = spawn_configured(&SUBGRAPHS, test_bus().await, |c| c.body_limit_bytes = 4096).await;
+    let mut socket = ws::connect(&router_ws(&stack), json!({})).await;
+    assert_eq!(next_json(&mut socket).await.expect("ack")["type"], "connection_ack");
+    let padding = "x".repeat(3 << 20);
+    let big = json!({ "id": "1", "type": "subscribe", "payload": { "query": format!("{{ signedIn }} # {padding}") } });
+    let _ = socket.send(Message::text(big.to_string())).await;
+    assert_eq!(closed_with(&mut socket).await, 4413);
+}
+
+#[tokio::test]
 async fn the_router_answers_a_clients_close_frame_with_the_same_code() {
     let stack = spawn_stack(&SUBGRAPHS).await;
     let mut socket = ws::connect(&router_ws(&stack), json!({})).await;

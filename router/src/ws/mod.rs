@@ -96,6 +96,9 @@ struct Connection {
 /// Why the router closes a connection.
 struct Closing(u16, &'static str);
 
+/// How long a connection closed for an oversized message stays open before it is dropped.
+const TOO_LARGE_LINGER: Duration = Duration::from_millis(300);
+
 impl Connection {
     async fn run(state: Arc<RouterState>, mut socket: WebSocket, handshake: Handshake) {
         let protocol = socket
@@ -173,6 +176,14 @@ impl Connection {
         conn.state.metrics.ws_connections.dec();
         if let Some(Closing(code, reason)) = closing {
             let _ = socket.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
+            if code == close::TOO_LARGE {
+                // The client is still sending the refused message, and a socket closed with
+                // bytes unread answers with a TCP reset, which makes the client's kernel drop
+                // our Close frame unread: it would see 1006, not 4413. The websocket library
+                // cannot read past an oversized frame, so give the client a moment to read
+                // the Close frame first; the task holds nothing else while it waits.
+                tokio::time::sleep(TOO_LARGE_LINGER).await;
+            }
         }
     }
 

@@ -227,9 +227,8 @@ async fn websocket_operations_count_under_the_client_name_of_the_upgrade_request
     for id in ["1", "2"] {
         send(&mut socket, json!({ "id": id, "type": "subscribe", "payload": { "query": QUERY } })).await;
     }
-    let metrics = || async {
-        reqwest::get(stack.router_url("/metrics")).await.expect("answers").text().await.expect("text")
-    };
+    let metrics =
+        || async { reqwest::get(stack.router_url("/metrics")).await.expect("answers").text().await.expect("text") };
     eventually("both operations are counted", || async {
         metrics().await.contains(r#"client_requests_total{client_name="ws-shop",client_version="2.0.1"} 2"#)
     })

@@ -90,7 +90,10 @@ async fn tessera_dev_serves_a_built_shop_beside_the_graph_and_its_banner_names_i
         .send()
         .await
         .expect("answers");
-    assert_eq!(res.json::<serde_json::Value>().await.expect("JSON"), serde_json::json!({ "data": { "signedIn": false } }));
+    assert_eq!(
+        res.json::<serde_json::Value>().await.expect("JSON"),
+        serde_json::json!({ "data": { "signedIn": false } })
+    );
 
     stop.cancel();
     running.wait().await.expect("stops cleanly");

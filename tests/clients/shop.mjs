@@ -252,6 +252,34 @@ await step("a reload keeps the customer signed in: the refresh token is traded s
   await page.getByRole("link", { name: orderNumber }).waitFor();
 });
 
+await step("an access token the router refuses is refreshed silently and the query retried", async () => {
+  // The next query goes out with a token the router cannot verify (as an expired one would be):
+  // the real router answers UNAUTHENTICATED, and the shop must refresh and retry on its own.
+  let tampered = 0;
+  const refreshes = [];
+  page.on("request", (r) => r.postData()?.includes('"operationName":"Refresh"') && refreshes.push(r));
+  await page.route("**/graphql", async (route) => {
+    const body = route.request().postData() ?? "";
+    if (tampered === 0 && body.includes('"operationName":"MyOrders"')) {
+      tampered += 1;
+      return route.continue({ headers: { ...route.request().headers(), authorization: "Bearer eyJhbGciOiJFZERTQSJ9.e30.c2ln" } });
+    }
+    return route.continue();
+  });
+  // From another page, so the order list is mounted afresh and asks the router again.
+  await page.getByRole("link", { name: "Catalogue" }).click();
+  const retried = page.waitForRequest((r) => r.postData()?.includes('"operationName":"MyOrders"') && tampered === 1 && refreshes.length === 1, {
+    timeout: 10_000,
+  });
+  await page.getByRole("link", { name: "Orders" }).click();
+  await retried;
+  await page.getByRole("link", { name: orderNumber }).waitFor();
+  await page.unroute("**/graphql");
+  assert.equal(tampered, 1, "the query went out once with the refused token");
+  assert.equal(refreshes.length, 1, "one refresh, then the retry");
+  assert.equal(await alert().count(), 0, "the person saw no error");
+});
+
 await step("sign out everywhere ends every session, and the old tokens are refused", async () => {
   await page.getByRole("link", { name: "Security" }).click();
   const sessions = page.getByTestId("sessions").locator("li");

@@ -67,7 +67,10 @@ export function signOut() {
 
 function schedule(expiresAt: number) {
   clearTimeout(timer);
-  const wait = Math.max(expiresAt - Date.now() - EARLY_MS, 1_000);
+  // A minute early, or at four fifths of a short lifetime (a deployment may issue tokens for
+  // less than a minute), never in a busy loop.
+  const left = expiresAt - Date.now();
+  const wait = Math.max(Math.min(left - EARLY_MS, left * 0.8), 1_000);
   timer = setTimeout(() => void refresh(), wait);
 }
 

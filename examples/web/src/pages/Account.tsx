@@ -103,6 +103,15 @@ function ProfileForm({ profile, reload }: { profile: Profile; reload: () => void
 }
 
 type Channels = { email: boolean; inApp: boolean; sms: boolean };
+const GROUPS = [
+  ["orderUpdates", "Order updates"],
+  ["marketing", "News and offers"],
+] as const;
+const CHANNELS = [
+  ["email", "Email"],
+  ["inApp", "In the shop"],
+  ["sms", "SMS"],
+] as const;
 type Preferences = { theme: Theme; language: string | null; orderUpdates: Channels; marketing: Channels };
 
 function PreferencesForm({ preferences }: { preferences: Preferences }) {
@@ -114,22 +123,16 @@ function PreferencesForm({ preferences }: { preferences: Preferences }) {
   return (
     <div className="card">
       <h2>Preferences</h2>
-      <fieldset>
-        <legend>Order updates</legend>
-        {(["email", "inApp", "sms"] as const).map((c) => (
-          <label key={c} className="inline">
-            <input type="checkbox" checked={preferences.orderUpdates[c]} onChange={(e) => toggle("orderUpdates", c, e.target.checked)} /> {c}
-          </label>
-        ))}
-      </fieldset>
-      <fieldset>
-        <legend>News and offers</legend>
-        {(["email", "inApp", "sms"] as const).map((c) => (
-          <label key={c} className="inline">
-            <input type="checkbox" checked={preferences.marketing[c]} onChange={(e) => toggle("marketing", c, e.target.checked)} /> {c}
-          </label>
-        ))}
-      </fieldset>
+      {GROUPS.map(([group, legend]) => (
+        <fieldset key={group}>
+          <legend>{legend}</legend>
+          {CHANNELS.map(([c, label]) => (
+            <label key={c} className="inline">
+              <input type="checkbox" checked={preferences[group][c]} onChange={(e) => toggle(group, c, e.target.checked)} /> {label}
+            </label>
+          ))}
+        </fieldset>
+      ))}
       <label>
         Theme
         <select

@@ -3,6 +3,7 @@ import QRCode from "qrcode";
 import { useState } from "react";
 import { problem } from "../errors";
 import { graphql } from "../gql";
+import { PasswordField } from "../parts/PasswordField";
 import { ProblemNote } from "../parts/Problem";
 
 const Enroll = graphql(`
@@ -83,10 +84,7 @@ export function Mfa({ enabled, onChange }: { enabled: boolean; onChange: () => v
             }
           }}
         >
-          <label>
-            Confirm your password to continue
-            <input type="password" name="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} />
-          </label>
+          <PasswordField label="Confirm your password to continue" autoComplete="current-password" value={password} onChange={setPassword} />
           <ProblemNote error={proving.error} />
           <button type="submit" disabled={proving.loading}>
             Confirm

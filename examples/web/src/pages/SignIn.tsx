@@ -1,6 +1,7 @@
 import { useMutation } from "@apollo/client/react";
 import { useState } from "react";
 import { graphql } from "../gql";
+import { PasswordField } from "../parts/PasswordField";
 import { ProblemNote } from "../parts/Problem";
 import { Link, navigate } from "../route";
 import { deviceToken, rememberDevice, signIn } from "../session";
@@ -85,17 +86,7 @@ export function SignIn() {
         Email or username
         <input name="identifier" autoComplete="username" required value={identifier} onChange={(e) => setIdentifier(e.target.value)} />
       </label>
-      <label>
-        Password
-        <input
-          name="password"
-          type="password"
-          autoComplete="current-password"
-          required
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-        />
-      </label>
+      <PasswordField label="Password" autoComplete="current-password" value={password} onChange={setPassword} />
       <ProblemNote error={attempt.error} />
       <button type="submit" disabled={attempt.loading}>
         {attempt.loading ? "Signing in…" : "Sign in"}

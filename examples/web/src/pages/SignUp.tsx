@@ -1,6 +1,7 @@
 import { useMutation } from "@apollo/client/react";
 import { useState } from "react";
 import { graphql } from "../gql";
+import { PasswordField } from "../parts/PasswordField";
 import { ProblemNote } from "../parts/Problem";
 import { navigate } from "../route";
 import { signIn } from "../session";
@@ -46,19 +47,7 @@ export function SignUp() {
         Username
         <input name="username" autoComplete="username" required value={username} onChange={(e) => setUsername(e.target.value)} />
       </label>
-      <label>
-        Password
-        <input
-          name="password"
-          type="password"
-          autoComplete="new-password"
-          required
-          minLength={8}
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-        />
-        <small>A few unusual words make a strong password.</small>
-      </label>
+      <PasswordField label="Password" autoComplete="new-password" value={password} onChange={setPassword} hint="A few unusual words make a strong password." />
       <ProblemNote error={error} />
       <button type="submit" disabled={loading}>
         {loading ? "Creating…" : "Create account"}

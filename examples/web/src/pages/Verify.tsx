@@ -3,7 +3,7 @@ import { useState } from "react";
 import { graphql } from "../gql";
 import { ProblemNote } from "../parts/Problem";
 import { navigate } from "../route";
-import { signIn } from "../session";
+import { accessToken, signIn } from "../session";
 
 const VerifyEmail = graphql(`
   mutation VerifyEmail($input: VerifyEmailInput!) {
@@ -34,7 +34,10 @@ export function Verify() {
       className="card narrow"
       onSubmit={async (e) => {
         e.preventDefault();
-        const { data } = await verify({ variables: { input: { email, code: code.trim() } } }).catch(() => ({ data: undefined }));
+        // Signed in already (sign-up answered with tokens): verify this session's account, and
+        // keep the session. Otherwise the email names the account and a session starts.
+        const input = accessToken() ? { code: code.trim() } : { email, code: code.trim() };
+        const { data } = await verify({ variables: { input } }).catch(() => ({ data: undefined }));
         const v = data?.verifyEmail;
         if (!v) return;
         if (v.accessToken && v.refreshToken && v.expiresAt) {

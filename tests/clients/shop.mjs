@@ -224,6 +224,18 @@ await step("a profile saved from a stale page answers VERSION_CONFLICT and shows
   await page.getByText("Saved.").waitFor();
 });
 
+await step("a preference is saved when ticked and is still there after a reload", async () => {
+  const offers = () => page.getByRole("group", { name: "News and offers" }).getByLabel("Email");
+  assert.equal(await offers().isChecked(), false, "marketing is off until the customer opts in");
+  // The box shows what is stored: it turns checked once the change is saved and read back.
+  await offers().click();
+  await page.waitForFunction(() => document.querySelectorAll("fieldset")[1]?.querySelector("input")?.checked === true, null, { timeout: 10_000 });
+  await page.reload();
+  await offers().waitFor();
+  assert.equal(await offers().isChecked(), true);
+  await snap("preferences");
+});
+
 let mfaSecret = "";
 /** The 30-second window whose code turned MFA on: a code is accepted once, so signing in waits
  * for the next one, as a person would see the app's code change. */
@@ -310,6 +322,25 @@ await step("signing in asks for the authenticator code, and wrong passwords are 
   await page.getByRole("button", { name: "Continue" }).click();
   await page.getByRole("link", { name: "Orders" }).waitFor();
   await snap("signed-in-with-mfa");
+});
+
+await step("asking for verification codes too often is refused in words that say how long to wait", async () => {
+  // A second customer, who signs up and keeps asking for a new code (5 an hour per address).
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("link", { name: "Create account" }).click();
+  const second = `${name}b`;
+  await page.getByLabel("Email").fill(`${second}@example.com`);
+  await page.getByLabel("Username").fill(second);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.getByRole("heading", { name: "Check your email" }).waitFor();
+  for (let i = 0; i < 8 && (await alert().count()) === 0; i++) {
+    await page.getByRole("button", { name: /Send a new code|Sent again/ }).click();
+    await page.waitForTimeout(300);
+  }
+  assert.equal(await alert().getAttribute("data-code"), "RATE_LIMITED");
+  assert.match(await alert().innerText(), /wait \d+ (seconds?|minutes?) and try again/);
+  await snap("rate-limited");
 });
 
 assert.deepEqual(

@@ -27,9 +27,9 @@ function wording(code: string, message: string, ext: Record<string, unknown>): s
       return "Your session has ended. Please sign in again.";
     case "RATE_LIMITED": {
       const wait = Number(ext.retryAfterSeconds ?? 0);
-      return wait > 0
-        ? `Too many attempts. Please wait ${wait} second${wait === 1 ? "" : "s"} and try again.`
-        : "Too many attempts. Please wait a moment and try again.";
+      if (wait <= 0) return "Too many attempts. Please wait a moment and try again.";
+      const [n, unit] = wait > 90 ? [Math.ceil(wait / 60), "minute"] : [wait, "second"];
+      return `Too many attempts. Please wait ${n} ${unit}${n === 1 ? "" : "s"} and try again.`;
     }
     case "VERSION_CONFLICT":
       return "This was changed somewhere else while you were editing. We loaded the latest version: check it and save again.";

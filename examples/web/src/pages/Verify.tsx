@@ -58,7 +58,7 @@ export function Verify() {
       <button type="submit" disabled={loading}>
         {loading ? "Checking…" : "Verify"}
       </button>
-      <button type="button" className="link" disabled={resent.loading} onClick={() => resend({ variables: { input: { email } } }).catch(() => {})}>
+      <button type="button" className="link" disabled={resent.loading} onClick={() => resend({ variables: { input: accessToken() ? null : { email } } }).catch(() => {})}>
         {resent.data ? "Sent again" : "Send a new code"}
       </button>
     </form>

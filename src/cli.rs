@@ -67,6 +67,12 @@ pub enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Ask a running component for /health on its configured address; exit 0 only on a 200.
+    /// For container health checks (the image has no shell or curl).
+    Health {
+        /// Which component; the router when omitted.
+        component: Option<Component>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -188,6 +194,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Admin { command: AdminCommand::Create { email } } => admin::create(config, &email).await,
         Command::Keys { command: KeysCommand::Rotate } => admin::rotate(config).await,
         Command::Keys { command: KeysCommand::List } => admin::list(config).await,
+        Command::Health { component } => {
+            let listen = match component.unwrap_or(Component::Router) {
+                Component::Router => config.router.listen,
+                other => config.subgraph(other.name()).listen,
+            };
+            crate::health::check(listen).await
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod cli;
 pub mod compose;
+pub mod health;
 pub mod launch;
 pub mod web;
 

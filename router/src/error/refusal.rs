@@ -16,6 +16,17 @@ pub const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json; char
 #[derive(Debug, Clone, PartialEq)]
 pub struct Refusal(pub Vec<RouterError>);
 
+/// Requests refused before execution, by code (`RATE_LIMITED`, `MAX_DEPTH_EXCEEDED`, …): every
+/// refusal is answered through [`Refusal::response`], so this is where it is counted. One
+/// counter for the process, shown on each router's `/metrics`.
+pub static REFUSALS: std::sync::LazyLock<prometheus::IntCounterVec> = std::sync::LazyLock::new(|| {
+    prometheus::IntCounterVec::new(
+        prometheus::Opts::new("refusals_total", "Requests refused before execution, by extensions.code"),
+        &["code"],
+    )
+    .expect("a valid metric")
+});
+
 impl From<RouterError> for Refusal {
     fn from(error: RouterError) -> Self {
         Self(vec![error])
@@ -37,6 +48,9 @@ impl Refusal {
     /// read the errors of a 4xx (Apollo Client 4 reads a 4xx in plain JSON as a bare
     /// `ServerError`, its codes out of reach).
     pub fn response(&self, modern: bool) -> Response {
+        for error in &self.0 {
+            REFUSALS.with_label_values(&[error.code()]).inc();
+        }
         let mut response = (self.status(modern), Json(json!({ "errors": self.errors() }))).into_response();
         if modern {
             response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(GRAPHQL_RESPONSE_JSON));

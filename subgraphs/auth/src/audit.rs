@@ -51,6 +51,18 @@ impl SecurityEventKind {
     }
 }
 
+/// Security events by kind, for every auth process this binary runs (its `/metrics` shows them
+/// as `tessera_security_events_total{kind}`): failed sign-ins, lockouts, stolen refresh tokens.
+/// Counted when recorded, inside the transaction: a rolled-back one still counts, which errs
+/// towards alerting.
+pub static EVENTS: std::sync::LazyLock<prometheus::IntCounterVec> = std::sync::LazyLock::new(|| {
+    prometheus::IntCounterVec::new(
+        prometheus::Opts::new("security_events_total", "Security events recorded, by kind"),
+        &["kind"],
+    )
+    .expect("a valid metric")
+});
+
 /// Records an event about `account` (None: an identifier with no account, e.g. a failed
 /// sign-in). `detail` is for people, and never holds a secret.
 pub async fn record(
@@ -69,6 +81,7 @@ pub async fn record(
         detail: detail.into(),
         occurred_at: store::now(),
     };
+    EVENTS.with_label_values(&[kind.as_str()]).inc();
     store::events::insert(tx, &event).await
 }
 

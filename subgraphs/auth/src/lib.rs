@@ -92,6 +92,7 @@ pub fn schema(state: State) -> AuthSchema {
 /// (when scheduled) and creates the bootstrap admin (when configured).
 pub async fn app(rt: Runtime) -> anyhow::Result<Router> {
     let state = State::open(rt.clone()).await?;
+    rt.metrics.register(Box::new(audit::EVENTS.clone()));
     bootstrap::admin_from_config(&state).await?;
     keys::spawn_maintenance(&state);
     let jwks = state.keys.clone();

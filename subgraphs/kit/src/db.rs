@@ -153,6 +153,15 @@ impl Db {
         on_db!(self, |pool| sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))
     }
 
+    /// The pool's connections now (open, of which idle) and the most it may open.
+    pub fn pool_stats(&self) -> (u32, u32, u32) {
+        on_db!(self, |pool| (
+            pool.size(),
+            u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+            pool.options().get_max_connections()
+        ))
+    }
+
     pub fn backend(&self) -> &'static str {
         match self {
             Db::Sqlite(_) => "sqlite",

@@ -14,6 +14,7 @@ pub mod input;
 pub mod jwt;
 pub mod lines;
 pub mod mask;
+pub mod metrics;
 pub mod money;
 pub mod paging;
 pub mod resilience;

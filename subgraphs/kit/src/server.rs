@@ -28,6 +28,7 @@ use crate::{
     error::ErrorCode,
     identity::Viewer,
     jwt::{JwtVerifier, TokenError},
+    metrics::SubgraphMetrics,
     telemetry,
 };
 
@@ -40,6 +41,7 @@ pub fn harden<Q, M, S>(builder: SchemaBuilder<Q, M, S>) -> SchemaBuilder<Q, M, S
         .limit_recursive_depth(64)
         .limit_directives(50)
         .extension(crate::mask::MaskInternalErrors)
+        .extension(crate::metrics::Observe)
 }
 
 struct AppState<Q, M, S> {
@@ -48,6 +50,8 @@ struct AppState<Q, M, S> {
     db: Db,
     bus: Bus,
     trusted_proxies: Vec<ipnet::IpNet>,
+    metrics: Arc<SubgraphMetrics>,
+    metrics_allow: Vec<ipnet::IpNet>,
 }
 
 /// What a subgraph's `app()` hands to [`graphql_app`].
@@ -59,6 +63,9 @@ pub struct AppParts<Q, M, S> {
     pub body_limit_bytes: usize,
     /// Peers whose `X-Forwarded-For` is believed (see [`crate::client`]).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub metrics: Arc<SubgraphMetrics>,
+    /// Networks allowed to read `/metrics`.
+    pub metrics_allow: Vec<ipnet::IpNet>,
 }
 
 /// The standard subgraph app. Merge extra routes (e.g. auth's JWKS) into the result.
@@ -75,10 +82,13 @@ where
         db: parts.db,
         bus: parts.bus,
         trusted_proxies: parts.trusted_proxies,
+        metrics: parts.metrics,
+        metrics_allow: parts.metrics_allow,
     });
     let router = Router::new()
         .route("/graphql", get(graphql_get::<Q, M, S>).post(graphql_post::<Q, M, S>))
         .route("/health", get(|| async { "ok" }))
+        .route("/metrics", get(metrics::<Q, M, S>))
         .route("/ready", get(ready::<Q, M, S>))
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(limit));
@@ -165,7 +175,21 @@ where
         Err(e) => return token_refused(e),
     };
     let client = ClientInfo::from_request(peer.map(|p| p.0.0), &headers, &state.trusted_proxies);
-    execute_tagged(&state.schema, request.data(viewer).data(client)).await
+    execute_tagged(&state.schema, request.data(viewer).data(client).data(state.metrics.clone())).await
+}
+
+/// `GET /metrics` (Prometheus), for addresses in `router.metrics_allow` only: the series name
+/// operations and error rates, which are nobody else's business.
+async fn metrics<Q, M, S>(
+    State(state): State<Arc<AppState<Q, M, S>>>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+) -> Response {
+    let ip = peer.map(|p| p.0.0.ip());
+    if !ip.is_some_and(|ip| state.metrics_allow.iter().any(|net| net.contains(&ip))) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let text = state.metrics.render(&state.db).await;
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
 /// Executes `request` and sends the entities its answer holds as one `Cache-Tag` header
@@ -205,6 +229,7 @@ where
         };
         let schema = state.schema.clone();
         let verifier = state.verifier.clone();
+        let metrics = state.metrics.clone();
         return upgrade
             .protocols(ALL_WEBSOCKET_PROTOCOLS)
             .on_upgrade(move |socket| {
@@ -221,6 +246,7 @@ where
                 });
                 GraphQLWebSocket::new_with_pair(sink, stream, schema, protocol)
                     .on_connection_init(move |payload| async move {
+                        let metrics = metrics.clone();
                         // The token rides in `connection_init`: `Authorization` or `authorization`.
                         let token = ["Authorization", "authorization"].iter().find_map(|k| payload.get(*k)?.as_str());
                         let viewer = viewer_from(&verifier, token)
@@ -228,6 +254,7 @@ where
                             .map_err(|e| async_graphql::Error::new(e.to_string()))?;
                         let mut data = Data::default();
                         data.insert(viewer);
+                        data.insert(metrics);
                         Ok(data)
                     })
                     .serve()
@@ -261,7 +288,7 @@ where
         Ok(v) => v,
         Err(e) => return token_refused(e),
     };
-    execute_tagged(&state.schema, request.data(viewer).data(client)).await
+    execute_tagged(&state.schema, request.data(viewer).data(client).data(state.metrics.clone())).await
 }
 
 async fn ready<Q, M, S>(State(state): State<Arc<AppState<Q, M, S>>>) -> Response {
@@ -317,6 +344,8 @@ where
         bus: rt.bus.clone(),
         body_limit_bytes: rt.config.body_limit_bytes,
         trusted_proxies: rt.config.trusted_proxies.clone(),
+        metrics: rt.metrics.clone(),
+        metrics_allow: rt.config.router.metrics_allow.clone(),
     })
 }
 

@@ -53,6 +53,8 @@ pub struct Runtime {
     pub bus_seal: Sealer,
     /// Cancelled when the process shuts down; background tasks watch it.
     pub stop: CancellationToken,
+    /// This subgraph's Prometheus series, served on its `/metrics`.
+    pub metrics: Arc<crate::metrics::SubgraphMetrics>,
 }
 
 impl Runtime {
@@ -88,7 +90,8 @@ impl Runtime {
         );
         let relay = Relay::new(db.clone(), bus.clone());
         let bus_seal = bus_sealer(&config).await?;
-        Ok(Self { name: spec.name, config, db, bus, verifier, revocations, relay, bus_seal, stop })
+        let metrics = Arc::new(crate::metrics::SubgraphMetrics::new(spec.name));
+        Ok(Self { name: spec.name, config, db, bus, verifier, revocations, relay, bus_seal, stop, metrics })
     }
 
     /// Starts publishing the outbox until `stop`, then flushes what is pending once more.
@@ -96,6 +99,24 @@ impl Runtime {
     /// in-flight requests still go out.
     pub fn spawn_relay(&self, stop: CancellationToken) -> tokio::task::JoinHandle<()> {
         tokio::spawn(self.relay.clone().run(stop))
+    }
+
+    /// Subscribes this subgraph's consumer of domain events (see
+    /// [`crate::bus::inbox::spawn_consumer`]), counted in its metrics.
+    pub async fn spawn_consumer<H: crate::bus::inbox::Handler>(
+        &self,
+        consumer: &'static str,
+        handler: H,
+    ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+        crate::bus::inbox::spawn_observed_consumer(
+            &self.bus,
+            self.db.clone(),
+            consumer,
+            handler,
+            self.stop.clone(),
+            Some(self.metrics.clone()),
+        )
+        .await
     }
 
     pub fn data_dir(&self) -> &Path {

@@ -16,7 +16,6 @@ pub mod templates;
 use async_graphql::{Schema, SchemaBuilder};
 use tessera_kit::{
     Runtime, SubgraphSpec,
-    bus::inbox,
     db::Migrations,
     sdl::federation_sdl,
     seal::{Sealer, kept_key},
@@ -79,7 +78,18 @@ pub fn schema(state: State) -> NotificationsSchema {
 pub async fn app(rt: Runtime) -> anyhow::Result<axum::Router> {
     let state = State::open(rt.clone()).await?;
     let events = consumer::Events { state: state.clone() };
-    inbox::spawn_consumer(&rt.bus, rt.db.clone(), "notifications", events, rt.stop.clone()).await?;
+    rt.spawn_consumer("notifications", events).await?;
+    // Both counts run on `deliveries_by_status (status, id)`, at each scrape.
+    rt.metrics.sql_gauge(
+        "delivery_queue_depth",
+        "Messages waiting for their first or next attempt",
+        "SELECT COUNT(*) FROM deliveries WHERE status = 'PENDING'",
+    );
+    rt.metrics.sql_gauge(
+        "delivery_dead_letters",
+        "Messages that failed every attempt (FAILED: listed by the admin query deliveries)",
+        "SELECT COUNT(*) FROM deliveries WHERE status = 'FAILED'",
+    );
     tokio::spawn(state.dispatcher.clone().run(rt.stop.clone()));
     Ok(server::subgraph_app(&rt, schema(state)))
 }

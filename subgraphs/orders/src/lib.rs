@@ -13,7 +13,7 @@ pub mod store;
 pub mod sweep;
 
 use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
-use tessera_kit::{Runtime, SubgraphSpec, bus::inbox, db::Migrations, sdl::federation_sdl, server};
+use tessera_kit::{Runtime, SubgraphSpec, db::Migrations, sdl::federation_sdl, server};
 
 pub static MIGRATIONS: Migrations = Migrations {
     sqlite: sqlx::migrate!("../../migrations/orders/sqlite"),
@@ -40,7 +40,7 @@ pub fn schema(rt: Runtime, products: products::Products) -> OrdersSchema {
 }
 
 pub async fn app(rt: Runtime) -> anyhow::Result<axum::Router> {
-    inbox::spawn_consumer(&rt.bus, rt.db.clone(), "orders", consumer::Events, rt.stop.clone()).await?;
+    rt.spawn_consumer("orders", consumer::Events).await?;
     let products = products::Products::new(&rt.config)?;
     tokio::spawn(sweep::run(rt.clone(), products.clone()));
     Ok(server::subgraph_app(&rt, schema(rt.clone(), products)))

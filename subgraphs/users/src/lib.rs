@@ -10,7 +10,7 @@ pub mod loader;
 pub mod store;
 
 use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
-use tessera_kit::{Runtime, SubgraphSpec, bus::inbox, db::Migrations, sdl::federation_sdl, server};
+use tessera_kit::{Runtime, SubgraphSpec, db::Migrations, sdl::federation_sdl, server};
 
 pub static MIGRATIONS: Migrations = Migrations {
     sqlite: sqlx::migrate!("../../migrations/users/sqlite"),
@@ -37,6 +37,6 @@ pub fn schema(rt: Runtime) -> UsersSchema {
 }
 
 pub async fn app(rt: Runtime) -> anyhow::Result<axum::Router> {
-    inbox::spawn_consumer(&rt.bus, rt.db.clone(), "users", consumer::Events, rt.stop.clone()).await?;
+    rt.spawn_consumer("users", consumer::Events).await?;
     Ok(server::subgraph_app(&rt, schema(rt.clone())))
 }

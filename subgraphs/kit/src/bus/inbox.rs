@@ -67,6 +67,19 @@ pub async fn spawn_consumer<H: Handler>(
     handler: H,
     stop: CancellationToken,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    spawn_observed_consumer(bus, db, consumer, handler, stop, None).await
+}
+
+/// [`spawn_consumer`], counting each event's result and, for the applied ones, how old the event
+/// was: the consumer's lag behind its producers.
+pub async fn spawn_observed_consumer<H: Handler>(
+    bus: &Bus,
+    db: Db,
+    consumer: &'static str,
+    handler: H,
+    stop: CancellationToken,
+    metrics: Option<std::sync::Arc<crate::metrics::SubgraphMetrics>>,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     let mut deliveries = bus.events(consumer).await?;
     Ok(tokio::spawn(async move {
         loop {
@@ -75,11 +88,11 @@ pub async fn spawn_consumer<H: Handler>(
                 next = deliveries.next() => match next { Some(d) => d, None => break },
             };
             let mut delay = std::time::Duration::from_millis(50);
-            let mut applied = false;
+            let mut result = "failed";
             for attempt in 1..=5 {
                 match handle_once(&db, consumer, &handler, &delivery.event).await {
-                    Ok(_) => {
-                        applied = true;
+                    Ok(applied) => {
+                        result = if applied { "applied" } else { "duplicate" };
                         break;
                     }
                     Err(e) => {
@@ -89,12 +102,14 @@ pub async fn spawn_consumer<H: Handler>(
                     }
                 }
             }
-            if applied {
-                if let Err(e) = delivery.ack().await {
-                    tracing::warn!(consumer, error = %e, "ack failed; the event may be redelivered (and ignored)");
-                }
-            } else {
+            if let Some(metrics) = &metrics {
+                let age = (chrono::Utc::now() - delivery.event.occurred_at).to_std().unwrap_or_default();
+                metrics.consumed(consumer, result, age);
+            }
+            if result == "failed" {
                 tracing::error!(consumer, event_id = %delivery.event.id, kind = delivery.event.kind, "event not applied after retries");
+            } else if let Err(e) = delivery.ack().await {
+                tracing::warn!(consumer, error = %e, "ack failed; the event may be redelivered (and ignored)");
             }
         }
     }))

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 pub use revocations::{Revocations, Revoked, TokenRef};
 pub use sign::{SigningKey, jwks_document};
-pub use verify::{JwtVerifier, TokenError};
+pub use verify::{JWKS_FETCHES, JwtVerifier, TokenError};
 
 /// The claims of a Tessera access token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -169,8 +169,10 @@ impl JwtVerifier {
             .await
             .map_err(|e: reqwest::Error| {
                 tracing::warn!(error = %e, url = %self.jwks_url, "cannot fetch JWKS");
+                JWKS_FETCHES.with_label_values(&["error"]).inc();
                 TokenError::KeysUnavailable
             })?;
+        JWKS_FETCHES.with_label_values(&["ok"]).inc();
         let keys: HashMap<String, DecodingKey> = set
             .keys
             .iter()
@@ -182,6 +184,13 @@ impl JwtVerifier {
         Ok(())
     }
 }
+
+/// JWKS fetches of every verifier in the process, by result (`ok`, `error`). The router's and
+/// each subgraph's `/metrics` show it: failures mean tokens stop verifying once keys rotate.
+pub static JWKS_FETCHES: std::sync::LazyLock<prometheus::IntCounterVec> = std::sync::LazyLock::new(|| {
+    prometheus::IntCounterVec::new(prometheus::Opts::new("jwks_fetches_total", "JWKS fetches by result"), &["result"])
+        .expect("a valid metric")
+});
 
 #[cfg(test)]
 mod tests {

@@ -140,7 +140,11 @@ async fn metrics_count_requests_fetches_and_plan_cache_use_for_allowed_addresses
         let (_, body) = graphql(&stack.router_url("/graphql"), "{ signedIn }", None).await;
         assert_eq!(body["data"]["signedIn"], false);
     }
+    let (_, refused) = graphql(&stack.router_url("/graphql"), "{", None).await;
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "GRAPHQL_PARSE_FAILED", "{refused}");
     let text = reqwest::get(stack.router_url("/metrics")).await.expect("answers").text().await.expect("text");
+    // Refusals are counted for the whole process (other tests' routers add to it): present is enough.
+    assert!(text.contains(r#"tessera_router_refusals_total{code="GRAPHQL_PARSE_FAILED"}"#), "{text}");
     for line in [
         r#"tessera_router_requests_total{operation_type="query",outcome="ok"} 2"#,
         r#"tessera_router_plan_cache_total{result="miss"} 1"#,

@@ -84,7 +84,7 @@ async fn a_subgraphs_metrics_are_refused_to_addresses_outside_the_allowlist() {
     let stack = spawn_configured(&SUBGRAPHS, test_bus().await, |c| c.router.metrics_allow = vec![]).await;
     for subgraph in ["auth", "users", "products", "orders", "notifications"] {
         let (status, body) = metrics(&stack, subgraph).await;
-        assert_eq!(status, 404, "{subgraph}: {body}");
+        assert_eq!(status, 403, "{subgraph}: {body}");
         assert!(!body.contains("tessera_"), "{subgraph}");
     }
 }

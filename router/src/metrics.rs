@@ -65,7 +65,9 @@ impl Default for Metrics {
             registry.register(Box::new(g.clone())).expect("registered once");
             g
         };
-        registry.register(Box::new(tessera_kit::jwt::JWKS_FETCHES.clone())).expect("registered once per router");
+        for shared in [tessera_kit::jwt::JWKS_FETCHES.clone(), crate::error::REFUSALS.clone()] {
+            registry.register(Box::new(shared)).expect("registered once per router");
+        }
         let clients = counter(
             "client_requests_total",
             "GraphQL requests by client name and version (Apollo client awareness headers)",

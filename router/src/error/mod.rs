@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 mod refusal;
 
-pub use refusal::{GRAPHQL_RESPONSE_JSON, Refusal};
+pub use refusal::{GRAPHQL_RESPONSE_JSON, REFUSALS, Refusal};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum RouterError {

@@ -186,7 +186,7 @@ async fn metrics<Q, M, S>(
 ) -> Response {
     let ip = peer.map(|p| p.0.0.ip());
     if !ip.is_some_and(|ip| state.metrics_allow.iter().any(|net| net.contains(&ip))) {
-        return StatusCode::NOT_FOUND.into_response();
+        return StatusCode::FORBIDDEN.into_response();
     }
     let text = state.metrics.render(&state.db).await;
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()

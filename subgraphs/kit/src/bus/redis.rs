@@ -1,7 +1,11 @@
 //! The Redis bus. Events go to one Redis Stream read through a consumer group per subgraph, so
-//! each subgraph gets each event once even with several replicas, and an event not acked (the
-//! consumer crashed mid-way) is read again on restart. Topics use Redis pub/sub through a single
-//! pattern subscription per process, fanned out locally by [`TopicHub`].
+//! each subgraph gets each event once even with several replicas. An event delivered but never
+//! acked (its consumer crashed mid-way, or was killed) is taken over by a live replica of the
+//! same group once it has been idle for [`RECLAIM_IDLE`] (`XAUTOCLAIM`): each process has a
+//! consumer name of its own, so without that a dead process's pending events would wait forever.
+//! Inboxes make the takeover safe: a slow consumer and its successor cannot both apply an event.
+//! Topics use Redis pub/sub through a single pattern subscription per process, fanned out
+//! locally by [`TopicHub`].
 
 use std::{ops::Deref, sync::Arc, time::Duration};
 
@@ -17,6 +21,13 @@ use super::{Ack, Delivery, Event, topics::TopicHub};
 /// The stream is trimmed to about this many entries; consumers are expected to keep up.
 const STREAM_MAX_LEN: usize = 100_000;
 
+/// How long an event may sit delivered and unacked before another consumer of its group takes
+/// it over. Longer than a live consumer's own retries of one event (about 17 s), so a slow but
+/// living consumer is rarely overtaken; its inbox makes it harmless when it is.
+pub const RECLAIM_IDLE: Duration = Duration::from_secs(30);
+/// How often each consumer looks for such events.
+const RECLAIM_EVERY: Duration = Duration::from_secs(5);
+
 /// Cheap to clone: every clone shares one connection manager and one topic hub.
 #[derive(Clone)]
 pub struct RedisBus(Arc<Inner>);
@@ -30,6 +41,8 @@ pub struct Inner {
     topic_prefix: String,
     /// Names this process in consumer groups, so its pending entries are its own to re-read.
     consumer: String,
+    /// See [`RECLAIM_IDLE`].
+    reclaim_idle: Duration,
     pub(super) topics: TopicHub,
 }
 
@@ -45,6 +58,12 @@ impl RedisBus {
     /// Connects to Redis. `namespace` prefixes every key, so deployments (or parallel tests)
     /// sharing one Redis do not see each other's events.
     pub async fn connect(url: &str, namespace: &str) -> anyhow::Result<Self> {
+        Self::connect_reclaiming(url, namespace, RECLAIM_IDLE).await
+    }
+
+    /// [`RedisBus::connect`], taking over other consumers' events once idle for `reclaim_idle`
+    /// (tests shorten it).
+    pub async fn connect_reclaiming(url: &str, namespace: &str, reclaim_idle: Duration) -> anyhow::Result<Self> {
         let client = Client::open(url).map_err(|e| anyhow::anyhow!("invalid Redis URL: {e}"))?;
         let conn = tokio::time::timeout(Duration::from_secs(10), client.get_connection_manager())
             .await
@@ -56,6 +75,7 @@ impl RedisBus {
             stream: format!("{namespace}:events"),
             topic_prefix: format!("{namespace}:topic:"),
             consumer: format!("{}-{}", hostname(), uuid::Uuid::now_v7()),
+            reclaim_idle,
             topics: TopicHub::default(),
         }));
         tokio::spawn(bus.clone().relay_topics());
@@ -108,6 +128,7 @@ impl RedisBus {
     async fn read_group(self, group: String, tx: tokio::sync::mpsc::Sender<Delivery>) {
         let mut backoff = Duration::from_millis(100);
         let mut cursor = "0".to_owned();
+        let mut last_reclaim = tokio::time::Instant::now();
         while !tx.is_closed() {
             // A blocking read gets a connection of its own: on the shared multiplexed one it
             // would hold up every other command.
@@ -156,23 +177,78 @@ impl RedisBus {
                     // Paging through our own pending entries; once none are left, read new ones.
                     cursor = entries.last().map_or_else(|| ">".to_owned(), |e| e.id.clone());
                 }
-                for entry in entries {
-                    let Some(json) = entry.get::<String>("event") else { continue };
-                    let event: Event = match serde_json::from_str(&json) {
-                        Ok(e) => e,
-                        Err(e) => {
-                            tracing::error!(error = %e, entry = entry.id, "dropping an unreadable event");
-                            let _ = self.ack(&group, &entry.id).await;
-                            continue;
-                        }
-                    };
-                    let ack = Ack::Redis { bus: self.clone(), group: group.clone(), entry_id: entry.id.clone() };
-                    if tx.send(Delivery { event, ack }).await.is_err() {
+                if !self.hand_over(&group, entries, &tx).await {
+                    return;
+                }
+                if cursor == ">" && last_reclaim.elapsed() >= RECLAIM_EVERY {
+                    last_reclaim = tokio::time::Instant::now();
+                    let claimed = self.reclaim(&group).await;
+                    if !self.hand_over(&group, claimed, &tx).await {
                         return;
                     }
                 }
             }
         }
+    }
+
+    /// Sends `entries` to the consumer; false when it has gone.
+    async fn hand_over(
+        &self,
+        group: &str,
+        entries: Vec<redis::streams::StreamId>,
+        tx: &tokio::sync::mpsc::Sender<Delivery>,
+    ) -> bool {
+        for entry in entries {
+            let Some(json) = entry.get::<String>("event") else { continue };
+            let event: Event = match serde_json::from_str(&json) {
+                Ok(e) => e,
+                Err(e) => {
+                    tracing::error!(error = %e, entry = entry.id, "dropping an unreadable event");
+                    let _ = self.ack(group, &entry.id).await;
+                    continue;
+                }
+            };
+            let ack = Ack::Redis { bus: self.clone(), group: group.to_owned(), entry_id: entry.id.clone() };
+            if tx.send(Delivery { event, ack }).await.is_err() {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Takes over the group's events that another consumer received and left unacked for longer
+    /// than `reclaim_idle` (a crashed or killed replica), a few pages at a time.
+    async fn reclaim(&self, group: &str) -> Vec<redis::streams::StreamId> {
+        let mut conn = self.conn.clone();
+        let mut claimed = Vec::new();
+        let mut start = "0-0".to_owned();
+        for _ in 0..4 {
+            let opts = redis::streams::StreamAutoClaimOptions::default().count(64);
+            let idle = self.reclaim_idle.as_millis() as u64;
+            let reply: redis::RedisResult<redis::streams::StreamAutoClaimReply> =
+                conn.xautoclaim_options(&self.stream, group, &self.consumer, idle, &start, opts).await;
+            match reply {
+                Ok(reply) => {
+                    if !reply.claimed.is_empty() {
+                        tracing::warn!(
+                            group,
+                            events = reply.claimed.len(),
+                            "took over events another consumer left unacked"
+                        );
+                    }
+                    claimed.extend(reply.claimed);
+                    if reply.next_stream_id == "0-0" {
+                        break;
+                    }
+                    start = reply.next_stream_id;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, group, "cannot look for abandoned events");
+                    break;
+                }
+            }
+        }
+        claimed
     }
 
     /// Reads every event with plain `XREAD` (no group), starting `lookback` ago: stream ids are

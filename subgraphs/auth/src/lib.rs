@@ -88,11 +88,75 @@ pub fn schema(state: State) -> AuthSchema {
     schema_builder().data(loader::Loaders::new(&state.rt.db)).data(state).finish()
 }
 
+/// What auth sweeps (epoch seconds): refresh tokens and sessions once the session has ended
+/// (rotated tokens stay while it lives, to catch their reuse), expired codes, reset tokens, MFA
+/// challenges and trusted devices, spent throttle windows, and the audit trail after its period.
+/// Refresh tokens go before their sessions: the first rule finds them through the session.
+pub fn retention_rules() -> Vec<tessera_kit::retention::Rule> {
+    use tessera_kit::retention::{Rule, Unit::Seconds};
+    vec![
+        Rule {
+            table: "refresh_tokens",
+            delete: "DELETE FROM refresh_tokens WHERE token_hash IN (SELECT t.token_hash FROM refresh_tokens t \
+                     JOIN sessions s ON s.id = t.session_id WHERE s.expires_at < $1 OR s.revoked_at < $1 LIMIT $2)",
+            days: |c| c.sessions_days,
+            unit: Seconds,
+        },
+        Rule {
+            table: "sessions",
+            delete: "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at < $1 \
+                     OR revoked_at < $1 LIMIT $2)",
+            days: |c| c.sessions_days,
+            unit: Seconds,
+        },
+        Rule {
+            table: "one_time_codes",
+            delete: "DELETE FROM one_time_codes WHERE id IN (SELECT id FROM one_time_codes WHERE expires_at < $1 LIMIT $2)",
+            days: |c| c.codes_days,
+            unit: Seconds,
+        },
+        Rule {
+            table: "reset_tokens",
+            delete: "DELETE FROM reset_tokens WHERE token_hash IN (SELECT token_hash FROM reset_tokens \
+                     WHERE expires_at < $1 LIMIT $2)",
+            days: |c| c.codes_days,
+            unit: Seconds,
+        },
+        Rule {
+            table: "mfa_challenges",
+            delete: "DELETE FROM mfa_challenges WHERE token_hash IN (SELECT token_hash FROM mfa_challenges \
+                     WHERE expires_at < $1 LIMIT $2)",
+            days: |c| c.codes_days,
+            unit: Seconds,
+        },
+        Rule {
+            table: "trusted_devices",
+            delete: "DELETE FROM trusted_devices WHERE token_hash IN (SELECT token_hash FROM trusted_devices \
+                     WHERE expires_at < $1 LIMIT $2)",
+            days: |c| c.codes_days,
+            unit: Seconds,
+        },
+        Rule {
+            table: "throttles",
+            delete: "DELETE FROM throttles WHERE key IN (SELECT key FROM throttles WHERE window_start < $1 LIMIT $2)",
+            days: |c| c.codes_days,
+            unit: Seconds,
+        },
+        Rule {
+            table: "security_events",
+            delete: "DELETE FROM security_events WHERE id IN (SELECT id FROM security_events WHERE occurred_at < $1 LIMIT $2)",
+            days: |c| c.audit_days,
+            unit: Seconds,
+        },
+    ]
+}
+
 /// The app: the standard GraphQL routes plus `/.well-known/jwks.json`. Starts key rotation
 /// (when scheduled) and creates the bootstrap admin (when configured).
 pub async fn app(rt: Runtime) -> anyhow::Result<Router> {
     let state = State::open(rt.clone()).await?;
     rt.metrics.register(Box::new(audit::EVENTS.clone()));
+    rt.retain(retention_rules(), vec![]);
     bootstrap::admin_from_config(&state).await?;
     keys::spawn_maintenance(&state);
     let jwks = state.keys.clone();

@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod money;
 pub mod paging;
 pub mod resilience;
+pub mod retention;
 pub mod sdl;
 pub mod seal;
 pub mod server;

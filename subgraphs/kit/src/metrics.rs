@@ -47,6 +47,7 @@ pub struct SubgraphMetrics {
     pool_max: IntGauge,
     outbox_pending: IntGauge,
     outbox_age: Gauge,
+    retention: IntCounterVec,
     sql_gauges: Mutex<Vec<SqlGauge>>,
 }
 
@@ -104,6 +105,11 @@ impl SubgraphMetrics {
             pool_max: int_gauge("db_pool_max_connections", "Most database connections the pool may open"),
             outbox_pending: int_gauge("outbox_pending_events", "Events written to the outbox and not yet published"),
             outbox_age,
+            retention: counter(
+                "retention_deleted_rows_total",
+                "Rows the retention sweeps deleted, by table",
+                &["table"],
+            ),
             sql_gauges: Mutex::new(Vec::new()),
             registry,
         }
@@ -132,6 +138,11 @@ impl SubgraphMetrics {
         if result == "applied" {
             self.consumer_age.with_label_values(&[consumer]).observe(age.as_secs_f64());
         }
+    }
+
+    /// `n` rows of `table` deleted by a retention sweep (0 still makes the series exist).
+    pub fn retention_deleted(&self, table: &str, n: u64) {
+        self.retention.with_label_values(&[table]).inc_by(n);
     }
 
     /// Reads the scrape-time gauges from `db`, then renders every series in Prometheus' text

@@ -119,6 +119,21 @@ impl Runtime {
         .await
     }
 
+    /// Starts this subgraph's retention sweep: the kit's tables (outbox, inbox) and `rules` for
+    /// its own, and the files of `sinks` (a directory and an extension: development sinks).
+    pub fn retain(&self, rules: Vec<crate::retention::Rule>, sinks: Vec<(std::path::PathBuf, &'static str)>) {
+        let mut all = crate::retention::kit_rules();
+        all.extend(rules);
+        crate::retention::spawn(
+            self.db.clone(),
+            all,
+            sinks,
+            self.config.retention.clone(),
+            self.metrics.clone(),
+            self.stop.clone(),
+        );
+    }
+
     pub fn data_dir(&self) -> &Path {
         &self.config.data_dir
     }

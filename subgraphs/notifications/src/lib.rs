@@ -90,8 +90,22 @@ pub async fn app(rt: Runtime) -> anyhow::Result<axum::Router> {
         "Messages that failed every attempt (FAILED: listed by the admin query deliveries)",
         "SELECT COUNT(*) FROM deliveries WHERE status = 'FAILED'",
     );
+    rt.retain(retention_rules(), vec![(rt.data_dir().join("mail"), "eml")]);
     tokio::spawn(state.dispatcher.clone().run(rt.stop.clone()));
     Ok(server::subgraph_app(&rt, schema(state)))
+}
+
+/// The delivery log: sent and dead-lettered rows older than `retention.delivery_log_days`.
+/// Pending ones are never swept (they still have to go out); in-app notifications are the
+/// user's own history and stay until the account is deleted.
+pub fn retention_rules() -> Vec<tessera_kit::retention::Rule> {
+    vec![tessera_kit::retention::Rule {
+        table: "deliveries",
+        delete: "DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE status <> 'PENDING' \
+                 AND created_at < $1 LIMIT $2)",
+        days: |c| c.delivery_log_days,
+        unit: tessera_kit::retention::Unit::Millis,
+    }]
 }
 
 /// The bus topic carrying one user's new notifications.

@@ -38,5 +38,6 @@ pub fn schema(rt: Runtime) -> UsersSchema {
 
 pub async fn app(rt: Runtime) -> anyhow::Result<axum::Router> {
     rt.spawn_consumer("users", consumer::Events).await?;
+    rt.retain(vec![], vec![]);
     Ok(server::subgraph_app(&rt, schema(rt.clone())))
 }

@@ -9,6 +9,7 @@ mod catalogue;
 mod checkout;
 mod delivery;
 mod identity;
+mod retention;
 mod router;
 mod secret_url;
 mod services;
@@ -27,6 +28,7 @@ pub use catalogue::CatalogueConfig;
 pub use checkout::CheckoutConfig;
 pub use delivery::{DeliveryConfig, SmsConfig};
 pub use identity::IdentityConfig;
+pub use retention::RetentionConfig;
 pub use router::{
     AuthorizationMode, BucketConfig, CorsConfig, LimitsConfig, RateLimitConfig, RouterConfig, TlsConfig, TrafficConfig,
 };
@@ -89,6 +91,8 @@ pub struct Config {
     pub catalogue: CatalogueConfig,
     /// Checkout and its recovery sweep (the orders subgraph).
     pub checkout: CheckoutConfig,
+    /// How long rows live once they have served their purpose.
+    pub retention: RetentionConfig,
     /// The gateway router.
     pub router: RouterConfig,
     /// The auth subgraph.
@@ -125,6 +129,7 @@ impl Default for Config {
             services: ServicesConfig::default(),
             catalogue: CatalogueConfig::default(),
             checkout: CheckoutConfig::default(),
+            retention: RetentionConfig::default(),
             router: RouterConfig::default(),
             auth: SubgraphConfig::on_port(4001),
             users: SubgraphConfig::on_port(4002),

@@ -160,7 +160,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         anyhow::ensure!(matches!(component, Component::Router), "--supergraph is for `tessera serve router`");
         config.router.supergraph_path = Some(path.clone());
     }
-    telemetry::init(config.log_format);
+    let service = match &cli.command {
+        Some(Command::Serve { component, .. }) => format!("tessera-{}", component.name()),
+        _ => "tessera".to_owned(),
+    };
+    let _telemetry = telemetry::init(config.log_format, &service);
     match cli.command.unwrap_or(Command::Dev) {
         Command::Dev => {
             let stop = CancellationToken::new();

@@ -13,6 +13,7 @@ killed, by its pid.
 """
 
 import argparse
+import http.server
 import json
 import os
 import re
@@ -78,6 +79,43 @@ def localize(env, pg_port, redis_url, namespace, data_dir):
     return out
 
 
+class Collector(http.server.BaseHTTPRequestHandler):
+    """An OTLP/HTTP (JSON) trace receiver on 127.0.0.1: keeps every span it is sent."""
+
+    spans = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("content-length", 0)))
+        try:
+            for resource in json.loads(body).get("resourceSpans", []):
+                attributes = {a["key"]: a["value"].get("stringValue") for a in resource.get("resource", {}).get("attributes", [])}
+                for scope in resource.get("scopeSpans", []):
+                    for span in scope.get("spans", []):
+                        Collector.spans.append(
+                            {"service": attributes.get("service.name"), "trace": span.get("traceId"), "name": span.get("name")}
+                        )
+        except (ValueError, KeyError):
+            pass
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args):
+        pass
+
+
+def one_trace_across(spans, wanted):
+    """A trace id whose spans include every (service, span name) in `wanted` (name None: any)."""
+    by_trace = {}
+    for s in spans:
+        by_trace.setdefault(s["trace"], []).append(s)
+    for trace, members in by_trace.items():
+        if all(any(m["service"] == svc and (name is None or m["name"] == name) for m in members) for svc, name in wanted):
+            return trace, members
+    return None, []
+
+
 def wait_healthy(port, proc, log, seconds=60):
     deadline = time.time() + seconds
     while time.time() < deadline:
@@ -124,6 +162,11 @@ def main():
 
     namespace = f"split-{int(time.time())}"
     procs = {}
+    collector = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Collector)
+    import threading
+
+    threading.Thread(target=collector.serve_forever, daemon=True).start()
+    otlp = f"http://127.0.0.1:{collector.server_address[1]}"
 
     def start(name, component, extra=None):
         base = compose["notifications" if component == "notifications" else component]
@@ -132,6 +175,9 @@ def main():
         listen_key = "TESSERA_ROUTER__LISTEN" if component == "router" else f"TESSERA_{component.upper()}__LISTEN"
         env[listen_key] = f"127.0.0.1:{PORTS[name]}"
         env.update(extra or {})
+        # Traces go to the receiver above, as JSON so it needs no protobuf.
+        env["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp
+        env["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/json"
         env["PATH"] = os.environ["PATH"]
         log = os.path.join(args.work, f"{name}.log")
         proc = subprocess.Popen([args.tessera, "serve", component], env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)
@@ -179,6 +225,20 @@ def main():
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        collector.shutdown()
+    if status == 0:
+        # Each process flushed its spans as it stopped. A sign-up is one trace from the router
+        # into auth, and on through auth's outbox and the bus into the notifications consumer.
+        wanted = [("tessera-router", None), ("tessera-auth", "request"), ("tessera-notifications", "consume")]
+        trace, members = one_trace_across(Collector.spans, wanted)
+        services = sorted({s["service"] for s in Collector.spans})
+        print(f"traces: {len(Collector.spans)} spans received from {services}")
+        if trace is None:
+            print(f"not ok - no single trace holds spans of {wanted}")
+            status = 1
+        else:
+            names = sorted({f"{m['service']}:{m['name']}" for m in members})
+            print(f"ok - trace {trace} runs from the router into auth and on into the notifications consumer: {names}")
         if status != 0:
             for name, (_, log) in procs.items():
                 print(f"--- {name} (last lines) ---\n{open(log).read()[-2500:]}")

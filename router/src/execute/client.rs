@@ -302,6 +302,10 @@ impl Inner {
         for (name, value) in &forward.0 {
             req = req.header(name, value);
         }
+        // The subgraph continues this request's trace.
+        if let Some(traceparent) = tessera_kit::telemetry::traceparent() {
+            req = req.header("traceparent", traceparent);
+        }
         let timed_out =
             |e: reqwest::Error| Failed::Other(if e.is_timeout() { "it timed out" } else { "it could not be reached" });
         let mut res = req.send().await.map_err(timed_out)?;

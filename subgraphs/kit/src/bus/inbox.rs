@@ -7,6 +7,7 @@ use std::future::Future;
 use chrono::Utc;
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 use uuid::Uuid;
 
 use super::{Bus, Event};
@@ -87,10 +88,14 @@ pub async fn spawn_observed_consumer<H: Handler>(
                 () = stop.cancelled() => break,
                 next = deliveries.next() => match next { Some(d) => d, None => break },
             };
+            // The consumer's span continues the trace of the request that wrote the event.
+            let span =
+                tracing::info_span!("consume", consumer, kind = %delivery.event.kind, event_id = %delivery.event.id);
+            crate::telemetry::continue_trace(&span, delivery.event.traceparent.as_deref());
             let mut delay = std::time::Duration::from_millis(50);
             let mut result = "failed";
             for attempt in 1..=5 {
-                match handle_once(&db, consumer, &handler, &delivery.event).await {
+                match handle_once(&db, consumer, &handler, &delivery.event).instrument(span.clone()).await {
                     Ok(applied) => {
                         result = if applied { "applied" } else { "duplicate" };
                         break;

@@ -29,11 +29,21 @@ pub struct Event {
     pub kind: String,
     pub payload: serde_json::Value,
     pub occurred_at: DateTime<Utc>,
+    /// The W3C trace context of the request that caused it, so its consumers continue that
+    /// trace (absent when no trace was being recorded, and in events from before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
 }
 
 impl Event {
     pub fn new(kind: impl Into<String>, payload: serde_json::Value) -> Self {
-        Self { id: Uuid::now_v7(), kind: kind.into(), payload, occurred_at: Utc::now() }
+        Self {
+            id: Uuid::now_v7(),
+            kind: kind.into(),
+            payload,
+            occurred_at: Utc::now(),
+            traceparent: crate::telemetry::traceparent(),
+        }
     }
 
     /// Puts a secret (a code, a reset token) into `payload[field]`, sealed under the bus key and

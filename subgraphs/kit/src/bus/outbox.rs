@@ -31,6 +31,7 @@ pub async fn enqueue(tx: &mut Tx, event: &Event) -> Result<(), sqlx::Error> {
     let payload = serde_json::to_string(&serde_json::json!({
         "payload": event.payload,
         "occurred_at": event.occurred_at,
+        "traceparent": event.traceparent,
     }))
     .expect("a JSON value serializes");
     on_tx!(tx, |c| sqlx::query(
@@ -72,9 +73,17 @@ impl PendingRow {
         struct Stored {
             payload: serde_json::Value,
             occurred_at: chrono::DateTime<Utc>,
+            #[serde(default)]
+            traceparent: Option<String>,
         }
         let stored: Stored = serde_json::from_str(&self.payload)?;
-        Ok(Event { id: self.id, kind: self.kind, payload: stored.payload, occurred_at: stored.occurred_at })
+        Ok(Event {
+            id: self.id,
+            kind: self.kind,
+            payload: stored.payload,
+            occurred_at: stored.occurred_at,
+            traceparent: stored.traceparent,
+        })
     }
 }
 

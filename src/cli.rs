@@ -151,10 +151,7 @@ pub fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let component = match &cli.command {
-        Some(Command::Serve { component, .. }) => Some(component.name()),
-        _ => None,
-    };
+    let component = database_owner(cli.command.as_ref());
     let mut config = Config::load(cli.config.as_deref(), component)?;
     if let Some(Command::Serve { component, supergraph: Some(path) }) = &cli.command {
         anyhow::ensure!(matches!(component, Component::Router), "--supergraph is for `tessera serve router`");
@@ -208,6 +205,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// The component whose database `DATABASE_URL` names for `command`, as in its container:
+/// `tessera admin create` run inside the auth container must reach auth's database, not a
+/// SQLite file beside it.
+fn database_owner(command: Option<&Command>) -> Option<&'static str> {
+    match command {
+        Some(Command::Serve { component, .. }) => Some(component.name()),
+        Some(Command::Admin { .. } | Command::Keys { .. }) => Some("auth"),
+        Some(Command::Migrate { subgraph: Some(subgraph) }) => Some(subgraph.name()),
+        _ => None,
+    }
+}
+
 /// Waits for Ctrl-C or SIGTERM (what container runtimes send), then cancels `stop`.
 async fn shutdown_on_signal(stop: CancellationToken) {
     let ctrl_c = tokio::signal::ctrl_c();
@@ -235,7 +244,21 @@ async fn shutdown_on_signal(stop: CancellationToken) {
 mod tests {
     use clap::Parser;
 
-    use super::{Cli, Command, Component};
+    use super::{Cli, Command, Component, database_owner};
+
+    #[test]
+    fn database_url_belongs_to_the_subgraph_a_command_acts_on() {
+        let owner = |args: &[&str]| {
+            let cli = Cli::try_parse_from(args).expect("parses");
+            database_owner(cli.command.as_ref())
+        };
+        assert_eq!(owner(&["tessera", "serve", "orders"]), Some("orders"));
+        assert_eq!(owner(&["tessera", "admin", "create", "--email", "ops@example.com"]), Some("auth"));
+        assert_eq!(owner(&["tessera", "keys", "rotate"]), Some("auth"));
+        assert_eq!(owner(&["tessera", "migrate", "users"]), Some("users"));
+        assert_eq!(owner(&["tessera", "migrate"]), None, "all five: DATABASE_URL cannot name them all");
+        assert_eq!(owner(&["tessera", "dev"]), None);
+    }
 
     #[test]
     fn serve_router_takes_a_supergraph_file_and_only_the_router_does() {

@@ -170,6 +170,34 @@ await runScenarios({
     assert.ok(b.limited >= 10, "B refuses what A already spent: one budget, not one per router");
   },
 
+  async "an order placed through router B reserves stock in products and is confirmed"() {
+    // Orders calls products directly with a service token from auth's client-credentials grant:
+    // the secret orders holds and the digest auth holds come from compose's environment.
+    const [identifier, password] = (process.env.SPLIT_ADMIN ?? "").split(/:(.*)/s);
+    const admin = await gql(routerA, "mutation($i: LoginInput!) { login(input: $i) { accessToken } }", { i: { identifier, password } });
+    const adminToken = admin.body.data?.login?.accessToken;
+    assert.ok(adminToken, JSON.stringify(admin.body));
+    const created = await gql(
+      routerA,
+      "mutation($i: CreateProductInput!) { createProduct(input: $i) { product { id stock } } }",
+      { i: { name: "Split lamp", sku: `SPLIT-${Date.now()}`, price: { amount: 2500, currency: "EUR" }, stock: 3, status: "ACTIVE" } },
+      adminToken,
+    );
+    const product = created.body.data?.createProduct?.product;
+    assert.ok(product, JSON.stringify(created.body));
+    const placed = await gql(
+      routerB,
+      "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { order { status total { amount currency } items { product { stock } } } } }",
+      { i: { items: [{ productId: product.id, quantity: 2 }], idempotencyKey: `split-${Date.now()}` } },
+      first.token,
+    );
+    const order = placed.body.data?.placeOrder?.order;
+    assert.equal(order?.status, "CONFIRMED", JSON.stringify(placed.body));
+    assert.deepEqual(order.total, { amount: 5000, currency: "EUR" });
+    const left = await gql(routerA, "query($id: ID!) { product(id: $id) { stock } }", { id: product.id });
+    assert.equal(left.body.data?.product?.stock, 1, "two of three reserved and committed");
+  },
+
   async "notifications replica A is killed under load and every event is applied exactly once"() {
     const before = (await profileNotifications(first.token)).length;
     const total = 20;

@@ -202,6 +202,17 @@ def main():
         start("router-a", "router", router_extra)
         start("router-b", "router", router_extra)
 
+        # The first admin, as an operator makes one: `tessera admin create` with auth's settings.
+        auth_env = localize(compose["auth"], args.pg_port, args.redis_url, namespace, os.path.join(args.work, "data-admin"))
+        made = subprocess.run(
+            [args.tessera, "admin", "create", "--email", "ops@example.com"],
+            env={**auth_env, "PATH": os.environ["PATH"]},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        admin_password = re.search(r"One-time password[^:]*: (\S+)", made.stdout).group(1)
+
         journey = subprocess.run(
             [
                 "node",
@@ -211,6 +222,7 @@ def main():
                 os.path.join(args.work, "data-notifications", "mail"),
                 str(procs["notifications-a"][0].pid),
             ],
+            env={**os.environ, "SPLIT_ADMIN": f"ops@example.com:{admin_password}"},
             cwd=os.path.join(ROOT, "tests", "clients"),
         )
         status = journey.returncode

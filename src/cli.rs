@@ -17,7 +17,7 @@ use crate::{admin, compose, launch};
         :4000, the five subgraphs on :4001-4005, SQLite files under ./data and an in-process bus.\n\n\
         Configuration: defaults, then the YAML file given with --config, then TESSERA_* environment \
         variables (nested keys joined by `__`, e.g. TESSERA_AUTH__DATABASE_URL). REDIS_URL selects the \
-        Redis bus; under `serve`, DATABASE_URL is the served subgraph's PostgreSQL URL."
+        Redis bus; DATABASE_URL is the PostgreSQL URL of the one subgraph a command acts on (serve, migrate <subgraph>; auth for admin and keys)."
 )]
 pub struct Cli {
     /// A YAML configuration file.

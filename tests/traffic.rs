@@ -66,3 +66,28 @@ async fn identical_queries_in_flight_share_one_subgraph_request() {
     let sent = auth.request_count() - before;
     assert!(sent < 50, "50 identical queries at once caused {sent} subgraph requests");
 }
+
+#[tokio::test]
+async fn identical_anonymous_queries_in_flight_share_one_execution_and_signed_in_callers_do_not() {
+    let stack = spawn_stack(&SUBGRAPHS).await;
+    let url = stack.router_url("/graphql");
+    let shared = || async {
+        let text = reqwest::get(stack.router_url("/metrics")).await.expect("answers").text().await.expect("text");
+        text.lines()
+            .find_map(|l| l.strip_prefix("tessera_router_inbound_dedup_shared_total ")?.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let answers = futures::future::join_all((0..50).map(|_| graphql(&url, "{ signedIn }", None))).await;
+    assert!(answers.iter().all(|(status, body)| *status == 200 && body["data"]["signedIn"] == false));
+    let anonymous = shared().await;
+    assert!(anonymous > 0, "50 identical anonymous queries at once shared no execution");
+
+    // Each signed-in caller runs their own, by default: nobody is answered with another's data.
+    let mut tokens = Vec::new();
+    for _ in 0..20 {
+        tokens.push(token(&stack).await);
+    }
+    let answers = futures::future::join_all(tokens.iter().map(|t| graphql(&url, "{ signedIn }", Some(t)))).await;
+    assert!(answers.iter().all(|(status, body)| *status == 200 && body["data"]["signedIn"] == true), "{answers:?}");
+    assert_eq!(shared().await, anonymous, "signed-in requests never shared");
+}

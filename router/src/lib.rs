@@ -17,6 +17,7 @@ pub mod error;
 pub mod execute;
 mod graphiql;
 mod http;
+mod inflight;
 mod introspection;
 pub mod invalidation;
 pub mod limits;
@@ -97,6 +98,9 @@ pub struct RouterState {
     client: SubgraphClient,
     verifier: Arc<JwtVerifier>,
     http: reqwest::Client,
+    /// Identical client requests running now (see `inflight`), and which may share.
+    inflight: inflight::Inflight,
+    inbound_dedup: tessera_kit::config::InboundDedup,
 }
 
 impl RouterState {
@@ -141,7 +145,10 @@ fn app_with_state(options: RouterOptions) -> (Router, Arc<RouterState>) {
     if let Some(bus) = &options.bus {
         tessera_kit::jwt::revocations::spawn_consumer(bus, Arc::downgrade(&revocations), options.access_token_lifetime);
     }
+    let inbound_dedup = options.traffic.inbound_dedup;
     let state = Arc::new(RouterState {
+        inflight: inflight::Inflight::default(),
+        inbound_dedup,
         response_cache: options.response_cache,
         revocations,
         rate_limiter: options.rate_limiter,

@@ -32,6 +32,8 @@ pub struct Metrics {
     pub ws_subscriptions: IntGauge,
     /// Cached responses dropped because an entity they held changed.
     pub cache_invalidations: prometheus::IntCounter,
+    /// Requests answered with an identical in-flight request's answer (inbound dedup).
+    pub inbound_shared: prometheus::IntCounter,
     /// GraphQL requests by Apollo client awareness (`apollographql-client-name`/`-version`).
     clients: IntCounterVec,
     /// `clients` for requests that name no client (most of them): after the first, no lock and
@@ -87,6 +89,15 @@ impl Default for Metrics {
             plan_cache: counter("plan_cache_total", "Plan cache lookups by result", &["result"]),
             ws_connections: gauge("websocket_connections", "Open client websocket connections"),
             ws_subscriptions: gauge("websocket_subscriptions", "Running subscriptions"),
+            inbound_shared: {
+                let c = prometheus::IntCounter::new(
+                    "inbound_dedup_shared_total",
+                    "Requests answered with an identical in-flight request's answer",
+                )
+                .expect("valid metric");
+                registry.register(Box::new(c.clone())).expect("registered once");
+                c
+            },
             cache_invalidations: {
                 let c = prometheus::IntCounter::new(
                     "response_cache_invalidations_total",

@@ -191,8 +191,21 @@ pub(crate) fn shaped(ready: &Ready, variables: &Map<String, Value>, merged: &Val
     shaped_traced(ready, variables, merged, errors, Trace::default()).0
 }
 
-/// Runs a query or mutation to its response body (`data` and `errors`).
+/// Runs a query or mutation to its response body (`data` and `errors`). Identical queries in
+/// flight share one execution where `router.traffic.inbound_dedup` allows (see `inflight`).
 pub async fn respond(state: &RouterState, op: Authorized, forward: &Forward) -> Value {
+    if crate::inflight::applies(state.inbound_dedup, op.kind == OperationKind::Query, op.anonymous) {
+        let key = crate::inflight::key(&op.prepared.plan_key, &op.variables, forward);
+        let (body, shared) = state.inflight.share(key, respond_once(state, op, forward)).await;
+        if shared {
+            state.metrics.inbound_shared.inc();
+        }
+        return body;
+    }
+    respond_once(state, op, forward).await
+}
+
+async fn respond_once(state: &RouterState, op: Authorized, forward: &Forward) -> Value {
     // Anonymous queries may be answered from the cache, keyed by the client's operation
     // (normalized) and variables.
     let cache_key = (op.anonymous && op.kind == OperationKind::Query).then(|| {

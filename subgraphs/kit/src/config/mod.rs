@@ -30,7 +30,8 @@ pub use delivery::{DeliveryConfig, SmsConfig};
 pub use identity::IdentityConfig;
 pub use retention::RetentionConfig;
 pub use router::{
-    AuthorizationMode, BucketConfig, CorsConfig, LimitsConfig, RateLimitConfig, RouterConfig, TlsConfig, TrafficConfig,
+    AuthorizationMode, BucketConfig, CorsConfig, InboundDedup, LimitsConfig, RateLimitConfig, RouterConfig, TlsConfig,
+    TrafficConfig,
 };
 pub use secret_url::SecretUrl;
 pub use services::{CallConfig, ServiceClientConfig, ServicesConfig};

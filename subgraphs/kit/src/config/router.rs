@@ -84,6 +84,10 @@ pub struct TrafficConfig {
     pub breaker_open_ms: u64,
     /// Share one subgraph request among identical queries in flight at once.
     pub dedup: bool,
+    /// Identical client requests in flight share one execution: `anonymous` (queries without a
+    /// token), `all` (signed-in callers too, each only with their own identical requests: the
+    /// key holds the forwarded `Authorization`), or `off`. Mutations never share.
+    pub inbound_dedup: InboundDedup,
 }
 
 impl Default for TrafficConfig {
@@ -96,8 +100,19 @@ impl Default for TrafficConfig {
             breaker_failures: 5,
             breaker_open_ms: 10_000,
             dedup: true,
+            inbound_dedup: InboundDedup::Anonymous,
         }
     }
+}
+
+/// Which client requests may share one execution (`router.traffic.inbound_dedup`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InboundDedup {
+    Off,
+    #[default]
+    Anonymous,
+    All,
 }
 
 #[derive(Debug, Clone, Deserialize)]

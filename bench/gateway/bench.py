@@ -74,11 +74,12 @@ def post(url, query):
         return res.read()
 
 
-def wait_for(url, proc, seconds=60):
+def wait_for(url, proc, seconds=60, log=None):
     deadline = time.time() + seconds
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args[0]} exited with {proc.returncode}")
+            tail = open(log).read()[-2000:] if log else ""
+            raise RuntimeError(f"{proc.args[0]} exited with {proc.returncode}\n{tail}")
         try:
             post(url, "{ __typename }")
             return
@@ -188,10 +189,13 @@ def main():
         ours = start(
             [os.path.join(TARGET, "release", "tessera"), "serve", "router", "--supergraph", supergraph],
             env={"TESSERA_ROUTER__LISTEN": "127.0.0.1:4600", "TESSERA_DATA_DIR": os.path.join(work, "data"), "RUST_LOG": "warn",
-                 "TESSERA_ROUTER__RATE_LIMIT__PER_IP__PER_SECOND": "0", "TESSERA_ROUTER__RESPONSE_CACHE_ENTRIES": "0"},
+                 # A load test is one client: no per-IP budget, and no response cache (every
+                 # request really executed, as for Hive below).
+                 "TESSERA_ROUTER__RATE_LIMIT__PER_IP__CAPACITY": "1", "TESSERA_ROUTER__RATE_LIMIT__PER_IP__PER_SECOND": "0",
+                 "TESSERA_ROUTER__RESPONSE_CACHE_ENTRIES": "0", "TESSERA_ROUTER__TRAFFIC__INBOUND_DEDUP": os.environ.get("BENCH_INBOUND_DEDUP", "off")},
             log="tessera.log",
         )
-        routers["Tessera"] = ("http://127.0.0.1:4600/graphql", ours)
+        routers["Tessera"] = ("http://127.0.0.1:4600/graphql", ours, "tessera.log")
         if args.hive:
             config = os.path.join(work, "hive.yaml")
             open(config, "w").write(
@@ -199,9 +203,9 @@ def main():
                 "traffic_shaping:\n  router:\n    dedupe:\n      enabled: false\n  all:\n    dedupe_enabled: false\n"
             )
             hive = start([args.hive], env={"HIVE_CONFIG_FILE_PATH": config, "ROUTER_CONFIG_FILE_PATH": config}, log="hive.log")
-            routers["Hive Router"] = ("http://127.0.0.1:4700/graphql", hive)
-        for name, (url, proc) in routers.items():
-            wait_for(url, proc)
+            routers["Hive Router"] = ("http://127.0.0.1:4700/graphql", hive, "hive.log")
+        for name, (url, proc, log) in routers.items():
+            wait_for(url, proc, log=os.path.join(work, log))
             answer = post(url, QUERY)
             if json.loads(answer) != expected:
                 print(f"{name} answers the benchmark query wrongly; see {work}")
@@ -213,12 +217,12 @@ def main():
         print("| measure | RPS | p50 / p95 / p99 ms | router CPU ms per answer | peak RSS MB | answers |")
         print("|---|---|---|---|---|---|")
         results = {}
-        for name, (url, proc) in routers.items():
+        for name, (url, proc, _) in routers.items():
             results[name] = load(url, QUERY, post(url, QUERY), proc.pid, args.seconds, args.connections, work)
             print(row(f"{name}: benchmark query", results[name]))
         direct = load(accounts, SIMPLE, direct_answer, None, args.seconds, args.connections, work)
         print(row("one-subgraph query straight to accounts", direct))
-        for name, (url, proc) in routers.items():
+        for name, (url, proc, _) in routers.items():
             through = load(url, SIMPLE, post(url, SIMPLE), proc.pid, args.seconds, args.connections, work)
             results[f"{name} simple"] = through
             print(row(f"{name}: the same query through the router", through))

@@ -161,6 +161,7 @@ def row(name, r):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--hive", help="a hive-router binary to measure beside ours")
+    parser.add_argument("--baseline", help="another tessera binary (an earlier build) to measure beside this one")
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--no-build", action="store_true")
@@ -186,16 +187,19 @@ def main():
         accounts = re.search(r'ACCOUNTS @join__graph\(name: "accounts", url: "([^"]+)"', open(supergraph).read()).group(1)
         expected = oracle()
         routers = {}
-        ours = start(
-            [os.path.join(TARGET, "release", "tessera"), "serve", "router", "--supergraph", supergraph],
-            env={"TESSERA_ROUTER__LISTEN": "127.0.0.1:4600", "TESSERA_DATA_DIR": os.path.join(work, "data"), "RUST_LOG": "warn",
+        ours_env = {"TESSERA_ROUTER__LISTEN": "127.0.0.1:4600", "TESSERA_DATA_DIR": os.path.join(work, "data"), "RUST_LOG": "warn",
                  # A load test is one client: no per-IP budget, and no response cache (every
                  # request really executed, as for Hive below).
                  "TESSERA_ROUTER__RATE_LIMIT__PER_IP__CAPACITY": "1", "TESSERA_ROUTER__RATE_LIMIT__PER_IP__PER_SECOND": "0",
-                 "TESSERA_ROUTER__RESPONSE_CACHE_ENTRIES": "0", "TESSERA_ROUTER__TRAFFIC__INBOUND_DEDUP": os.environ.get("BENCH_INBOUND_DEDUP", "off")},
-            log="tessera.log",
-        )
+                 "TESSERA_ROUTER__RESPONSE_CACHE_ENTRIES": "0", "TESSERA_ROUTER__TRAFFIC__INBOUND_DEDUP": os.environ.get("BENCH_INBOUND_DEDUP", "off")}
+        ours = start([os.path.join(TARGET, "release", "tessera"), "serve", "router", "--supergraph", supergraph], env=ours_env, log="tessera.log")
         routers["Tessera"] = ("http://127.0.0.1:4600/graphql", ours, "tessera.log")
+        if args.baseline:
+            env = {k: v for k, v in ours_env.items()}
+            env["TESSERA_ROUTER__LISTEN"] = "127.0.0.1:4650"
+            env["TESSERA_DATA_DIR"] = os.path.join(work, "data-baseline")
+            before = start([args.baseline, "serve", "router", "--supergraph", supergraph], env=env, log="baseline.log")
+            routers["Tessera (baseline build)"] = ("http://127.0.0.1:4650/graphql", before, "baseline.log")
         if args.hive:
             config = os.path.join(work, "hive.yaml")
             open(config, "w").write(

@@ -191,7 +191,10 @@ def main():
                  # A load test is one client: no per-IP budget, and no response cache (every
                  # request really executed, as for Hive below).
                  "TESSERA_ROUTER__RATE_LIMIT__PER_IP__CAPACITY": "1", "TESSERA_ROUTER__RATE_LIMIT__PER_IP__PER_SECOND": "0",
-                 "TESSERA_ROUTER__RESPONSE_CACHE_ENTRIES": "0", "TESSERA_ROUTER__TRAFFIC__INBOUND_DEDUP": os.environ.get("BENCH_INBOUND_DEDUP", "off")}
+                 "TESSERA_ROUTER__RESPONSE_CACHE_ENTRIES": "0",
+                 # No sharing unless asked (BENCH_DEDUP=on): Hive runs with its dedup off too.
+                 "TESSERA_ROUTER__TRAFFIC__INBOUND_DEDUP": "anonymous" if os.environ.get("BENCH_DEDUP") == "on" else "off",
+                 "TESSERA_ROUTER__TRAFFIC__DEDUP": "true" if os.environ.get("BENCH_DEDUP") == "on" else "false"}
         ours = start([os.path.join(TARGET, "release", "tessera"), "serve", "router", "--supergraph", supergraph], env=ours_env, log="tessera.log")
         routers["Tessera"] = ("http://127.0.0.1:4600/graphql", ours, "tessera.log")
         if args.baseline:
@@ -201,10 +204,11 @@ def main():
             before = start([args.baseline, "serve", "router", "--supergraph", supergraph], env=env, log="baseline.log")
             routers["Tessera (baseline build)"] = ("http://127.0.0.1:4650/graphql", before, "baseline.log")
         if args.hive:
+            dedup = "true" if os.environ.get("BENCH_DEDUP") == "on" else "false"
             config = os.path.join(work, "hive.yaml")
             open(config, "w").write(
                 f"supergraph:\n  source: file\n  path: {supergraph}\nhttp:\n  host: 127.0.0.1\n  port: 4700\nlog:\n  level: warn\n"
-                "traffic_shaping:\n  router:\n    dedupe:\n      enabled: false\n  all:\n    dedupe_enabled: false\n"
+                f"traffic_shaping:\n  router:\n    dedupe:\n      enabled: {dedup}\n  all:\n    dedupe_enabled: {dedup}\n"
             )
             hive = start([args.hive], env={"HIVE_CONFIG_FILE_PATH": config, "ROUTER_CONFIG_FILE_PATH": config}, log="hive.log")
             routers["Hive Router"] = ("http://127.0.0.1:4700/graphql", hive, "hive.log")

@@ -97,7 +97,7 @@ struct Connection {
 struct Closing(u16, &'static str);
 
 /// How long a connection closed for an oversized message stays open before it is dropped.
-const TOO_LARGE_LINGER: Duration = Duration::from_millis(300);
+const TOO_LARGE_LINGER: Duration = Duration::from_secs(1);
 
 impl Connection {
     async fn run(state: Arc<RouterState>, mut socket: WebSocket, handshake: Handshake) {

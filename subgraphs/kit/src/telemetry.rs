@@ -25,6 +25,14 @@ use crate::config::LogFormat;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// Whether spans are exported. When they are not (the default), no trace context is read from
+/// requests or written to calls and events: that work sits on every request and subgraph fetch.
+static EXPORTING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn exporting() -> bool {
+    EXPORTING.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Flushes the exported spans when dropped (at the end of `main`).
 pub struct Telemetry(Option<SdkTracerProvider>);
 
@@ -73,6 +81,7 @@ pub fn init(format: LogFormat, service: &str) -> Telemetry {
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn,async_graphql=warn"));
     global::set_text_map_propagator(TraceContextPropagator::new());
     let provider = tracer_provider(service);
+    EXPORTING.store(provider.is_some(), std::sync::atomic::Ordering::Relaxed);
     let otel = provider.as_ref().map(|p| tracing_opentelemetry::layer().with_tracer(p.tracer("tessera")));
     let logs = match format {
         LogFormat::Pretty => fmt::layer().with_target(false).compact().boxed(),
@@ -86,6 +95,9 @@ pub fn init(format: LogFormat, service: &str) -> Telemetry {
 /// The W3C `traceparent` of the current span, to send along with a call or an event; None when
 /// no trace is being recorded.
 pub fn traceparent() -> Option<String> {
+    if !exporting() {
+        return None;
+    }
     let context = tracing::Span::current().context();
     let mut carrier = HashMap::new();
     TraceContextPropagator::new().inject_context(&context, &mut carrier);
@@ -94,7 +106,7 @@ pub fn traceparent() -> Option<String> {
 
 /// Makes `span` continue the trace a caller sent (`traceparent`), if any.
 pub fn continue_trace(span: &tracing::Span, traceparent: Option<&str>) {
-    let Some(value) = traceparent else { return };
+    let Some(value) = traceparent.filter(|_| exporting()) else { return };
     let carrier: HashMap<String, String> = [("traceparent".to_owned(), value.to_owned())].into();
     let parent = TraceContextPropagator::new().extract(&carrier);
     let _ = span.set_parent(parent);
@@ -120,8 +132,10 @@ pub fn with_request_ids(router: Router) -> Router {
             let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
             let span =
                 tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());
-            let parent = TraceContextPropagator::new().extract(&Headers(req.headers()));
-            let _ = span.set_parent(parent);
+            if exporting() {
+                let parent = TraceContextPropagator::new().extract(&Headers(req.headers()));
+                let _ = span.set_parent(parent);
+            }
             span
         }))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))

@@ -165,9 +165,12 @@ def main():
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--no-build", action="store_true")
+    parser.add_argument("--profile", default="release", help="the cargo profile to build and run (profiling: no LTO, quicker to build)")
+    parser.add_argument("--perf", help="record a perf profile of Tessera's router under the benchmark query into this file")
     args = parser.parse_args()
+    bin_dir = os.path.join(TARGET, args.profile)
     if not args.no_build:
-        subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "tessera", "-p", "tessera", "--bin", "serve-scenario", "-p", "tessera-testkit"],
+        subprocess.run(["cargo", "build", "--profile", args.profile, "--quiet", "--bin", "tessera", "-p", "tessera", "--bin", "serve-scenario", "-p", "tessera-testkit"],
                        cwd=ROOT, check=True, env={**os.environ, "CARGO_TARGET_DIR": TARGET})
     work = tempfile.mkdtemp(prefix="tessera-bench-")
     procs = []
@@ -179,7 +182,7 @@ def main():
 
     try:
         supergraph = os.path.join(work, "supergraph.graphql")
-        start([os.path.join(TARGET, "release", "serve-scenario"), HERE, supergraph], log="subgraphs.log")
+        start([os.path.join(bin_dir, "serve-scenario"), HERE, supergraph], log="subgraphs.log")
         for _ in range(100):
             if os.path.exists(supergraph):
                 break
@@ -195,7 +198,7 @@ def main():
                  # No sharing unless asked (BENCH_DEDUP=on): Hive runs with its dedup off too.
                  "TESSERA_ROUTER__TRAFFIC__INBOUND_DEDUP": "anonymous" if os.environ.get("BENCH_DEDUP") == "on" else "off",
                  "TESSERA_ROUTER__TRAFFIC__DEDUP": "true" if os.environ.get("BENCH_DEDUP") == "on" else "false"}
-        ours = start([os.path.join(TARGET, "release", "tessera"), "serve", "router", "--supergraph", supergraph], env=ours_env, log="tessera.log")
+        ours = start([os.path.join(bin_dir, "tessera"), "serve", "router", "--supergraph", supergraph], env=ours_env, log="tessera.log")
         routers["Tessera"] = ("http://127.0.0.1:4600/graphql", ours, "tessera.log")
         if args.baseline:
             env = {k: v for k, v in ours_env.items()}
@@ -226,7 +229,14 @@ def main():
         print("|---|---|---|---|---|---|")
         results = {}
         for name, (url, proc, _) in routers.items():
+            # perf samples the router's CPU clock (this kernel has no hardware counters).
+            recorder = None
+            if args.perf and name == "Tessera":
+                recorder = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-F", "999", "-g", "-o", args.perf, "-p", str(proc.pid), "--", "sleep", str(max(args.seconds - 2, 1))],
+                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             results[name] = load(url, QUERY, post(url, QUERY), proc.pid, args.seconds, args.connections, work)
+            if recorder:
+                recorder.wait()
             print(row(f"{name}: benchmark query", results[name]))
         direct = load(accounts, SIMPLE, direct_answer, None, args.seconds, args.connections, work)
         print(row("one-subgraph query straight to accounts", direct))

@@ -22,11 +22,17 @@ use crate::{
     execute::Forward,
 };
 
-type Slot = watch::Sender<Option<Arc<Value>>>;
+type Slot<T> = watch::Sender<Option<Arc<T>>>;
 
-#[derive(Default)]
-pub struct Inflight {
-    running: std::sync::Mutex<HashMap<Digest, Slot, Lookup>>,
+/// Shares answers of type `T` (the router's: a serialized [`crate::reply::Reply`]).
+pub struct Inflight<T> {
+    running: std::sync::Mutex<HashMap<Digest, Slot<T>, Lookup>>,
+}
+
+impl<T> Default for Inflight<T> {
+    fn default() -> Self {
+        Self { running: std::sync::Mutex::new(HashMap::default()) }
+    }
 }
 
 /// Forwarded headers that name the request or the client, not what is asked: they differ on
@@ -59,13 +65,13 @@ pub fn applies(policy: InboundDedup, is_query: bool, anonymous: bool) -> bool {
 }
 
 /// Removes the leader's slot if its future is dropped before it answered.
-struct Leading<'a> {
-    inflight: &'a Inflight,
+struct Leading<'a, T> {
+    inflight: &'a Inflight<T>,
     key: Digest,
     done: bool,
 }
 
-impl Drop for Leading<'_> {
+impl<T> Drop for Leading<'_, T> {
     fn drop(&mut self) {
         if !self.done {
             self.inflight.running.lock().expect("in-flight map poisoned").remove(&self.key);
@@ -73,10 +79,10 @@ impl Drop for Leading<'_> {
     }
 }
 
-impl Inflight {
+impl<T: Clone> Inflight<T> {
     /// Runs `work`, or waits for an identical one already running and answers with its result;
     /// true when the answer was another request's.
-    pub async fn share<F: Future<Output = Value>>(&self, key: Digest, work: F) -> (Value, bool) {
+    pub async fn share<F: Future<Output = T>>(&self, key: Digest, work: F) -> (T, bool) {
         let waiting = {
             let mut running = self.running.lock().expect("in-flight map poisoned");
             match running.get(&key) {
@@ -174,7 +180,7 @@ mod tests {
 
     #[tokio::test]
     async fn identical_requests_in_flight_run_once_and_all_get_the_answer() {
-        let inflight = Arc::new(Inflight::default());
+        let inflight = Arc::new(Inflight::<Value>::default());
         let runs = Arc::new(AtomicUsize::new(0));
         let (release, gate) = watch::channel(false);
         let key = Digest::of(&[b"same"]);
@@ -206,7 +212,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_waiter_whose_leader_is_dropped_runs_the_operation_itself() {
-        let inflight = Arc::new(Inflight::default());
+        let inflight = Arc::new(Inflight::<Value>::default());
         let key = Digest::of(&[b"abandoned"]);
         let leader = {
             let inflight = inflight.clone();

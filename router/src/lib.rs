@@ -12,6 +12,7 @@ mod cache_key;
 pub mod compose;
 mod context;
 mod csrf;
+pub mod data;
 pub mod defer;
 pub mod error;
 pub mod execute;
@@ -28,6 +29,7 @@ mod probes;
 pub mod project;
 pub mod rate_limit;
 mod reload;
+mod reply;
 mod request;
 pub mod response_cache;
 pub mod subgraphs;
@@ -99,7 +101,7 @@ pub struct RouterState {
     verifier: Arc<JwtVerifier>,
     http: reqwest::Client,
     /// Identical client requests running now (see `inflight`), and which may share.
-    inflight: inflight::Inflight,
+    inflight: inflight::Inflight<reply::Reply>,
     inbound_dedup: tessera_kit::config::InboundDedup,
 }
 

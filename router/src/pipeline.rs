@@ -27,9 +27,11 @@ use crate::{
     authorize::authorize,
     cache_key::Digest,
     context::RequestContext,
+    data::Data,
     error::{Refusal, RouterError},
     execute::{Forward, execute, execute_from},
     project::{Projector, Trace},
+    reply::Reply,
     supergraph::{Prepared, Supergraph, operation_key},
 };
 
@@ -177,7 +179,7 @@ pub(crate) async fn run(
 ) -> crate::execute::Outcome {
     let mut errors = ready.errors.clone();
     let Some(plan) = &ready.plan else {
-        return crate::execute::Outcome { data: Value::Object(Map::new()), errors, max_age: None, tags: Vec::new() };
+        return crate::execute::Outcome { data: Data::object(), errors, max_age: None, tags: Vec::new() };
     };
     let mut outcome = execute(&state.client, ready.supergraph.state(), plan, variables, forward).await;
     errors.append(&mut outcome.errors);
@@ -187,13 +189,13 @@ pub(crate) async fn run(
 
 /// Shapes an execution's merged data after the client's operation, with the introspection
 /// answers added.
-pub(crate) fn shaped(ready: &Ready, variables: &Map<String, Value>, merged: &Value, errors: &mut Vec<Value>) -> Value {
+pub(crate) fn shaped(ready: &Ready, variables: &Map<String, Value>, merged: &Data, errors: &mut Vec<Value>) -> Data {
     shaped_traced(ready, variables, merged, errors, Trace::default()).0
 }
 
 /// Runs a query or mutation to its response body (`data` and `errors`). Identical queries in
 /// flight share one execution where `router.traffic.inbound_dedup` allows (see `inflight`).
-pub async fn respond(state: &RouterState, op: Authorized, forward: &Forward) -> Value {
+pub async fn respond(state: &RouterState, op: Authorized, forward: &Forward) -> Reply {
     if crate::inflight::applies(state.inbound_dedup, op.kind == OperationKind::Query, op.anonymous) {
         let key = crate::inflight::key(&op.prepared.plan_key, &op.variables, forward);
         let (body, shared) = state.inflight.share(key, respond_once(state, op, forward)).await;
@@ -205,7 +207,7 @@ pub async fn respond(state: &RouterState, op: Authorized, forward: &Forward) -> 
     respond_once(state, op, forward).await
 }
 
-async fn respond_once(state: &RouterState, op: Authorized, forward: &Forward) -> Value {
+async fn respond_once(state: &RouterState, op: Authorized, forward: &Forward) -> Reply {
     // Anonymous queries may be answered from the cache, keyed by the client's operation
     // (normalized) and variables.
     let cache_key = (op.anonymous && op.kind == OperationKind::Query).then(|| {
@@ -215,7 +217,7 @@ async fn respond_once(state: &RouterState, op: Authorized, forward: &Forward) ->
     if let Some(key) = &cache_key
         && let Some(body) = state.response_cache.get(key).await
     {
-        return body;
+        return Reply::of_value(&body);
     }
     // Before any subgraph is asked: an entity that changes after this may be in the answer
     // with its old value, so the answer is not stored (see `response_cache`).
@@ -223,12 +225,12 @@ async fn respond_once(state: &RouterState, op: Authorized, forward: &Forward) ->
     let op_kind_is_mutation = op.kind == OperationKind::Mutation;
     let ready = match ready(state, op).await {
         Ok(ready) => ready,
-        Err(body) => return body,
+        Err(body) => return Reply::of_value(&body),
     };
     let outcome = run(state, &ready, &ready.variables, forward).await;
     let mut errors = outcome.errors;
     let data = shaped(&ready, &ready.variables, &outcome.data, &mut errors);
-    let response = body(data, errors);
+    let response = Reply::new(&data, &errors);
     // A mutation's answer names the entities it changed: drop what the cache holds of them
     // before the client hears back, so its next read sees its own write. (Their events do the
     // same for every replica, a moment later.)
@@ -236,9 +238,10 @@ async fn respond_once(state: &RouterState, op: Authorized, forward: &Forward) ->
         state.response_cache.invalidate(&outcome.tags).await;
     }
     if let (Some(key), Some(max_age)) = (&cache_key, outcome.max_age)
-        && response.get("errors").is_none()
+        && !response.has_errors
     {
-        let stored = Stored { body: &response, max_age, tags: &outcome.tags, started };
+        let body = response.to_value();
+        let stored = Stored { body: &body, max_age, tags: &outcome.tags, started };
         state.response_cache.put(key, stored).await;
     }
     response
@@ -258,32 +261,30 @@ pub async fn respond_to_event(
     event: Value,
     base_errors: &[Value],
 ) -> Value {
-    let data = event.get("data").cloned().filter(Value::is_object).unwrap_or_else(|| Value::Object(Map::new()));
+    let data = event.get("data").cloned().filter(Value::is_object).map_or_else(Data::object, Data::from);
     let mut event_errors: Vec<Value> = event.get("errors").and_then(Value::as_array).cloned().unwrap_or_default();
     event_errors.extend(base_errors.iter().cloned());
     let outcome = execute_from(&state.client, supergraph.state(), plan, variables, forward, data, event_errors).await;
     let mut errors = outcome.errors;
     let data = shape(supergraph, root, op, variables, &outcome.data, &mut errors);
-    body(data, errors)
+    body(Value::from(&data), errors)
 }
 
 /// Like [`shaped`], tracing deferred fragments on the way (`crate::defer`).
 pub(crate) fn shaped_traced(
     ready: &Ready,
     variables: &Map<String, Value>,
-    merged: &Value,
+    merged: &Data,
     errors: &mut Vec<Value>,
     trace: Trace,
-) -> (Value, Trace) {
+) -> (Data, Trace) {
     let mut projector = Projector::new(ready.supergraph.state(), ready.supergraph.api_enums(), variables, errors);
-    let (data, trace) = projector.traced(trace, &ready.root, &ready.prepared.operation.selection_set, merged);
-    let data = match data {
-        Value::Object(mut map) => {
-            map.extend(ready.introspected.clone());
-            Value::Object(map)
+    let (mut data, trace) = projector.traced(trace, &ready.root, &ready.prepared.operation.selection_set, merged);
+    if let Data::Object(map) = &mut data {
+        for (key, value) in &ready.introspected {
+            map.insert(key.as_str(), Data::from(value.clone()));
         }
-        other => other,
-    };
+    }
     (data, trace)
 }
 
@@ -292,9 +293,9 @@ fn shape(
     root: &str,
     op: &OperationDefinition,
     variables: &Map<String, Value>,
-    merged: &Value,
+    merged: &Data,
     errors: &mut Vec<Value>,
-) -> Value {
+) -> Data {
     // Project the client's operation, not the pruned one: refused fields answer null.
     Projector::new(supergraph.state(), supergraph.api_enums(), variables, errors).project(
         root,

@@ -15,6 +15,8 @@ use std::collections::{HashMap, HashSet};
 use graphql_tools::static_graphql::schema::{Definition, Document, TypeDefinition};
 use serde_json::{Map, Value};
 
+use crate::data::{Data, Object};
+
 /// A non-null position came out null: the parent must become null too.
 struct Bubble;
 
@@ -66,19 +68,19 @@ impl<'a> Projector<'a> {
     }
 
     /// Projects while tracing deferred fragments (see [`Trace`]); the trace comes back filled.
-    pub fn traced(&mut self, trace: Trace, root_type: &str, selections: &SelectionSet, data: &Value) -> (Value, Trace) {
+    pub fn traced(&mut self, trace: Trace, root_type: &str, selections: &SelectionSet, data: &Data) -> (Data, Trace) {
         self.trace = trace;
         let value = self.project(root_type, selections, data);
         (value, std::mem::take(&mut self.trace))
     }
 
     /// The `data` of the response: an object, or null when a non-null root field is null.
-    pub fn project(&mut self, root_type: &str, selections: &SelectionSet, data: &Value) -> Value {
-        let empty = Map::new();
+    pub fn project(&mut self, root_type: &str, selections: &SelectionSet, data: &Data) -> Data {
+        let empty = Object::new();
         let root = data.as_object().unwrap_or(&empty);
         match self.object(root_type, selections, root, &mut Vec::new()) {
-            Ok(map) => Value::Object(map),
-            Err(Bubble) => Value::Null,
+            Ok(map) => Data::Object(map),
+            Err(Bubble) => Data::Null,
         }
     }
 
@@ -91,10 +93,10 @@ impl<'a> Projector<'a> {
         &mut self,
         type_name: &str,
         selections: &SelectionSet,
-        value: &Map<String, Value>,
+        value: &Object,
         path: &mut Vec<Value>,
-    ) -> Result<Map<String, Value>, Bubble> {
-        let mut out = Map::new();
+    ) -> Result<Object, Bubble> {
+        let mut out = Object::with_capacity(selections.items.len());
         self.selections_into(type_name, selections, value, path, &mut out)?;
         Ok(out)
     }
@@ -103,37 +105,39 @@ impl<'a> Projector<'a> {
         &mut self,
         type_name: &str,
         selections: &SelectionSet,
-        value: &Map<String, Value>,
+        value: &Object,
         path: &mut Vec<Value>,
-        out: &mut Map<String, Value>,
+        out: &mut Object,
     ) -> Result<(), Bubble> {
-        let runtime = value.get("__typename").and_then(Value::as_str).unwrap_or(type_name).to_owned();
+        let runtime = value.get("__typename").and_then(Data::as_str).unwrap_or(type_name).to_owned();
         for item in &selections.items {
             match item {
                 SelectionItem::Field(f) => {
                     if f.omit_from_response || !self.included(f.skip_if.as_ref(), f.include_if.as_ref()) {
                         continue;
                     }
-                    let key = f.alias.clone().unwrap_or_else(|| f.name.clone());
+                    let key = f.alias.as_deref().unwrap_or(&f.name);
                     if f.name == "__typename" {
-                        out.insert(key, Value::String(runtime.clone()));
+                        out.insert(key, Data::String(runtime.as_str().into()));
                         continue;
                     }
                     let Some(field_type) = self.field_type(&runtime, type_name, &f.name) else {
                         continue; // validation guarantees the field exists; be lenient anyway
                     };
-                    path.push(Value::String(key.clone()));
+                    path.push(Value::String(key.to_owned()));
                     let completed =
-                        self.complete(&field_type, &f.selections, value.get(&key), path, (&runtime, &f.name));
+                        self.complete(&field_type, &f.selections, value.get(key), path, (&runtime, &f.name));
                     path.pop();
                     match completed {
                         Ok(v) => {
                             // The same key may be selected twice (fragments); merge the objects.
-                            match (out.get_mut(&key), v) {
-                                (Some(Value::Object(existing)), Value::Object(more)) => existing.extend(more),
-                                (_, v) => {
-                                    out.insert(key, v);
+                            match (out.get_mut(key), v) {
+                                (Some(Data::Object(existing)), Data::Object(more)) => {
+                                    for (k, v) in more.into_pairs() {
+                                        existing.insert(k, v);
+                                    }
                                 }
+                                (_, v) => out.insert(key, v),
                             }
                         }
                         Err(Bubble) => return Err(Bubble),
@@ -161,7 +165,7 @@ impl<'a> Projector<'a> {
         var: &String,
         type_name: &str,
         selections: &SelectionSet,
-        value: &Map<String, Value>,
+        value: &Object,
         path: &mut Vec<Value>,
     ) {
         if self.trace.watch.contains(var) && !self.trace.found.iter().any(|(v, p)| v == var && p == path) {
@@ -175,9 +179,9 @@ impl<'a> Projector<'a> {
         let under = |e: &Value| e.get("path").and_then(Value::as_array).is_some_and(|p| p.starts_with(path));
         let own: Vec<Value> = self.errors.iter().filter(|e| under(e)).cloned().collect();
         let kept = std::mem::replace(&mut *self.errors, own);
-        let mut out = Map::new();
+        let mut out = Object::new();
         let data = match self.selections_into(type_name, selections, value, path, &mut out) {
-            Ok(()) => Value::Object(out),
+            Ok(()) => Value::from(&Data::Object(out)),
             Err(Bubble) => Value::Null,
         };
         let errors = std::mem::replace(&mut *self.errors, kept);
@@ -208,10 +212,10 @@ impl<'a> Projector<'a> {
         &mut self,
         ty: &TypeNode,
         selections: &SelectionSet,
-        value: Option<&Value>,
+        value: Option<&Data>,
         path: &mut Vec<Value>,
         field: (&str, &str),
-    ) -> Result<Value, Bubble> {
+    ) -> Result<Data, Bubble> {
         match ty {
             TypeNode::NonNull(inner) => {
                 let v = self.complete(inner, selections, value, path, field)?;
@@ -222,7 +226,7 @@ impl<'a> Projector<'a> {
                 Ok(v)
             }
             TypeNode::List(inner) => match value {
-                Some(Value::Array(items)) => {
+                Some(Data::List(items)) => {
                     let mut out = Vec::with_capacity(items.len());
                     for (i, item) in items.iter().enumerate() {
                         path.push(Value::from(i));
@@ -230,15 +234,15 @@ impl<'a> Projector<'a> {
                         path.pop();
                         match r {
                             Ok(v) => out.push(v),
-                            Err(Bubble) => return Ok(Value::Null),
+                            Err(Bubble) => return Ok(Data::Null),
                         }
                     }
-                    Ok(Value::Array(out))
+                    Ok(Data::List(out))
                 }
-                _ => Ok(Value::Null),
+                _ => Ok(Data::Null),
             },
             TypeNode::Named(name) => match value {
-                None | Some(Value::Null) => Ok(Value::Null),
+                None | Some(Data::Null) => Ok(Data::Null),
                 Some(v) if selections.items.is_empty() => match self.enums.0.get(name.as_str()) {
                     // A value the client schema does not have must not reach the client.
                     Some(values) if !v.as_str().is_some_and(|s| values.contains(s)) => {
@@ -248,15 +252,15 @@ impl<'a> Projector<'a> {
                             field: field.into(),
                         };
                         self.errors.push(error.at(path));
-                        Ok(Value::Null)
+                        Ok(Data::Null)
                     }
                     _ => Ok(v.clone()),
                 },
-                Some(Value::Object(obj)) => match self.object(name, selections, obj, path) {
-                    Ok(map) => Ok(Value::Object(map)),
-                    Err(Bubble) => Ok(Value::Null),
+                Some(Data::Object(obj)) => match self.object(name, selections, obj, path) {
+                    Ok(map) => Ok(Data::Object(map)),
+                    Err(Bubble) => Ok(Data::Null),
                 },
-                Some(_) => Ok(Value::Null),
+                Some(_) => Ok(Data::Null),
             },
         }
     }

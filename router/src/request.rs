@@ -106,9 +106,10 @@ async fn run_counted(state: &Arc<RouterState>, incoming: Incoming<'_>) -> Counte
     {
         return deferred(state, op, context.forward, format).await;
     }
-    let body = respond(state, op, &context.forward).await;
-    let outcome = if body.get("errors").is_some() { "error" } else { "ok" };
-    let mut response = (StatusCode::OK, Json(body)).into_response();
+    let reply = respond(state, op, &context.forward).await;
+    let outcome = if reply.has_errors { "error" } else { "ok" };
+    let json = header::HeaderValue::from_static("application/json");
+    let mut response = (StatusCode::OK, [(header::CONTENT_TYPE, json)], reply.body).into_response();
     if modern {
         response.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static(GRAPHQL_RESPONSE_JSON));
     }

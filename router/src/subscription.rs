@@ -63,7 +63,7 @@ async fn run(state: &Arc<RouterState>, context: &RequestContext, op: Authorized,
         let _ = tx.send(Event::Error(errors)).await;
     };
     if op.kind != OperationKind::Subscription {
-        let body = respond(state, op, &context.forward).await;
+        let body = respond(state, op, &context.forward).await.to_value();
         if tx.send(Event::Next(body)).await.is_ok() {
             let _ = tx.send(Event::Complete).await;
         }

@@ -116,6 +116,7 @@ impl Progress<'_> {
         let mut errors = outcome.errors;
         let trace = Trace { watch: self.watch.clone(), ..Trace::default() };
         let (data, trace) = shaped_traced(self.ready, variables, &outcome.data, &mut errors, trace);
+        let data = Value::from(&data);
         self.view = data.clone();
         let pending = self.announce(&trace.found);
         wire::initial(format, data, &errors, &pending, self.has_next())

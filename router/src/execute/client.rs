@@ -22,13 +22,14 @@ use futures::{
     FutureExt,
     future::{BoxFuture, Shared},
 };
-use serde_json::{Value, json};
+use serde::Deserialize;
+use serde_json::Value;
 use tessera_kit::config::TrafficConfig;
 
 use tessera_kit::resilience::Breaker;
 
 use super::Forward;
-use crate::cache_key::Digest;
+use crate::{cache_key::Digest, data::Data};
 
 /// Why a subgraph gave no usable answer. Never carries internals to the client.
 #[derive(Debug, Clone)]
@@ -64,7 +65,9 @@ type InFlight = Shared<BoxFuture<'static, Result<Answer, SubgraphFailure>>>;
 /// it sent one).
 #[derive(Debug, Clone)]
 pub struct Answer {
-    pub body: Value,
+    /// Its `data` member (None when it had none; `Data::Null` when it was null).
+    pub data: Option<Data>,
+    pub errors: Vec<Value>,
     pub max_age: Option<u64>,
     /// The entities it holds, from its `Cache-Tag` header (see `tessera_kit::cache_tags`).
     pub tags: Tags,
@@ -166,13 +169,14 @@ impl SubgraphClient {
         self.inner.max_response_bytes
     }
 
-    /// Posts one operation and returns the GraphQL response body. `is_query` allows retries
-    /// and sharing with identical requests in flight.
+    /// Posts one operation and returns the GraphQL response body. `variables` is the JSON text
+    /// of the variables object. `is_query` allows retries and sharing with identical requests in
+    /// flight.
     pub async fn send(
         &self,
         service: &str,
         query: &str,
-        variables: Value,
+        variables: String,
         forward: &Forward,
         is_query: bool,
     ) -> Result<Answer, SubgraphFailure> {
@@ -207,7 +211,7 @@ impl SubgraphClient {
         &self,
         service: String,
         query: String,
-        variables: Value,
+        variables: String,
         forward: Forward,
     ) -> Result<Answer, SubgraphFailure> {
         let key = {
@@ -217,7 +221,7 @@ impl SubgraphClient {
                 .iter()
                 .find(|(name, _)| name == http::header::AUTHORIZATION)
                 .map_or(&[][..], |(_, value)| value.as_bytes());
-            Digest::of(&[service.as_bytes(), query.as_bytes(), variables.to_string().as_bytes(), authorization])
+            Digest::of(&[service.as_bytes(), query.as_bytes(), variables.as_bytes(), authorization])
         };
         let future = {
             let mut in_flight = self.inner.in_flight.lock().expect("in-flight lock poisoned");
@@ -246,10 +250,12 @@ impl Inner {
         self: Arc<Self>,
         service: String,
         query: String,
-        variables: Value,
+        variables: String,
         forward: Forward,
         is_query: bool,
     ) -> Result<Answer, SubgraphFailure> {
+        // The request body is written once, whatever the number of attempts.
+        let body = request_body(&query, &variables);
         let fail =
             |reason: &str| SubgraphFailure { service: service.clone(), reason: reason.to_owned(), too_large: None };
         let endpoints = self.endpoints.read().expect("endpoints lock poisoned").get(&service).cloned();
@@ -264,7 +270,7 @@ impl Inner {
                 tokio::time::sleep(tessera_kit::resilience::delay(attempt, base, base * 64)).await;
             }
             let Some(url) = endpoints.pick() else { return Err(last) };
-            let outcome = self.post(url, &query, &variables, &forward, timeout).await;
+            let outcome = self.post(url, &body, &forward, timeout).await;
             let breaker = endpoints.breaker(url).expect("the picked endpoint has a breaker");
             match outcome {
                 Ok(body) => {
@@ -292,13 +298,16 @@ impl Inner {
     async fn post(
         &self,
         url: &url::Url,
-        query: &str,
-        variables: &Value,
+        body: &bytes::Bytes,
         forward: &Forward,
         timeout: Duration,
     ) -> Result<Answer, Failed> {
-        let mut req =
-            self.http.post(url.clone()).timeout(timeout).json(&json!({ "query": query, "variables": variables }));
+        let mut req = self
+            .http
+            .post(url.clone())
+            .timeout(timeout)
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(body.clone());
         for (name, value) in &forward.0 {
             req = req.header(name, value);
         }
@@ -324,13 +333,38 @@ impl Inner {
             }
             raw.extend_from_slice(&chunk);
         }
-        let body: Value =
+        let body: Body =
             serde_json::from_slice(&raw).map_err(|_| Failed::Other("it answered without a GraphQL body"))?;
-        if body.get("data").is_none() && body.get("errors").is_none() {
+        if body.data.is_none() && body.errors.is_none() {
             return Err(Failed::Other("it answered without data or errors"));
         }
-        Ok(Answer { body, max_age, tags, bytes: raw.len() })
+        Ok(Answer { data: body.data, errors: body.errors.unwrap_or_default(), max_age, tags, bytes: raw.len() })
     }
+}
+
+/// A GraphQL response as a subgraph sends it, read straight into the response tree's type.
+#[derive(Deserialize)]
+struct Body {
+    #[serde(default, deserialize_with = "present")]
+    data: Option<Data>,
+    #[serde(default)]
+    errors: Option<Vec<Value>>,
+}
+
+/// `Some` whenever the member is there, null included (`Option`'s own reading maps null to None).
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Data>, D::Error> {
+    Data::deserialize(deserializer).map(Some)
+}
+
+/// `{"query": …, "variables": …}` with the variables' JSON text as it is.
+fn request_body(query: &str, variables: &str) -> bytes::Bytes {
+    let mut out = Vec::with_capacity(query.len() + variables.len() + 32);
+    out.extend_from_slice(b"{\"query\":");
+    serde_json::to_writer(&mut out, query).expect("a string always serializes");
+    out.extend_from_slice(b",\"variables\":");
+    out.extend_from_slice(variables.as_bytes());
+    out.push(b'}');
+    out.into()
 }
 
 /// Why one attempt failed.

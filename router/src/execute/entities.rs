@@ -11,14 +11,15 @@ use hive_router_query_planner::{
     planner::plan_nodes::{BatchFetchNode, FetchNode, FetchNodePathSegment, FetchRewrite, FlattenNodePath},
     state::supergraph_state::SupergraphState,
 };
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::{
     Run,
-    fetch::{annotate, unavailable, used_variables},
+    fetch::{annotate, unavailable, variables_json},
     merge::deep_merge,
     path::{Step, get, get_mut, locate},
 };
+use crate::data::{Data, Object};
 
 pub(super) struct Alias<'p> {
     /// The response key of this alias's `_entities` field.
@@ -76,40 +77,43 @@ impl<'p> EntityFetch<'p> {
     }
 }
 
-/// Per alias: the distinct representations, and for each the locations that share it.
-struct Collected {
-    representations: Vec<Value>,
-    locations: Vec<Vec<Vec<Step>>>,
+/// Per alias: the distinct representations (as the JSON list sent), and for each the locations
+/// that share it.
+struct Collected<'p> {
+    representations: String,
+    locations: Vec<Vec<Vec<Step<'p>>>>,
 }
 
 impl Run<'_> {
-    pub(super) async fn entity_fetch(&self, fetch: &EntityFetch<'_>) {
-        let collected: Vec<Collected> = {
+    pub(super) async fn entity_fetch<'p>(&self, fetch: &EntityFetch<'p>) {
+        let collected: Vec<Collected<'p>> = {
             let data = self.data.lock().expect("data lock poisoned");
             fetch.aliases.iter().map(|alias| collect(&data, alias, self.state)).collect()
         };
-        if collected.iter().all(|c| c.representations.is_empty()) {
+        if collected.iter().all(|c| c.locations.is_empty()) {
             return; // nothing to resolve: every parent was null
         }
-        let mut variables = used_variables(fetch.variable_usages, self.variables);
-        for (alias, c) in fetch.aliases.iter().zip(&collected) {
-            variables.insert(alias.variable.clone(), Value::Array(c.representations.clone()));
-        }
+        let extra: Vec<(&str, &str)> = fetch
+            .aliases
+            .iter()
+            .zip(&collected)
+            .map(|(a, c)| (a.variable.as_str(), c.representations.as_str()))
+            .collect();
+        let variables = variables_json(fetch.variable_usages, self.variables, &extra);
         // `_entities` is a query even under a mutation: safe to retry.
-        let answer = self.client.send(fetch.service, fetch.query, Value::Object(variables), self.forward, true).await;
+        let answer = self.client.send(fetch.service, fetch.query, variables, self.forward, true).await;
         let first_path = || {
             collected
                 .iter()
                 .find_map(|c| c.locations.iter().flatten().next())
                 .map(|l| l.iter().map(Step::to_json).collect())
         };
-        let mut body = match answer {
+        let (mut data_in, mut errors) = match answer {
             Ok(answer) if !self.take_bytes(answer.bytes, first_path) => return,
-            Ok(answer) => {
+            Ok(mut answer) => {
                 self.cache_hint(&answer);
-                let mut body = answer.body;
-                super::entity_errors::index(&mut body);
-                body
+                super::entity_errors::index(answer.data.as_ref(), &mut answer.errors);
+                (answer.data, answer.errors)
             }
             Err(failure) => {
                 for c in &collected {
@@ -122,58 +126,72 @@ impl Run<'_> {
         };
         let mut data = self.data.lock().expect("data lock poisoned");
         for (alias, c) in fetch.aliases.iter().zip(&collected) {
-            let answers = body.pointer_mut(&format!("/data/{}", alias.response_key)).map(Value::take);
-            let Some(Value::Array(answers)) = answers else { continue };
+            let answers = data_in.as_mut().and_then(Data::as_object_mut).and_then(|o| o.get_mut(&alias.response_key));
+            let Some(Data::List(answers)) = answers.map(Data::take) else { continue };
             for (i, mut answer) in answers.into_iter().enumerate() {
                 apply_rewrites(&mut answer, alias.output_rewrites, self.state);
-                let Some(shared_by) = c.locations.get(i) else { continue };
-                for location in shared_by {
+                let Some((last, others)) = c.locations.get(i).and_then(|l| l.split_last()) else { continue };
+                // Every location but the last gets a copy; the last takes the answer itself.
+                for location in others {
                     if let Some(target) = get_mut(&mut data, location) {
                         deep_merge(target, answer.clone());
                     }
                 }
+                if let Some(target) = get_mut(&mut data, last) {
+                    deep_merge(target, answer);
+                }
             }
         }
         drop(data);
-        if let Some(errors) = body.get_mut("errors").and_then(Value::as_array_mut) {
+        if !errors.is_empty() {
             let mapped: Vec<Value> = errors.drain(..).map(|e| remap_error(e, fetch, &collected)).collect();
             self.errors.lock().expect("errors lock poisoned").extend(mapped);
         }
     }
 }
 
-fn collect(data: &Value, alias: &Alias<'_>, state: &SupergraphState) -> Collected {
-    let mut out = Collected { representations: Vec::new(), locations: Vec::new() };
-    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+fn collect<'p>(data: &Data, alias: &Alias<'p>, state: &SupergraphState) -> Collected<'p> {
+    let mut out = Collected { representations: String::from("["), locations: Vec::new() };
+    // Keyed by the representation's JSON text: equal text, same entity.
+    let mut index: std::collections::HashMap<String, usize, foldhash::fast::RandomState> = Default::default();
     for path in &alias.paths {
         for location in locate(data, path.as_slice()) {
             let Some(entity) = get(data, &location) else { continue };
             let Some(mut representation) = project(entity, alias.requires, state) else { continue };
             apply_rewrites(&mut representation, alias.input_rewrites, state);
-            let key = representation.to_string();
-            let i = *index.entry(key).or_insert_with(|| {
-                out.representations.push(representation);
-                out.locations.push(Vec::new());
-                out.representations.len() - 1
-            });
+            let text = representation.to_json();
+            let next = out.locations.len();
+            let i = match index.get(&text) {
+                Some(&i) => i,
+                None => {
+                    if next > 0 {
+                        out.representations.push(',');
+                    }
+                    out.representations.push_str(&text);
+                    index.insert(text, next);
+                    out.locations.push(Vec::new());
+                    next
+                }
+            };
             out.locations[i].push(location);
         }
     }
+    out.representations.push(']');
     out
 }
 
 /// `entity` narrowed to the `requires` selection (response keys equal field names there).
 /// None when a required field is missing: such an entity cannot be resolved. A type condition
 /// holds for its own type and, when it is an interface, for every object implementing it.
-fn project(entity: &Value, requires: &SelectionSet, state: &SupergraphState) -> Option<Value> {
+fn project(entity: &Data, requires: &SelectionSet, state: &SupergraphState) -> Option<Data> {
     let obj = entity.as_object()?;
-    let mut out = Map::new();
+    let mut out = Object::with_capacity(requires.items.len() + 1);
     // An abstract value's representation names its concrete type, as Apollo's planner sends it
     // (`packaging { __typename weight ... on Box { volume } }`): the subgraph cannot read an
     // interface value without it.
     let abstract_value = requires.items.iter().any(|i| matches!(i, SelectionItem::InlineFragment(_)));
     if abstract_value && let Some(typename) = obj.get("__typename") {
-        out.insert("__typename".into(), typename.clone());
+        out.insert("__typename", typename.clone());
     }
     for item in &requires.items {
         match item {
@@ -183,38 +201,40 @@ fn project(entity: &Value, requires: &SelectionSet, state: &SupergraphState) -> 
                     value.clone()
                 } else {
                     match value {
-                        Value::Array(items) => {
-                            Value::Array(items.iter().map(|v| project(v, &f.selections, state)).collect::<Option<_>>()?)
+                        Data::List(items) => {
+                            Data::List(items.iter().map(|v| project(v, &f.selections, state)).collect::<Option<_>>()?)
                         }
-                        Value::Null => Value::Null,
+                        Data::Null => Data::Null,
                         v => project(v, &f.selections, state)?,
                     }
                 };
-                out.insert(f.name.clone(), projected);
+                out.insert(f.name.as_str(), projected);
             }
             SelectionItem::InlineFragment(fragment) => {
-                let typename = obj.get("__typename").and_then(Value::as_str).unwrap_or_default();
+                let typename = obj.get("__typename").and_then(Data::as_str).unwrap_or_default();
                 let condition = fragment.type_condition.as_str();
                 let holds = typename == condition
                     || state.interface_to_object_types.get(condition).is_some_and(|types| types.contains(typename));
-                if holds && let Some(Value::Object(more)) = project(entity, &fragment.selections, state) {
-                    out.extend(more);
+                if holds && let Some(Data::Object(more)) = project(entity, &fragment.selections, state) {
+                    for (k, v) in more.into_pairs() {
+                        out.insert(k, v);
+                    }
                 }
             }
             SelectionItem::FragmentSpread(_) => {}
         }
     }
-    Some(Value::Object(out))
+    Some(Data::Object(out))
 }
 
 /// Applies the planner's rewrites: set a value (e.g. `__typename` of an interface object) or
 /// rename a key, where the path's type conditions match (an interface matches its objects).
-fn apply_rewrites(value: &mut Value, rewrites: &[FetchRewrite], state: &SupergraphState) {
+fn apply_rewrites(value: &mut Data, rewrites: &[FetchRewrite], state: &SupergraphState) {
     for rewrite in rewrites {
         match rewrite {
             FetchRewrite::ValueSetter(setter) => {
                 if let Some(slot) = walk_rewrite_path(value, &setter.path, state) {
-                    *slot = Value::String(setter.set_value_to.clone());
+                    *slot = Data::String(setter.set_value_to.as_str().into());
                 }
             }
             FetchRewrite::KeyRenamer(renamer) => {
@@ -222,10 +242,10 @@ fn apply_rewrites(value: &mut Value, rewrites: &[FetchRewrite], state: &Supergra
                     Some((FetchNodePathSegment::Key(k), parent)) => (k.clone(), parent),
                     _ => continue,
                 };
-                if let Some(Value::Object(obj)) = walk_rewrite_path(value, parent, state)
+                if let Some(Data::Object(obj)) = walk_rewrite_path(value, parent, state)
                     && let Some(v) = obj.remove(&last)
                 {
-                    obj.insert(renamer.rename_key_to.clone(), v);
+                    obj.insert(renamer.rename_key_to.as_str(), v);
                 }
             }
         }
@@ -233,15 +253,15 @@ fn apply_rewrites(value: &mut Value, rewrites: &[FetchRewrite], state: &Supergra
 }
 
 fn walk_rewrite_path<'v>(
-    value: &'v mut Value,
+    value: &'v mut Data,
     path: &[FetchNodePathSegment],
     state: &SupergraphState,
-) -> Option<&'v mut Value> {
+) -> Option<&'v mut Data> {
     let mut current = value;
     for segment in path {
         match segment {
             FetchNodePathSegment::TypenameEquals(types) => {
-                let typename = current.get("__typename").and_then(Value::as_str).unwrap_or_default();
+                let typename = current.get("__typename").and_then(Data::as_str).unwrap_or_default();
                 let holds = types.iter().any(|t| {
                     t == typename
                         || state.interface_to_object_types.get(t).is_some_and(|objects| objects.contains(typename))
@@ -251,8 +271,7 @@ fn walk_rewrite_path<'v>(
                 }
             }
             FetchNodePathSegment::Key(k) => {
-                let obj = current.as_object_mut()?;
-                current = obj.entry(k.clone()).or_insert(Value::Null);
+                current = current.as_object_mut()?.entry(k);
             }
         }
     }

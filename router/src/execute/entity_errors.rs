@@ -11,16 +11,21 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-/// Inserts the entity index into each `_entities` error path that lacks it.
-pub(super) fn index(body: &mut Value) {
-    let Some(errors) = body.get("errors").and_then(Value::as_array) else { return };
+use crate::data::Data;
+
+/// Inserts the entity index into each `_entities` error path that lacks it, in `errors` of an
+/// answer whose data is `data`.
+pub(super) fn index(data: Option<&Data>, errors: &mut [Value]) {
+    if errors.is_empty() {
+        return;
+    }
     let mut next: HashMap<String, usize> = HashMap::new();
     let fixed: Vec<Option<Vec<Value>>> = errors
         .iter()
         .map(|error| {
             let path = error.get("path")?.as_array()?;
             let (Some(Value::String(key)), Some(Value::String(_))) = (path.first(), path.get(1)) else { return None };
-            let answers = body.get("data")?.get(key)?.as_array()?;
+            let Some(Data::List(answers)) = data?.get(key) else { return None };
             let rest = &path[1..];
             let seen = next.entry(Value::Array(path.clone()).to_string()).or_insert(0);
             let i = answers.iter().enumerate().filter(|(_, a)| is_null_at(a, rest)).map(|(i, _)| i).nth(*seen)?;
@@ -30,7 +35,6 @@ pub(super) fn index(body: &mut Value) {
             Some(indexed)
         })
         .collect();
-    let Some(errors) = body.get_mut("errors").and_then(Value::as_array_mut) else { return };
     for (error, path) in errors.iter_mut().zip(fixed) {
         if let Some(path) = path {
             error["path"] = Value::Array(path);
@@ -39,12 +43,12 @@ pub(super) fn index(body: &mut Value) {
 }
 
 /// Whether `value` is null (or absent) at `path`, or somewhere above it.
-fn is_null_at(value: &Value, path: &[Value]) -> bool {
+fn is_null_at(value: &Data, path: &[Value]) -> bool {
     let mut current = value;
     for step in path {
-        let next = match step {
-            Value::String(k) => current.get(k),
-            Value::Number(n) => n.as_u64().and_then(|i| current.get(usize::try_from(i).ok()?)),
+        let next = match (step, current) {
+            (Value::String(k), _) => current.get(k),
+            (Value::Number(n), Data::List(items)) => n.as_u64().and_then(|i| items.get(usize::try_from(i).ok()?)),
             _ => None,
         };
         match next {
@@ -63,16 +67,16 @@ mod tests {
 
     #[test]
     fn each_error_goes_to_the_entity_that_is_null_at_its_path_in_order() {
-        let mut body = json!({
-            "data": { "_entities": [{ "email": "a@x" }, { "email": null }, { "email": "c@x" }, { "email": null }] },
-            "errors": [
-                { "message": "no", "path": ["_entities", "email"] },
-                { "message": "no", "path": ["_entities", "email"] },
-                { "message": "kept", "path": ["_entities", 0, "email"] },
-            ]
-        });
-        index(&mut body);
-        let paths: Vec<&Value> = body["errors"].as_array().expect("errors").iter().map(|e| &e["path"]).collect();
+        let data = Data::from(
+            json!({ "_entities": [{ "email": "a@x" }, { "email": null }, { "email": "c@x" }, { "email": null }] }),
+        );
+        let mut errors = vec![
+            json!({ "message": "no", "path": ["_entities", "email"] }),
+            json!({ "message": "no", "path": ["_entities", "email"] }),
+            json!({ "message": "kept", "path": ["_entities", 0, "email"] }),
+        ];
+        index(Some(&data), &mut errors);
+        let paths: Vec<&Value> = errors.iter().map(|e| &e["path"]).collect();
         assert_eq!(
             paths,
             [&json!(["_entities", 1, "email"]), &json!(["_entities", 3, "email"]), &json!(["_entities", 0, "email"])]

@@ -6,40 +6,61 @@ use hive_router_query_planner::{
 use serde_json::{Map, Value, json};
 
 use super::{Run, client::SubgraphFailure, merge::deep_merge};
-use crate::error::RouterError;
+use crate::{data::Data, error::RouterError};
 
 /// Headers passed on to every subgraph request (`Authorization`, `x-request-id`, `traceparent`).
 #[derive(Debug, Clone, Default)]
 pub struct Forward(pub Vec<(http::HeaderName, http::HeaderValue)>);
 
-/// The variables an operation uses, taken from the client's.
-pub(super) fn used_variables(
+/// The JSON text of the variables an operation uses, taken from the client's, followed by
+/// `extra` (name, JSON text) pairs: the entity representations.
+pub(super) fn variables_json(
     usages: Option<&std::collections::BTreeSet<String>>,
     all: &Map<String, Value>,
-) -> Map<String, Value> {
-    usages.into_iter().flatten().filter_map(|name| Some((name.clone(), all.get(name)?.clone()))).collect()
+    extra: &[(&str, &str)],
+) -> String {
+    let mut out = Vec::with_capacity(64 + extra.iter().map(|(_, v)| v.len() + 16).sum::<usize>());
+    out.push(b'{');
+    let used = usages.into_iter().flatten().filter_map(|name| Some((name.as_str(), all.get(name)?)));
+    for (i, (name, value)) in used.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        serde_json::to_writer(&mut out, name).expect("a string always serializes");
+        out.push(b':');
+        serde_json::to_writer(&mut out, value).expect("a JSON value always serializes");
+    }
+    for (name, text) in extra {
+        if out.len() > 1 {
+            out.push(b',');
+        }
+        serde_json::to_writer(&mut out, name).expect("a string always serializes");
+        out.push(b':');
+        out.extend_from_slice(text.as_bytes());
+    }
+    out.push(b'}');
+    String::from_utf8(out).expect("JSON text is UTF-8")
 }
 
 impl Run<'_> {
     pub(super) async fn root_fetch(&self, fetch: &FetchNode) {
-        let variables = used_variables(fetch.variable_usages.as_ref(), self.variables);
+        let variables = variables_json(fetch.variable_usages.as_ref(), self.variables, &[]);
         // A mutation is sent once: if it timed out, it may have happened.
         let is_query = fetch.operation_kind != Some(OperationKind::Mutation);
         let answer = self
             .client
-            .send(&fetch.service_name, &fetch.operation.document_str, Value::Object(variables), self.forward, is_query)
+            .send(&fetch.service_name, &fetch.operation.document_str, variables, self.forward, is_query)
             .await;
         let keys = || Some(root_response_keys(fetch).into_iter().map(Value::String).collect());
         match answer {
             Ok(answer) if !self.take_bytes(answer.bytes, keys) => {}
             Ok(answer) => {
                 self.cache_hint(&answer);
-                let mut body = answer.body;
-                if let Some(errors) = body.get_mut("errors").and_then(Value::as_array_mut) {
+                if !answer.errors.is_empty() {
                     let mut all = self.errors.lock().expect("errors lock poisoned");
-                    all.extend(errors.drain(..).map(|e| annotate(e, &fetch.service_name)));
+                    all.extend(answer.errors.into_iter().map(|e| annotate(e, &fetch.service_name)));
                 }
-                if let Some(data) = body.get_mut("data").map(Value::take).filter(Value::is_object) {
+                if let Some(data) = answer.data.filter(Data::is_object) {
                     deep_merge(&mut self.data.lock().expect("data lock poisoned"), data);
                 }
             }
@@ -91,4 +112,21 @@ pub(super) fn annotate(mut error: Value, service: &str) -> Value {
         }
     }
     error
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn only_the_variables_an_operation_uses_are_sent_then_the_representations() {
+        let all = json!({ "a": 1, "b": "two", "unused": true });
+        let usages = ["a".to_owned(), "b".to_owned()].into_iter().collect();
+        let text = variables_json(Some(&usages), all.as_object().unwrap(), &[("representations", "[{\"id\":\"1\"}]")]);
+        let sent: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(sent, json!({ "a": 1, "b": "two", "representations": [{ "id": "1" }] }));
+        assert_eq!(variables_json(None, all.as_object().unwrap(), &[]), "{}");
+    }
 }

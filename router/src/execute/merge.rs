@@ -1,22 +1,40 @@
 //! Deep-merging a subgraph's answer into the response tree.
 
-use serde_json::Value;
+use std::collections::HashMap;
 
-/// Merges `from` into `into`: objects key by key (recursively), arrays item by item, anything
+use crate::data::Data;
+
+/// Past this many fields, merging into an object indexes its keys once instead of searching
+/// them for every incoming field (a wide answer would otherwise merge in quadratic time).
+const INDEX_FROM: usize = 16;
+
+/// Merges `from` into `into`: objects key by key (recursively), lists item by item, anything
 /// else replaced. Two subgraphs answering different fields of one object both land in it.
-pub fn deep_merge(into: &mut Value, from: Value) {
+pub fn deep_merge(into: &mut Data, from: Data) {
     match (into, from) {
-        (Value::Object(a), Value::Object(b)) => {
-            for (k, v) in b {
-                match a.get_mut(&k) {
-                    Some(existing) => deep_merge(existing, v),
+        (Data::Object(a), Data::Object(b)) if a.len() * b.len() > INDEX_FROM * INDEX_FROM => {
+            let pairs = a.pairs_mut();
+            let mut index: HashMap<_, usize, foldhash::fast::RandomState> =
+                pairs.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect();
+            for (k, v) in b.into_pairs() {
+                match index.get(&k) {
+                    Some(&i) => deep_merge(&mut pairs[i].1, v),
                     None => {
-                        a.insert(k, v);
+                        index.insert(k.clone(), pairs.len());
+                        pairs.push((k, v));
                     }
                 }
             }
         }
-        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
+        (Data::Object(a), Data::Object(b)) => {
+            for (k, v) in b.into_pairs() {
+                match a.get_mut(&k) {
+                    Some(existing) => deep_merge(existing, v),
+                    None => a.push_new(k, v),
+                }
+            }
+        }
+        (Data::List(a), Data::List(b)) if a.len() == b.len() => {
             for (x, y) in a.iter_mut().zip(b) {
                 deep_merge(x, y);
             }
@@ -32,24 +50,39 @@ pub fn deep_merge(into: &mut Value, from: Value) {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     use super::*;
 
+    fn merged(a: Value, b: Value) -> Value {
+        let mut a = Data::from(a);
+        deep_merge(&mut a, Data::from(b));
+        Value::from(&a)
+    }
+
     #[test]
     fn merging_keeps_fields_from_both_sides_and_recurses_into_lists() {
-        let mut a = json!({ "order": { "id": "1", "user": { "id": "u" }, "items": [{ "id": "p1" }] } });
-        deep_merge(&mut a, json!({ "order": { "user": { "name": "Ada" }, "items": [{ "name": "Pen" }] } }));
+        let a = json!({ "order": { "id": "1", "user": { "id": "u" }, "items": [{ "id": "p1" }] } });
+        let b = json!({ "order": { "user": { "name": "Ada" }, "items": [{ "name": "Pen" }] } });
         assert_eq!(
-            a,
+            merged(a, b),
             json!({ "order": { "id": "1", "user": { "id": "u", "name": "Ada" }, "items": [{ "id": "p1", "name": "Pen" }] } })
         );
     }
 
     #[test]
     fn a_null_does_not_erase_an_answer() {
-        let mut a = json!({ "x": 1 });
-        deep_merge(&mut a, json!({ "x": null }));
-        assert_eq!(a, json!({ "x": 1 }));
+        assert_eq!(merged(json!({ "x": 1 }), json!({ "x": null })), json!({ "x": 1 }));
+    }
+
+    #[test]
+    fn wide_objects_merge_key_by_key_like_narrow_ones() {
+        let a: serde_json::Map<String, Value> = (0..100).map(|i| (format!("f{i}"), json!({ "a": i }))).collect();
+        let b: serde_json::Map<String, Value> = (50..150).map(|i| (format!("f{i}"), json!({ "b": i }))).collect();
+        let out = merged(Value::Object(a), Value::Object(b));
+        assert_eq!(out["f10"], json!({ "a": 10 }));
+        assert_eq!(out["f60"], json!({ "a": 60, "b": 60 }));
+        assert_eq!(out["f120"], json!({ "b": 120 }));
+        assert_eq!(out.as_object().unwrap().len(), 150);
     }
 }

@@ -28,12 +28,12 @@ use serde_json::{Map, Value};
 pub use client::{SubgraphClient, SubgraphFailure};
 pub use fetch::Forward;
 
-use crate::error::RouterError;
+use crate::{data::Data, error::RouterError};
 
 /// What executing a plan produced: the merged (not yet projected) data, and errors with the
 /// client's paths.
 pub struct Outcome {
-    pub data: Value,
+    pub data: Data,
     pub errors: Vec<Value>,
     /// How long the whole answer may be cached: the smallest public `max-age` of all its
     /// subgraph answers; None if any answer had none (or nothing was fetched).
@@ -51,7 +51,7 @@ pub(crate) struct Run<'a> {
     state: &'a SupergraphState,
     variables: &'a Map<String, Value>,
     forward: &'a Forward,
-    data: Mutex<Value>,
+    data: Mutex<Data>,
     errors: Mutex<Vec<Value>>,
     /// `Some(u64::MAX)` until the first answer; None once any answer is uncacheable.
     max_age: Mutex<Option<u64>>,
@@ -69,7 +69,7 @@ pub async fn execute(
     variables: &Map<String, Value>,
     forward: &Forward,
 ) -> Outcome {
-    execute_from(client, state, plan, variables, forward, Value::Object(Map::new()), Vec::new()).await
+    execute_from(client, state, plan, variables, forward, Data::object(), Vec::new()).await
 }
 
 /// Runs `plan` starting from `data` (a subscription event from the primary subgraph): the
@@ -81,7 +81,7 @@ pub async fn execute_from(
     plan: &QueryPlan,
     variables: &Map<String, Value>,
     forward: &Forward,
-    data: Value,
+    data: Data,
     errors: Vec<Value>,
 ) -> Outcome {
     let run = Run {

@@ -5,34 +5,37 @@ use std::collections::BTreeSet;
 use hive_router_query_planner::planner::plan_nodes::FlattenNodePathSegment;
 use serde_json::Value;
 
-/// One step from a value to a child: an object key or an array index.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Step {
-    Key(String),
+use crate::data::Data;
+
+/// One step from a value to a child: an object key (borrowed from the plan's path) or a list
+/// index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step<'p> {
+    Key(&'p str),
     Index(usize),
 }
 
-impl Step {
+impl Step<'_> {
     pub fn to_json(&self) -> Value {
         match self {
-            Step::Key(k) => Value::String(k.clone()),
+            Step::Key(k) => Value::String((*k).to_owned()),
             Step::Index(i) => Value::from(*i),
         }
     }
 }
 
 /// The locations of every object `path` reaches, as steps from the root.
-pub fn locate(root: &Value, path: &[FlattenNodePathSegment]) -> Vec<Vec<Step>> {
+pub fn locate<'p>(root: &Data, path: &'p [FlattenNodePathSegment]) -> Vec<Vec<Step<'p>>> {
     let mut found = Vec::new();
     walk(root, path, &mut Vec::new(), &mut found);
     found
 }
 
-fn walk(value: &Value, path: &[FlattenNodePathSegment], at: &mut Vec<Step>, found: &mut Vec<Vec<Step>>) {
+fn walk<'p>(value: &Data, path: &'p [FlattenNodePathSegment], at: &mut Vec<Step<'p>>, found: &mut Vec<Vec<Step<'p>>>) {
     let Some((first, rest)) = path.split_first() else {
         if value.is_object() {
             found.push(at.clone());
-        } else if let Value::Array(items) = value {
+        } else if let Data::List(items) = value {
             // A path ending on a list means every object in it.
             for (i, item) in items.iter().enumerate() {
                 at.push(Step::Index(i));
@@ -43,21 +46,21 @@ fn walk(value: &Value, path: &[FlattenNodePathSegment], at: &mut Vec<Step>, foun
         return;
     };
     match (first, value) {
-        (FlattenNodePathSegment::Field(key), Value::Object(map)) => {
+        (FlattenNodePathSegment::Field(key), Data::Object(map)) => {
             if let Some(child) = map.get(key) {
-                at.push(Step::Key(key.clone()));
+                at.push(Step::Key(key));
                 walk(child, rest, at, found);
                 at.pop();
             }
         }
-        (FlattenNodePathSegment::List, Value::Array(items)) => {
+        (FlattenNodePathSegment::List, Data::List(items)) => {
             for (i, item) in items.iter().enumerate() {
                 at.push(Step::Index(i));
                 walk(item, rest, at, found);
                 at.pop();
             }
         }
-        (FlattenNodePathSegment::TypeCondition(types), Value::Object(_)) if typename_in(value, types) => {
+        (FlattenNodePathSegment::TypeCondition(types), Data::Object(_)) if typename_in(value, types) => {
             walk(value, rest, at, found);
         }
         _ => {}
@@ -67,23 +70,23 @@ fn walk(value: &Value, path: &[FlattenNodePathSegment], at: &mut Vec<Step>, foun
 /// Whether `value`'s runtime type is one of `types`. An object without `__typename` sits where
 /// only one type can (the planner fetches `__typename` wherever the type is abstract), so a
 /// type condition there is the position's own type (`... on Line` around a deferred field).
-pub fn typename_in(value: &Value, types: &BTreeSet<String>) -> bool {
-    value.get("__typename").and_then(Value::as_str).is_none_or(|t| types.contains(t))
+pub fn typename_in(value: &Data, types: &BTreeSet<String>) -> bool {
+    value.get("__typename").and_then(Data::as_str).is_none_or(|t| types.contains(t))
 }
 
 /// The value at `steps`, mutably.
-pub fn get_mut<'v>(root: &'v mut Value, steps: &[Step]) -> Option<&'v mut Value> {
+pub fn get_mut<'v>(root: &'v mut Data, steps: &[Step]) -> Option<&'v mut Data> {
     steps.iter().try_fold(root, |v, step| match (step, v) {
-        (Step::Key(k), Value::Object(map)) => map.get_mut(k),
-        (Step::Index(i), Value::Array(items)) => items.get_mut(*i),
+        (Step::Key(k), Data::Object(map)) => map.get_mut(k),
+        (Step::Index(i), Data::List(items)) => items.get_mut(*i),
         _ => None,
     })
 }
 
-pub fn get<'v>(root: &'v Value, steps: &[Step]) -> Option<&'v Value> {
+pub fn get<'v>(root: &'v Data, steps: &[Step]) -> Option<&'v Data> {
     steps.iter().try_fold(root, |v, step| match (step, v) {
-        (Step::Key(k), Value::Object(map)) => map.get(k),
-        (Step::Index(i), Value::Array(items)) => items.get(*i),
+        (Step::Key(k), Data::Object(map)) => map.get(k),
+        (Step::Index(i), Data::List(items)) => items.get(*i),
         _ => None,
     })
 }

@@ -17,8 +17,9 @@ use super::{
     Run,
     fetch::{annotate, unavailable, variables_json},
     merge::deep_merge,
-    path::{Step, get, get_mut, locate},
+    path::{Step, each, each_mut, get, locate},
 };
+use std::collections::HashMap;
 use crate::data::{Data, Object};
 
 pub(super) struct Alias<'p> {
@@ -77,20 +78,21 @@ impl<'p> EntityFetch<'p> {
     }
 }
 
-/// Per alias: the distinct representations (as the JSON list sent), and for each the locations
-/// that share it.
-struct Collected<'p> {
+/// Per alias: the distinct representations (as the JSON list sent), each one's position by its
+/// JSON text, and how many objects share each.
+struct Collected {
     representations: String,
-    locations: Vec<Vec<Vec<Step<'p>>>>,
+    index: HashMap<String, usize, foldhash::fast::RandomState>,
+    uses: Vec<usize>,
 }
 
 impl Run<'_> {
-    pub(super) async fn entity_fetch<'p>(&self, fetch: &EntityFetch<'p>) {
-        let collected: Vec<Collected<'p>> = {
+    pub(super) async fn entity_fetch(&self, fetch: &EntityFetch<'_>) {
+        let collected: Vec<Collected> = {
             let data = self.data.lock().expect("data lock poisoned");
             fetch.aliases.iter().map(|alias| collect(&data, alias, self.state)).collect()
         };
-        if collected.iter().all(|c| c.locations.is_empty()) {
+        if collected.iter().all(|c| c.uses.is_empty()) {
             return; // nothing to resolve: every parent was null
         }
         let extra: Vec<(&str, &str)> = fetch
@@ -102,82 +104,116 @@ impl Run<'_> {
         let variables = variables_json(fetch.variable_usages, self.variables, &extra);
         // `_entities` is a query even under a mutation: safe to retry.
         let answer = self.client.send(fetch.service, fetch.query, variables, self.forward, true).await;
-        let first_path = || {
-            collected
-                .iter()
-                .find_map(|c| c.locations.iter().flatten().next())
-                .map(|l| l.iter().map(Step::to_json).collect())
+        let first_paths = || -> FirstPaths {
+            let data = self.data.lock().expect("data lock poisoned");
+            fetch.aliases.iter().zip(&collected).map(|(a, c)| first_locations(&data, a, c, self.state)).collect()
         };
         let (mut data_in, mut errors) = match answer {
-            Ok(answer) if !self.take_bytes(answer.bytes, first_path) => return,
+            Ok(answer) if !self.take_bytes(answer.bytes, || first_of(&first_paths())) => return,
             Ok(mut answer) => {
                 self.cache_hint(&answer);
                 super::entity_errors::index(answer.data.as_ref(), &mut answer.errors);
                 (answer.data, answer.errors)
             }
             Err(failure) => {
-                for c in &collected {
-                    if let Some(first) = c.locations.iter().flatten().next() {
-                        self.error(unavailable(&failure, Some(first.iter().map(Step::to_json).collect())));
-                    }
+                let paths = first_paths();
+                for first in paths.iter().filter_map(|p| p.iter().flatten().next()) {
+                    self.error(unavailable(&failure, Some(first.clone())));
                 }
                 return;
             }
         };
+        // Where each representation's errors go: found before merging, while the objects still
+        // have the representations they were sent with.
+        let error_paths: FirstPaths = if errors.is_empty() { Vec::new() } else { first_paths() };
         let mut data = self.data.lock().expect("data lock poisoned");
         for (alias, c) in fetch.aliases.iter().zip(&collected) {
             let answers = data_in.as_mut().and_then(Data::as_object_mut).and_then(|o| o.get_mut(&alias.response_key));
             let Some(Data::List(answers)) = answers.map(Data::take) else { continue };
-            for (i, mut answer) in answers.into_iter().enumerate() {
-                apply_rewrites(&mut answer, alias.output_rewrites, self.state);
-                let Some((last, others)) = c.locations.get(i).and_then(|l| l.split_last()) else { continue };
-                // Every location but the last gets a copy; the last takes the answer itself.
-                for location in others {
-                    if let Some(target) = get_mut(&mut data, location) {
-                        deep_merge(target, answer.clone());
+            let mut answers: Vec<Option<Data>> = answers
+                .into_iter()
+                .map(|mut answer| {
+                    apply_rewrites(&mut answer, alias.output_rewrites, self.state);
+                    Some(answer)
+                })
+                .collect();
+            // Walk the paths again and give each object the answer for its representation: the
+            // last object sharing an answer takes it, the others get a copy.
+            let mut left = c.uses.clone();
+            for path in &alias.paths {
+                each_mut(&mut data, path.as_slice(), &mut |entity| {
+                    let Some(text) = representation(entity, alias, self.state) else { return };
+                    let Some(&i) = c.index.get(&text) else { return };
+                    let (Some(slot), Some(left)) = (answers.get_mut(i), left.get_mut(i)) else { return };
+                    *left = left.saturating_sub(1);
+                    let answer = if *left == 0 { slot.take() } else { slot.clone() };
+                    if let Some(answer) = answer {
+                        deep_merge(entity, answer);
                     }
-                }
-                if let Some(target) = get_mut(&mut data, last) {
-                    deep_merge(target, answer);
-                }
+                });
             }
         }
         drop(data);
         if !errors.is_empty() {
-            let mapped: Vec<Value> = errors.drain(..).map(|e| remap_error(e, fetch, &collected)).collect();
+            let mapped: Vec<Value> = errors.drain(..).map(|e| remap_error(e, fetch, &error_paths)).collect();
             self.errors.lock().expect("errors lock poisoned").extend(mapped);
         }
     }
 }
 
-fn collect<'p>(data: &Data, alias: &Alias<'p>, state: &SupergraphState) -> Collected<'p> {
-    let mut out = Collected { representations: String::from("["), locations: Vec::new() };
-    // Keyed by the representation's JSON text: equal text, same entity.
-    let mut index: std::collections::HashMap<String, usize, foldhash::fast::RandomState> = Default::default();
+/// The representation `entity` is sent as: its `requires` fields, rewritten, as JSON text.
+fn representation(entity: &Data, alias: &Alias<'_>, state: &SupergraphState) -> Option<String> {
+    let mut representation = project(entity, alias.requires, state)?;
+    apply_rewrites(&mut representation, alias.input_rewrites, state);
+    Some(representation.to_json())
+}
+
+fn collect(data: &Data, alias: &Alias<'_>, state: &SupergraphState) -> Collected {
+    let mut out = Collected { representations: String::from("["), index: HashMap::default(), uses: Vec::new() };
     for path in &alias.paths {
-        for location in locate(data, path.as_slice()) {
-            let Some(entity) = get(data, &location) else { continue };
-            let Some(mut representation) = project(entity, alias.requires, state) else { continue };
-            apply_rewrites(&mut representation, alias.input_rewrites, state);
-            let text = representation.to_json();
-            let next = out.locations.len();
-            let i = match index.get(&text) {
+        each(data, path.as_slice(), &mut |entity| {
+            let Some(text) = representation(entity, alias, state) else { return };
+            let next = out.uses.len();
+            let i = match out.index.get(&text) {
                 Some(&i) => i,
                 None => {
                     if next > 0 {
                         out.representations.push(',');
                     }
                     out.representations.push_str(&text);
-                    index.insert(text, next);
-                    out.locations.push(Vec::new());
+                    out.index.insert(text, next);
+                    out.uses.push(0);
                     next
                 }
             };
-            out.locations[i].push(location);
-        }
+            out.uses[i] += 1;
+        });
     }
     out.representations.push(']');
     out
+}
+
+/// For each representation of `c`, the client path of the first object that sent it (errors
+/// and failures are reported there). Only worked out when there is something to report.
+fn first_locations(data: &Data, alias: &Alias<'_>, c: &Collected, state: &SupergraphState) -> Vec<Option<Vec<Value>>> {
+    let mut first = vec![None; c.uses.len()];
+    for path in &alias.paths {
+        for location in locate(data, path.as_slice()) {
+            let Some(entity) = get(data, &location) else { continue };
+            let Some(i) = representation(entity, alias, state).and_then(|t| c.index.get(&t).copied()) else { continue };
+            if first[i].is_none() {
+                first[i] = Some(location.iter().map(Step::to_json).collect());
+            }
+        }
+    }
+    first
+}
+
+/// Per alias, per representation: the client path errors about it are reported at.
+type FirstPaths = Vec<Vec<Option<Vec<Value>>>>;
+
+fn first_of(paths: &[Vec<Option<Vec<Value>>>]) -> Option<Vec<Value>> {
+    paths.iter().find_map(|p| p.iter().flatten().next()).cloned()
 }
 
 /// `entity` narrowed to the `requires` selection (response keys equal field names there).
@@ -280,14 +316,14 @@ fn walk_rewrite_path<'v>(
 
 /// A subgraph error at `[alias, i, rest…]` belongs at the first location that used
 /// representation `i`, followed by `rest`.
-fn remap_error(mut error: Value, fetch: &EntityFetch<'_>, collected: &[Collected]) -> Value {
+fn remap_error(mut error: Value, fetch: &EntityFetch<'_>, first: &[Vec<Option<Vec<Value>>>]) -> Value {
     let path = error.get("path").and_then(Value::as_array).cloned();
     if let Some(path) = path
         && let (Some(Value::String(key)), Some(i)) = (path.first(), path.get(1).and_then(Value::as_u64))
         && let Some(pos) = fetch.aliases.iter().position(|a| &a.response_key == key)
-        && let Some(location) = collected[pos].locations.get(i as usize).and_then(|l| l.first())
+        && let Some(Some(location)) = first.get(pos).and_then(|l| l.get(i as usize))
     {
-        let mut client_path: Vec<Value> = location.iter().map(Step::to_json).collect();
+        let mut client_path = location.clone();
         client_path.extend(path.into_iter().skip(2));
         error["path"] = Value::Array(client_path);
     }

@@ -74,19 +74,67 @@ pub fn typename_in(value: &Data, types: &BTreeSet<String>) -> bool {
     value.get("__typename").and_then(Data::as_str).is_none_or(|t| types.contains(t))
 }
 
-/// The value at `steps`, mutably.
-pub fn get_mut<'v>(root: &'v mut Data, steps: &[Step]) -> Option<&'v mut Data> {
-    steps.iter().try_fold(root, |v, step| match (step, v) {
-        (Step::Key(k), Data::Object(map)) => map.get_mut(k),
-        (Step::Index(i), Data::List(items)) => items.get_mut(*i),
-        _ => None,
-    })
-}
-
+/// The value at `steps`.
 pub fn get<'v>(root: &'v Data, steps: &[Step]) -> Option<&'v Data> {
     steps.iter().try_fold(root, |v, step| match (step, v) {
         (Step::Key(k), Data::Object(map)) => map.get(k),
         (Step::Index(i), Data::List(items)) => items.get(*i),
         _ => None,
     })
+}
+
+/// Calls `f` on every object `path` reaches, in the order [`locate`] finds them, without
+/// building their locations.
+pub fn each<'d>(value: &'d Data, path: &[FlattenNodePathSegment], f: &mut impl FnMut(&'d Data)) {
+    let Some((first, rest)) = path.split_first() else {
+        match value {
+            Data::Object(_) => f(value),
+            Data::List(items) => items.iter().for_each(|item| each(item, path, f)),
+            _ => {}
+        }
+        return;
+    };
+    match (first, value) {
+        (FlattenNodePathSegment::Field(key), Data::Object(map)) => {
+            if let Some(child) = map.get(key) {
+                each(child, rest, f);
+            }
+        }
+        (FlattenNodePathSegment::List, Data::List(items)) => items.iter().for_each(|item| each(item, rest, f)),
+        (FlattenNodePathSegment::TypeCondition(types), Data::Object(_)) if typename_in(value, types) => {
+            each(value, rest, f);
+        }
+        _ => {}
+    }
+}
+
+/// [`each`], mutably.
+pub fn each_mut(value: &mut Data, path: &[FlattenNodePathSegment], f: &mut impl FnMut(&mut Data)) {
+    let Some((first, rest)) = path.split_first() else {
+        match value {
+            Data::Object(_) => f(value),
+            Data::List(items) => items.iter_mut().for_each(|item| each_mut(item, path, f)),
+            _ => {}
+        }
+        return;
+    };
+    match first {
+        FlattenNodePathSegment::Field(key) => {
+            if let Data::Object(map) = value
+                && let Some(child) = map.get_mut(key)
+            {
+                each_mut(child, rest, f);
+            }
+        }
+        FlattenNodePathSegment::List => {
+            if let Data::List(items) = value {
+                items.iter_mut().for_each(|item| each_mut(item, rest, f));
+            }
+        }
+        FlattenNodePathSegment::TypeCondition(types) => {
+            if value.is_object() && typename_in(value, types) {
+                each_mut(value, rest, f);
+            }
+        }
+    }
 }

@@ -137,7 +137,8 @@ impl<'a> Projector<'a> {
                                         existing.insert(k, v);
                                     }
                                 }
-                                (_, v) => out.insert(key, v),
+                                (Some(slot), v) => *slot = v,
+                                (None, v) => out.push_new(key.into(), v),
                             }
                         }
                         Err(Bubble) => return Err(Bubble),

@@ -202,7 +202,7 @@ fn first_locations(data: &Data, alias: &Alias<'_>, c: &Collected, state: &Superg
             let Some(entity) = get(data, &location) else { continue };
             let Some(i) = representation(entity, alias, state).and_then(|t| c.index.get(&t).copied()) else { continue };
             if first[i].is_none() {
-                first[i] = Some(location.iter().map(Step::to_json).collect());
+                first[i] = Some(location.iter().copied().map(Step::to_json).collect());
             }
         }
     }

@@ -16,10 +16,10 @@ pub enum Step<'p> {
 }
 
 impl Step<'_> {
-    pub fn to_json(&self) -> Value {
+    pub fn to_json(self) -> Value {
         match self {
-            Step::Key(k) => Value::String((*k).to_owned()),
-            Step::Index(i) => Value::from(*i),
+            Step::Key(k) => Value::String(k.to_owned()),
+            Step::Index(i) => Value::from(i),
         }
     }
 }

@@ -122,6 +122,51 @@ async fn a_subscriber_sees_an_admin_message_and_a_reset_request_within_a_second_
     assert!(quiet.is_err() || quiet.as_ref().is_ok_and(Option::is_none), "bob received {quiet:?}");
 }
 
+/// The router's gauge `name`, read from its `/metrics`.
+async fn gauge(stack: &TestStack, name: &str) -> i64 {
+    let text = reqwest::get(stack.router_url("/metrics")).await.expect("answers").text().await.expect("text");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("tessera_router_{name} "))?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in\n{text}"))
+}
+
+#[tokio::test]
+async fn two_tabs_of_one_user_share_one_upstream_subscription_and_another_user_never_hears_their_events() {
+    let smtp = SmtpServer::start().await;
+    let stack = stack(&smtp, None).await;
+    let root = admin(&stack).await;
+    let (ada, bob) = (register(&stack, "ada").await, register(&stack, "bob").await);
+    settled(&stack, &ada).await;
+    settled(&stack, &bob).await;
+    let mut first_tab = listen(&stack, &ada, ADDED).await;
+    // The second tab joins the first's feed: the subgraph gets no new listener, so wait on the
+    // router's own count of subscriptions instead.
+    let mut second_tab = ws::subscribe(&format!("ws://{}/graphql", stack.router), Some(&ada.access), ADDED).await;
+    eventually("both tabs are subscribed", || async { gauge(&stack, "websocket_subscriptions").await == 2 }).await;
+    assert_eq!(gauge(&stack, "subscription_upstreams").await, 1, "one upstream subscription for ada's two tabs");
+    let mut bob_socket = listen(&stack, &bob, ADDED).await;
+    assert_eq!(gauge(&stack, "subscription_upstreams").await, 2, "bob's is his own");
+
+    let started = Instant::now();
+    let input = json!({ "userId": ada.id, "channel": "IN_APP", "subject": "Both tabs", "message": "Hello." });
+    gql(&stack, SEND, json!({ "i": input }), Some(&root)).await;
+    for tab in [&mut first_tab, &mut second_tab] {
+        assert_eq!(within_a_second(tab, started).await["title"], "Both tabs");
+    }
+    let quiet = tokio::time::timeout(Duration::from_millis(300), next_json(&mut bob_socket)).await;
+    assert!(quiet.is_err() || quiet.as_ref().is_ok_and(Option::is_none), "bob received {quiet:?}");
+
+    // The feed outlives a tab that leaves, and stops with the last one.
+    drop(first_tab);
+    let started = Instant::now();
+    let input = json!({ "userId": ada.id, "channel": "IN_APP", "subject": "One tab left", "message": "Still here." });
+    gql(&stack, SEND, json!({ "i": input }), Some(&root)).await;
+    assert_eq!(within_a_second(&mut second_tab, started).await["title"], "One tab left");
+    drop(second_tab);
+    eventually("ada's feed stops with her last tab", || async { gauge(&stack, "subscription_upstreams").await == 1 })
+        .await;
+}
+
 #[tokio::test]
 async fn the_subscription_survives_a_supergraph_reload_and_closes_with_4403_when_its_session_ends() {
     let dir = tempfile::tempdir().expect("a temporary directory");

@@ -16,6 +16,7 @@ pub mod data;
 pub mod defer;
 pub mod error;
 pub mod execute;
+mod feed;
 mod graphiql;
 mod http;
 mod inflight;
@@ -102,6 +103,8 @@ pub struct RouterState {
     http: reqwest::Client,
     /// Identical client requests running now (see `inflight`), and which may share.
     inflight: inflight::Inflight<reply::Reply>,
+    /// Subscriptions running now, shared among identical ones (see `feed`).
+    feeds: feed::Feeds,
     inbound_dedup: tessera_kit::config::InboundDedup,
 }
 
@@ -150,6 +153,7 @@ fn app_with_state(options: RouterOptions) -> (Router, Arc<RouterState>) {
     let inbound_dedup = options.traffic.inbound_dedup;
     let state = Arc::new(RouterState {
         inflight: inflight::Inflight::default(),
+        feeds: feed::Feeds::default(),
         inbound_dedup,
         response_cache: options.response_cache,
         revocations,

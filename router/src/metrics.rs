@@ -30,6 +30,10 @@ pub struct Metrics {
     pub plan_cache: IntCounterVec,
     pub ws_connections: IntGauge,
     pub ws_subscriptions: IntGauge,
+    /// Upstream subscriptions (shared feeds, `crate::feed`) running now.
+    pub subscription_upstreams: IntGauge,
+    /// Events a subscriber too slow for its feed skipped.
+    pub subscription_skipped: prometheus::IntCounter,
     /// Cached responses dropped because an entity they held changed.
     pub cache_invalidations: prometheus::IntCounter,
     /// Requests answered with an identical in-flight request's answer (inbound dedup).
@@ -89,6 +93,19 @@ impl Default for Metrics {
             plan_cache: counter("plan_cache_total", "Plan cache lookups by result", &["result"]),
             ws_connections: gauge("websocket_connections", "Open client websocket connections"),
             ws_subscriptions: gauge("websocket_subscriptions", "Running subscriptions"),
+            subscription_upstreams: gauge(
+                "subscription_upstreams",
+                "Upstream subscriptions running now (identical subscriptions of one caller share one)",
+            ),
+            subscription_skipped: {
+                let c = prometheus::IntCounter::new(
+                    "subscription_events_skipped_total",
+                    "Events a subscriber too slow for its shared feed skipped",
+                )
+                .expect("valid metric");
+                registry.register(Box::new(c.clone())).expect("registered once");
+                c
+            },
             inbound_shared: {
                 let c = prometheus::IntCounter::new(
                     "inbound_dedup_shared_total",

@@ -15,19 +15,26 @@
 use std::{sync::Arc, time::Duration};
 
 use hive_router_query_planner::{
-    planner::plan_nodes::{FetchNode, PlanNode},
+    planner::plan_nodes::{FetchNode, PlanNode, QueryPlan},
     state::supergraph_state::OperationKind,
 };
 use serde_json::{Map, Value};
+use tessera_kit::config::InboundDedup;
 use tessera_kit::jwt::{Revoked, TokenRef};
-use tokio::{sync::mpsc, time::Instant};
+use tokio::{
+    sync::{broadcast::error::RecvError, mpsc},
+    time::Instant,
+};
 
 use crate::{
     RouterState,
+    cache_key::Digest,
     context::RequestContext,
     error::RouterError,
     execute::upstream::{self, Upstream},
+    feed::{FeedEvent, Publisher},
     pipeline::{self, Authorized, respond, respond_to_event},
+    supergraph::{Prepared, Supergraph},
 };
 
 /// What a running operation produces.
@@ -92,64 +99,116 @@ async fn run(state: &Arc<RouterState>, context: &RequestContext, op: Authorized,
         .filter_map(|name| Some((name.clone(), op.variables.get(name)?.clone())))
         .collect();
     let mut end = Ending::new(state, context);
+    // Identical subscriptions of one caller share a feed (see `feed`), unless sharing is off.
+    let key = match state.inbound_dedup {
+        InboundDedup::Off => Digest::of(&[uuid::Uuid::new_v4().as_bytes()]),
+        _ => crate::inflight::key(&op.prepared.plan_key, &op.variables, &context.forward),
+    };
+    let spec = Spec {
+        supergraph: op.supergraph.clone(),
+        plan: plan.clone(),
+        prepared: op.prepared.clone(),
+        root: op.root.clone(),
+        variables: op.variables.clone(),
+        errors: op.errors.clone(),
+        forward: context.forward.clone(),
+        token: context.token.clone(),
+        url,
+        service,
+        query: primary.operation.document_str.clone(),
+        used: Value::Object(used),
+    };
+    let (_feed, mut events, _) =
+        state.feeds.join(key, |publisher| tokio::spawn(feed(state.clone(), spec, publisher)).abort_handle());
+    loop {
+        let event = tokio::select! {
+            // The client went away (a dropped response, a closed socket): stop. The feed stops
+            // with its last client, which closes the upstream subscription.
+            () = tx.closed() => return,
+            error = end.wait() => return fail(vec![error.graphql()]).await,
+            event = events.recv() => event,
+        };
+        match event {
+            Ok(FeedEvent::Next(body)) => {
+                if tx.send(Event::Next((*body).clone())).await.is_err() {
+                    return;
+                }
+            }
+            Ok(FeedEvent::Error(errors)) => return fail((*errors).clone()).await,
+            Ok(FeedEvent::Complete) => {
+                let _ = tx.send(Event::Complete).await;
+                return;
+            }
+            Err(RecvError::Lagged(skipped)) => state.metrics.subscription_skipped.inc_by(skipped),
+            // The feed's sender lives as long as this client holds the feed.
+            Err(RecvError::Closed) => return,
+        }
+    }
+}
 
-    // A subgraph that restarts is reconnected to transparently, with backoff, for as long as
-    // the client stays.
+/// What a feed needs to run a subscription on behalf of all its clients: the first client's
+/// operation, plan and credentials (the others' are the same: they share its key).
+struct Spec {
+    supergraph: Arc<Supergraph>,
+    plan: Arc<QueryPlan>,
+    prepared: Arc<Prepared>,
+    root: String,
+    variables: Map<String, Value>,
+    errors: Vec<Value>,
+    forward: crate::execute::Forward,
+    token: Option<String>,
+    url: url::Url,
+    service: String,
+    query: String,
+    used: Value,
+}
+
+/// A feed's task: the upstream subscription, reconnected with backoff when the subgraph
+/// restarts, and each event executed once and published to every client of the feed.
+async fn feed(state: Arc<RouterState>, spec: Spec, publisher: Publisher) {
+    state.metrics.subscription_upstreams.inc();
+    // Counted down however the task ends, aborted with its last client included.
+    let _counted = Counted(&state.metrics.subscription_upstreams);
     let mut backoff = Duration::from_millis(100);
     loop {
-        let mut events = upstream::subscribe(
-            url.clone(),
-            context.token.clone(),
-            primary.operation.document_str.clone(),
-            Value::Object(used.clone()),
-        );
-        loop {
-            let event = tokio::select! {
-                // The client went away (a dropped response, a closed socket): stop, which drops
-                // `events` and so closes the upstream subscription.
-                () = tx.closed() => return,
-                error = end.wait() => return fail(vec![error.graphql()]).await,
-                event = events.recv() => match event {
-                    Some(event) => event,
-                    None => break,
-                },
-            };
+        let mut events =
+            upstream::subscribe(spec.url.clone(), spec.token.clone(), spec.query.clone(), spec.used.clone());
+        while let Some(event) = events.recv().await {
             match event {
                 Upstream::Next(payload) => {
                     backoff = Duration::from_millis(100);
                     let body = respond_to_event(
-                        state,
-                        &op.supergraph,
-                        &plan,
-                        &op.prepared.operation,
-                        &op.root,
-                        &op.variables,
-                        &context.forward,
+                        &state,
+                        &spec.supergraph,
+                        &spec.plan,
+                        &spec.prepared.operation,
+                        &spec.root,
+                        &spec.variables,
+                        &spec.forward,
                         payload,
-                        &op.errors,
+                        &spec.errors,
                     )
                     .await;
-                    if tx.send(Event::Next(body)).await.is_err() {
-                        return;
-                    }
+                    publisher.next(body);
                 }
-                Upstream::Error(errors) => return fail(errors).await,
-                Upstream::Complete => {
-                    let _ = tx.send(Event::Complete).await;
-                    return;
-                }
+                Upstream::Error(errors) => return publisher.end(FeedEvent::Error(Arc::new(errors))),
+                Upstream::Complete => return publisher.end(FeedEvent::Complete),
                 Upstream::Lost(reason) => {
-                    tracing::warn!(service, reason, "subscription upstream lost; reconnecting");
+                    tracing::warn!(service = spec.service, reason, "subscription upstream lost; reconnecting");
                     break;
                 }
             }
         }
-        tokio::select! {
-            () = tx.closed() => return,
-            error = end.wait() => return fail(vec![error.graphql()]).await,
-            () = tokio::time::sleep(backoff) => {}
-        }
+        tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(Duration::from_secs(5));
+    }
+}
+
+struct Counted<'a>(&'a prometheus::IntGauge);
+
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        self.0.dec();
     }
 }
 

@@ -19,8 +19,8 @@ use super::{
     merge::deep_merge,
     path::{Step, each, each_mut, get, locate},
 };
-use std::collections::HashMap;
 use crate::data::{Data, Object};
+use std::collections::HashMap;
 
 pub(super) struct Alias<'p> {
     /// The response key of this alias's `_entities` field.

@@ -21,6 +21,7 @@ use std::{
     sync::{Arc, Mutex, Weak},
 };
 
+use bytes::Bytes;
 use serde_json::Value;
 use tokio::{sync::broadcast, task::AbortHandle};
 
@@ -32,7 +33,8 @@ pub const BUFFER: usize = 64;
 /// What a feed broadcasts. Bodies are shared, not copied, across its clients.
 #[derive(Debug, Clone)]
 pub enum FeedEvent {
-    Next(Arc<Value>),
+    /// A response as JSON text: serialized once, framed per client.
+    Next(Bytes),
     /// The subgraph refused or ended the subscription with errors; nothing follows.
     Error(Arc<Vec<Value>>),
     Complete,
@@ -80,8 +82,9 @@ pub struct Publisher {
 
 impl Publisher {
     /// Sends an event to every client of the feed.
-    pub fn next(&self, body: Value) {
-        let _ = self.tx.send(FeedEvent::Next(Arc::new(body)));
+    pub fn next(&self, body: &Value) {
+        let text = serde_json::to_vec(body).expect("a JSON value always serializes");
+        let _ = self.tx.send(FeedEvent::Next(text.into()));
     }
 
     /// Ends the feed with `last` (an error or completion). The feed leaves the registry first,
@@ -149,10 +152,10 @@ mod tests {
         let (second, mut b, joined_b) = feeds.join(key, |_| panic!("a second feed was started"));
         assert!(!joined_a && joined_b);
         assert!(Arc::ptr_eq(&first, &second));
-        publisher.expect("started").next(json!({ "data": { "n": 1 } }));
+        publisher.expect("started").next(&json!({ "data": { "n": 1 } }));
         for rx in [&mut a, &mut b] {
             let FeedEvent::Next(body) = rx.recv().await.expect("an event") else { panic!("not an event") };
-            assert_eq!(*body, json!({ "data": { "n": 1 } }));
+            assert_eq!(&body[..], br#"{"data":{"n":1}}"#);
         }
     }
 

@@ -39,11 +39,23 @@ fn part(value: &Value) -> Bytes {
     Bytes::from(format!("\r\ncontent-type: application/json; charset=utf-8\r\n\r\n{value}\r\n--graphql"))
 }
 
+/// [`part`] for `{"payload": <json>}`, with the payload's JSON text as it is (serialized once per
+/// event, however many clients receive it).
+fn payload_part(json: &[u8]) -> Bytes {
+    let head = b"\r\ncontent-type: application/json; charset=utf-8\r\n\r\n{\"payload\":";
+    let tail = b"}\r\n--graphql";
+    let mut out = Vec::with_capacity(head.len() + json.len() + tail.len());
+    out.extend_from_slice(head);
+    out.extend_from_slice(json);
+    out.extend_from_slice(tail);
+    out.into()
+}
+
 /// The part for one event: `{payload}` for a result, `{payload: null, errors}` for a fatal
 /// error (Apollo's multipart protocol); None for completion, which the close delimiter says.
 fn event_part(event: Event) -> Option<Bytes> {
     match event {
-        Event::Next(payload) => Some(part(&json!({ "payload": payload }))),
+        Event::Next(payload) => Some(payload_part(&payload)),
         Event::Error(errors) => Some(part(&json!({ "payload": null, "errors": errors }))),
         Event::Complete => None,
     }
@@ -111,7 +123,7 @@ mod tests {
 
     #[test]
     fn every_part_carries_the_delimiter_that_completes_it() {
-        let bytes = event_part(Event::Next(json!({ "data": { "x": 1 } }))).expect("a part");
+        let bytes = event_part(Event::Next(Bytes::from_static(br#"{"data":{"x":1}}"#))).expect("a part");
         let text = std::str::from_utf8(&bytes).expect("UTF-8");
         assert!(text.ends_with("{\"payload\":{\"data\":{\"x\":1}}}\r\n--graphql"), "{text:?}");
         assert!(event_part(Event::Complete).is_none(), "completion is the close delimiter");

@@ -14,6 +14,7 @@
 
 use std::{sync::Arc, time::Duration};
 
+use bytes::Bytes;
 use hive_router_query_planner::{
     planner::plan_nodes::{FetchNode, PlanNode, QueryPlan},
     state::supergraph_state::OperationKind,
@@ -40,8 +41,9 @@ use crate::{
 /// What a running operation produces.
 #[derive(Debug)]
 pub enum Event {
-    /// One result: a GraphQL response (`data`, `errors`).
-    Next(Value),
+    /// One result: a GraphQL response (`data`, `errors`) as JSON text, shared by every client
+    /// of a feed.
+    Next(Bytes),
     /// The operation failed or was ended; nothing follows.
     Error(Vec<Value>),
     /// The operation finished normally; nothing follows.
@@ -70,7 +72,7 @@ async fn run(state: &Arc<RouterState>, context: &RequestContext, op: Authorized,
         let _ = tx.send(Event::Error(errors)).await;
     };
     if op.kind != OperationKind::Subscription {
-        let body = respond(state, op, &context.forward).await.to_value();
+        let body = respond(state, op, &context.forward).await.body;
         if tx.send(Event::Next(body)).await.is_ok() {
             let _ = tx.send(Event::Complete).await;
         }
@@ -130,7 +132,7 @@ async fn run(state: &Arc<RouterState>, context: &RequestContext, op: Authorized,
         };
         match event {
             Ok(FeedEvent::Next(body)) => {
-                if tx.send(Event::Next((*body).clone())).await.is_err() {
+                if tx.send(Event::Next(body)).await.is_err() {
                     return;
                 }
             }
@@ -189,7 +191,7 @@ async fn feed(state: Arc<RouterState>, spec: Spec, publisher: Publisher) {
                         &spec.errors,
                     )
                     .await;
-                    publisher.next(body);
+                    publisher.next(&body);
                 }
                 Upstream::Error(errors) => return publisher.end(FeedEvent::Error(Arc::new(errors))),
                 Upstream::Complete => return publisher.end(FeedEvent::Complete),

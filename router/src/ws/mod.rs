@@ -44,7 +44,8 @@ use crate::{
 
 /// What operation tasks hand back to their connection.
 enum Out {
-    Message(Value),
+    /// A message's JSON text.
+    Message(String),
     /// The operation ended on its own; its id may be reused.
     Done(String),
 }
@@ -61,6 +62,9 @@ struct Handshake {
     token: Option<String>,
 }
 
+/// Bytes a websocket reads or buffers for writing at a time (see `upgrade`).
+const WS_BUFFER: usize = 4 * 1024;
+
 pub(crate) async fn upgrade(state: Arc<RouterState>, request: Request) -> Response {
     let (mut parts, _) = request.into_parts();
     let handshake = Handshake {
@@ -75,6 +79,11 @@ pub(crate) async fn upgrade(state: Arc<RouterState>, request: Request) -> Respon
             // The same bound as an HTTP body: a message is one request.
             .max_message_size(limit)
             .max_frame_size(limit)
+            // tungstenite's defaults reserve 128 KiB to read and 128 KiB to write for every
+            // socket: with ten thousand idle subscribers that is gigabytes. GraphQL messages are
+            // small; a larger one is read and written in several steps.
+            .read_buffer_size(WS_BUFFER)
+            .write_buffer_size(WS_BUFFER)
             .on_upgrade(move |socket| Connection::run(state, socket, handshake))
             .into_response(),
         Err(rejection) => rejection.into_response(),
@@ -138,7 +147,7 @@ impl Connection {
                 }
                 Some(out) = inbox.recv() => match out {
                     Out::Message(msg) => {
-                        if socket.send(Message::text(msg.to_string())).await.is_err() {
+                        if socket.send(Message::text(msg)).await.is_err() {
                             break None;
                         }
                     }
@@ -283,7 +292,7 @@ async fn operation(
 ) {
     match authorize_operation(&state, &context, &request).await {
         Err(refusal) => {
-            let _ = out.send(Out::Message(protocol::error(protocol, &id, refusal.errors()))).await;
+            let _ = out.send(Out::Message(protocol::error(protocol, &id, refusal.errors()).to_string())).await;
         }
         Ok(op) => {
             let mut events = subscription::spawn(state, context, op);
@@ -297,12 +306,12 @@ async fn operation(
     let _ = out.send(Out::Done(id)).await;
 }
 
-/// The message for one event of operation `id`.
-fn frame(protocol: Protocol, id: &str, event: subscription::Event) -> Value {
+/// The message for one event of operation `id`, as JSON text.
+fn frame(protocol: Protocol, id: &str, event: subscription::Event) -> String {
     match event {
-        subscription::Event::Next(payload) => protocol::next(protocol, id, payload),
-        subscription::Event::Error(errors) => protocol::error(protocol, id, errors),
-        subscription::Event::Complete => protocol::complete(id),
+        subscription::Event::Next(payload) => protocol::next(protocol, id, &payload),
+        subscription::Event::Error(errors) => protocol::error(protocol, id, errors).to_string(),
+        subscription::Event::Complete => protocol::complete(id).to_string(),
     }
 }
 

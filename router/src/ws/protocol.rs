@@ -73,11 +73,16 @@ pub fn ack() -> Value {
     json!({ "type": "connection_ack" })
 }
 
-pub fn next(protocol: Protocol, id: &str, payload: Value) -> Value {
-    match protocol {
-        Protocol::TransportWs => json!({ "type": "next", "id": id, "payload": payload }),
-        Protocol::Legacy => json!({ "type": "data", "id": id, "payload": payload }),
-    }
+/// A result message, as JSON text: `payload` is a response's JSON text, put in as it is (one
+/// serialization per event, framed for each client by concatenation).
+pub fn next(protocol: Protocol, id: &str, payload: &[u8]) -> String {
+    let kind = match protocol {
+        Protocol::TransportWs => "next",
+        Protocol::Legacy => "data",
+    };
+    let id = serde_json::to_string(id).expect("a string always serializes");
+    let payload = std::str::from_utf8(payload).expect("a response is UTF-8 JSON");
+    format!(r#"{{"type":"{kind}","id":{id},"payload":{payload}}}"#)
 }
 
 pub fn error(protocol: Protocol, id: &str, errors: Vec<Value>) -> Value {
@@ -96,5 +101,19 @@ pub fn pong(payload: Option<Value>) -> Value {
     match payload {
         Some(p) => json!({ "type": "pong", "payload": p }),
         None => json!({ "type": "pong" }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_result_frame_carries_the_payload_as_it_is_and_an_escaped_id_in_either_protocol() {
+        let payload = br#"{"data":{"n":1}}"#;
+        let frame: Value = serde_json::from_str(&next(Protocol::TransportWs, "a\"b", payload)).expect("JSON");
+        assert_eq!(frame, json!({ "type": "next", "id": "a\"b", "payload": { "data": { "n": 1 } } }));
+        let legacy: Value = serde_json::from_str(&next(Protocol::Legacy, "1", payload)).expect("JSON");
+        assert_eq!(legacy, json!({ "type": "data", "id": "1", "payload": { "data": { "n": 1 } } }));
     }
 }

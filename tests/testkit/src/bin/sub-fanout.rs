@@ -1,0 +1,141 @@
+//! Subscription fan-out through the router, for `bench/subscriptions/bench.py`: N websocket
+//! clients of one user subscribe to `notificationAdded`, one `sendNotification` is sent, and
+//! the time from sending it to each client's event is measured. Prints one `RESULT` line of
+//! JSON: clients connected and served, latency percentiles, the router process's RSS before
+//! and after the clients subscribed, and its upstream subscriptions (the router's gauge).
+//! Figures only; it fails (exit 1) only when clients miss the event.
+//!
+//! sub-fanout ROUTER_HTTP_URL TOKEN USER_ID CLIENTS ROUTER_PID
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::sync::{Mutex, Semaphore};
+use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
+
+const ADDED: &str = "subscription { notificationAdded { kind title } }";
+const SEND: &str = "mutation($i: SendNotificationInput!) { sendNotification(input: $i) { notification { kind } } }";
+
+fn rss_kb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("VmRSS:")?.trim().strip_suffix("kB")?.trim().parse().ok()))
+        .unwrap_or(0)
+}
+
+async fn gauge(http: &str, name: &str) -> i64 {
+    let text = reqwest::get(format!("{http}/metrics")).await.expect("metrics answer").text().await.expect("text");
+    text.lines().find_map(|l| l.strip_prefix(&format!("tessera_router_{name} "))?.trim().parse().ok()).unwrap_or(-1)
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let [_, http, token, user, clients, pid] = &args[..] else {
+        eprintln!("usage: sub-fanout ROUTER_HTTP_URL TOKEN USER_ID CLIENTS ROUTER_PID");
+        std::process::exit(2);
+    };
+    let clients: usize = clients.parse().expect("a number of clients");
+    let pid: u32 = pid.parse().expect("a pid");
+    let ws_url = format!("{}/graphql", http.replacen("http", "ws", 1));
+    let rss_before = rss_kb(pid);
+
+    let arrivals: Arc<Mutex<Vec<Instant>>> = Arc::default();
+    let connected = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    // Connect a bounded number at a time: the point is the steady state, not a connect storm.
+    let gate = Arc::new(Semaphore::new(64));
+    let mut tasks = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        let (ws_url, token, arrivals, connected, gate) =
+            (ws_url.clone(), token.clone(), arrivals.clone(), connected.clone(), gate.clone());
+        tasks.push(tokio::spawn(async move {
+            let permit = gate.acquire_owned().await.expect("open");
+            let mut request = ws_url.as_str().into_client_request().expect("a URL");
+            request.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_static("graphql-transport-ws"));
+            let Ok((mut ws, _)) = tokio_tungstenite::connect_async(request).await else { return };
+            let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } });
+            let subscribe = json!({ "id": "1", "type": "subscribe", "payload": { "query": ADDED } });
+            if ws.send(Message::text(init.to_string())).await.is_err() {
+                return;
+            }
+            // Wait for the ack before subscribing, as graphql-ws does.
+            while let Some(Ok(msg)) = ws.next().await {
+                if msg.to_text().is_ok_and(|t| t.contains("connection_ack")) {
+                    break;
+                }
+            }
+            if ws.send(Message::text(subscribe.to_string())).await.is_err() {
+                return;
+            }
+            connected.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            drop(permit);
+            while let Some(Ok(msg)) = ws.next().await {
+                let Ok(text) = msg.to_text() else { continue };
+                let Ok(v) = serde_json::from_str::<Value>(text) else { continue };
+                match v["type"].as_str() {
+                    Some("next") => {
+                        arrivals.lock().await.push(Instant::now());
+                        return; // one event is the measurement; closing frees the router side
+                    }
+                    Some("ping") => {
+                        let _ = ws.send(Message::text(json!({ "type": "pong" }).to_string())).await;
+                    }
+                    Some("error" | "complete") => return,
+                    _ => {}
+                }
+            }
+        }));
+    }
+    // Every client's subscription is running in the router before the event is sent.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while gauge(http, "websocket_subscriptions").await < clients as i64 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let subscribed = gauge(http, "websocket_subscriptions").await;
+    let upstreams = gauge(http, "subscription_upstreams").await;
+    let rss_after = rss_kb(pid);
+
+    let input = json!({ "userId": user, "channel": "IN_APP", "subject": "Fan-out", "message": "One event." });
+    let sent = Instant::now();
+    let answer: Value = reqwest::Client::new()
+        .post(format!("{http}/graphql"))
+        .bearer_auth(token)
+        .json(&json!({ "query": SEND, "variables": { "i": input } }))
+        .send()
+        .await
+        .expect("the router answers")
+        .json()
+        .await
+        .expect("JSON");
+    assert!(answer["errors"].is_null(), "sendNotification failed: {answer}");
+    let wait_until = Instant::now() + Duration::from_secs(60);
+    while arrivals.lock().await.len() < clients && Instant::now() < wait_until {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut latencies: Vec<f64> =
+        arrivals.lock().await.iter().map(|t| t.duration_since(sent).as_secs_f64() * 1000.0).collect();
+    latencies.sort_by(f64::total_cmp);
+    let pct = |p: f64| latencies.get(((latencies.len() as f64 * p).ceil() as usize).saturating_sub(1)).copied();
+    let result = json!({
+        "clients": clients,
+        "connected": connected.load(std::sync::atomic::Ordering::SeqCst),
+        "subscribed": subscribed,
+        "received": latencies.len(),
+        "p50_ms": pct(0.50), "p95_ms": pct(0.95), "p99_ms": pct(0.99), "max_ms": latencies.last(),
+        "rss_before_kb": rss_before, "rss_after_kb": rss_after,
+        "rss_per_client_kb": (rss_after.saturating_sub(rss_before)) as f64 / clients.max(1) as f64,
+        "upstream_subscriptions": upstreams,
+    });
+    println!("RESULT {result}");
+    for task in tasks {
+        task.abort();
+    }
+    if latencies.len() < clients {
+        std::process::exit(1);
+    }
+}

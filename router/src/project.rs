@@ -20,6 +20,23 @@ use crate::data::{Data, Object};
 /// A non-null position came out null: the parent must become null too.
 struct Bubble;
 
+/// One step of a response path, borrowed from the operation: made into JSON only for an error
+/// or a deferred fragment's trace, not for every field projected.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Seg<'s> {
+    Key(&'s str),
+    Index(usize),
+}
+
+fn json_path(path: &[Seg<'_>]) -> Vec<Value> {
+    path.iter()
+        .map(|s| match s {
+            Seg::Key(k) => Value::String((*k).to_owned()),
+            Seg::Index(i) => Value::from(*i),
+        })
+        .collect()
+}
+
 /// The values of each enum as the client schema has them (`@inaccessible` ones left out).
 #[derive(Debug, Default)]
 pub struct ApiEnums(HashMap<String, HashSet<String>>);
@@ -89,27 +106,27 @@ impl<'a> Projector<'a> {
         !skip_if.is_some_and(var) && include_if.is_none_or(var)
     }
 
-    fn object(
+    fn object<'s>(
         &mut self,
         type_name: &str,
-        selections: &SelectionSet,
+        selections: &'s SelectionSet,
         value: &Object,
-        path: &mut Vec<Value>,
+        path: &mut Vec<Seg<'s>>,
     ) -> Result<Object, Bubble> {
         let mut out = Object::with_capacity(selections.items.len());
         self.selections_into(type_name, selections, value, path, &mut out)?;
         Ok(out)
     }
 
-    fn selections_into(
+    fn selections_into<'s>(
         &mut self,
         type_name: &str,
-        selections: &SelectionSet,
+        selections: &'s SelectionSet,
         value: &Object,
-        path: &mut Vec<Value>,
+        path: &mut Vec<Seg<'s>>,
         out: &mut Object,
     ) -> Result<(), Bubble> {
-        let runtime = value.get("__typename").and_then(Data::as_str).unwrap_or(type_name).to_owned();
+        let runtime = value.get("__typename").and_then(Data::as_str).unwrap_or(type_name);
         for item in &selections.items {
             match item {
                 SelectionItem::Field(f) => {
@@ -118,15 +135,15 @@ impl<'a> Projector<'a> {
                     }
                     let key = f.alias.as_deref().unwrap_or(&f.name);
                     if f.name == "__typename" {
-                        out.insert(key, Data::String(runtime.as_str().into()));
+                        out.insert(key, Data::String(runtime.into()));
                         continue;
                     }
-                    let Some(field_type) = self.field_type(&runtime, type_name, &f.name) else {
+                    let Some(field_type) = self.field_type(runtime, type_name, &f.name) else {
                         continue; // validation guarantees the field exists; be lenient anyway
                     };
-                    path.push(Value::String(key.to_owned()));
+                    path.push(Seg::Key(key));
                     let completed =
-                        self.complete(&field_type, &f.selections, value.get(key), path, (&runtime, &f.name));
+                        self.complete(field_type, &f.selections, value.get(key), path, (runtime, &f.name));
                     path.pop();
                     match completed {
                         Ok(v) => {
@@ -145,7 +162,7 @@ impl<'a> Projector<'a> {
                     }
                 }
                 SelectionItem::InlineFragment(fragment) => {
-                    if !self.applies(&fragment.type_condition, &runtime) {
+                    if !self.applies(&fragment.type_condition, runtime) {
                         continue;
                     }
                     if let Some(var) = &fragment.include_if {
@@ -161,23 +178,24 @@ impl<'a> Projector<'a> {
         Ok(())
     }
 
-    fn trace_fragment(
+    fn trace_fragment<'s>(
         &mut self,
         var: &String,
         type_name: &str,
-        selections: &SelectionSet,
+        selections: &'s SelectionSet,
         value: &Object,
-        path: &mut Vec<Value>,
+        path: &mut Vec<Seg<'s>>,
     ) {
-        if self.trace.watch.contains(var) && !self.trace.found.iter().any(|(v, p)| v == var && p == path) {
-            self.trace.found.push((var.clone(), path.clone()));
+        let here = json_path(path);
+        if self.trace.watch.contains(var) && !self.trace.found.iter().any(|(v, p)| v == var && *p == here) {
+            self.trace.found.push((var.clone(), here.clone()));
         }
         if self.trace.capture.as_ref() != Some(var) {
             return;
         }
         // The fragment's own errors: those the subgraphs reported under its path, then the
         // ones projecting it adds. The whole operation's errors are kept aside meanwhile.
-        let under = |e: &Value| e.get("path").and_then(Value::as_array).is_some_and(|p| p.starts_with(path));
+        let under = |e: &Value| e.get("path").and_then(Value::as_array).is_some_and(|p| p.starts_with(&here));
         let own: Vec<Value> = self.errors.iter().filter(|e| under(e)).cloned().collect();
         let kept = std::mem::replace(&mut *self.errors, own);
         let mut out = Object::new();
@@ -186,14 +204,15 @@ impl<'a> Projector<'a> {
             Err(Bubble) => Value::Null,
         };
         let errors = std::mem::replace(&mut *self.errors, kept);
-        self.trace.captured.push((path.clone(), data, errors));
+        self.trace.captured.push((here, data, errors));
     }
 
     /// The declared type of `field`, looked up on the runtime type, then on the static type.
-    fn field_type(&self, runtime: &str, static_type: &str, field: &str) -> Option<TypeNode> {
-        [runtime, static_type].iter().find_map(|t| {
-            self.state.definitions.get(*t).and_then(|d| d.fields().get(field)).map(|f| f.field_type.clone())
-        })
+    fn field_type(&self, runtime: &str, static_type: &str, field: &str) -> Option<&'a TypeNode> {
+        let state: &'a SupergraphState = self.state;
+        [runtime, static_type]
+            .iter()
+            .find_map(|t| state.definitions.get(*t).and_then(|d| d.fields().get(field)).map(|f| &f.field_type))
     }
 
     fn applies(&self, condition: &str, runtime: &str) -> bool {
@@ -209,12 +228,12 @@ impl<'a> Projector<'a> {
         }
     }
 
-    fn complete(
+    fn complete<'s>(
         &mut self,
         ty: &TypeNode,
-        selections: &SelectionSet,
+        selections: &'s SelectionSet,
         value: Option<&Data>,
-        path: &mut Vec<Value>,
+        path: &mut Vec<Seg<'s>>,
         field: (&str, &str),
     ) -> Result<Data, Bubble> {
         match ty {
@@ -230,7 +249,7 @@ impl<'a> Projector<'a> {
                 Some(Data::List(items)) => {
                     let mut out = Vec::with_capacity(items.len());
                     for (i, item) in items.iter().enumerate() {
-                        path.push(Value::from(i));
+                        path.push(Seg::Index(i));
                         let r = self.complete(inner, selections, Some(item), path, field);
                         path.pop();
                         match r {
@@ -252,7 +271,7 @@ impl<'a> Projector<'a> {
                             type_name: type_name.into(),
                             field: field.into(),
                         };
-                        self.errors.push(error.at(path));
+                        self.errors.push(error.at(json_path(path)));
                         Ok(Data::Null)
                     }
                     _ => Ok(v.clone()),
@@ -268,7 +287,9 @@ impl<'a> Projector<'a> {
 
     /// Records why a non-null position is null, unless an error already explains this path
     /// (the subgraph's own error, or a failed fetch above it).
-    fn null_error(&mut self, path: &[Value], (type_name, field): (&str, &str)) {
+    fn null_error(&mut self, path: &[Seg<'_>], (type_name, field): (&str, &str)) {
+        let path = json_path(path);
+        let path = path.as_slice();
         let explained = self.errors.iter().any(|e| {
             e.get("path").and_then(Value::as_array).is_some_and(|p| p.starts_with(path) || path.starts_with(p))
         });

@@ -20,6 +20,13 @@ use crate::data::{Data, Object};
 /// A non-null position came out null: the parent must become null too.
 struct Bubble;
 
+type Fields = HashMap<String, hive_router_query_planner::state::supergraph_state::SupergraphField>;
+
+/// The declared type of `field`, looked up on the runtime type, then on the static type.
+fn field_type<'a>(types: [Option<&'a Fields>; 2], field: &str) -> Option<&'a TypeNode> {
+    types.iter().flatten().find_map(|fields| fields.get(field)).map(|f| &f.field_type)
+}
+
 /// One step of a response path, borrowed from the operation: made into JSON only for an error
 /// or a deferred fragment's trace, not for every field projected.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -38,8 +45,11 @@ fn json_path(path: &[Seg<'_>]) -> Vec<Value> {
 }
 
 /// The values of each enum as the client schema has them (`@inaccessible` ones left out).
+/// Looked up for every leaf projected: foldhash, not SipHash (the keys are the schema's).
 #[derive(Debug, Default)]
-pub struct ApiEnums(HashMap<String, HashSet<String>>);
+pub struct ApiEnums(HashMap<String, HashSet<String, Fast>, Fast>);
+
+type Fast = foldhash::fast::RandomState;
 
 impl ApiEnums {
     pub fn of(api: &Document) -> Self {
@@ -127,6 +137,8 @@ impl<'a> Projector<'a> {
         out: &mut Object,
     ) -> Result<(), Bubble> {
         let runtime = value.get("__typename").and_then(Data::as_str).unwrap_or(type_name);
+        // The types' field maps, found once per object rather than once per field.
+        let types = self.field_maps(runtime, type_name);
         for item in &selections.items {
             match item {
                 SelectionItem::Field(f) => {
@@ -138,7 +150,7 @@ impl<'a> Projector<'a> {
                         out.insert(key, Data::String(runtime.into()));
                         continue;
                     }
-                    let Some(field_type) = self.field_type(runtime, type_name, &f.name) else {
+                    let Some(field_type) = field_type(types, &f.name) else {
                         continue; // validation guarantees the field exists; be lenient anyway
                     };
                     path.push(Seg::Key(key));
@@ -207,12 +219,10 @@ impl<'a> Projector<'a> {
         self.trace.captured.push((here, data, errors));
     }
 
-    /// The declared type of `field`, looked up on the runtime type, then on the static type.
-    fn field_type(&self, runtime: &str, static_type: &str, field: &str) -> Option<&'a TypeNode> {
+    /// The fields of the runtime type, and of the static type.
+    fn field_maps(&self, runtime: &str, static_type: &str) -> [Option<&'a Fields>; 2] {
         let state: &'a SupergraphState = self.state;
-        [runtime, static_type]
-            .iter()
-            .find_map(|t| state.definitions.get(*t).and_then(|d| d.fields().get(field)).map(|f| &f.field_type))
+        [runtime, static_type].map(|t| state.definitions.get(t).map(SupergraphDefinition::fields))
     }
 
     fn applies(&self, condition: &str, runtime: &str) -> bool {

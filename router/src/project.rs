@@ -154,8 +154,7 @@ impl<'a> Projector<'a> {
                         continue; // validation guarantees the field exists; be lenient anyway
                     };
                     path.push(Seg::Key(key));
-                    let completed =
-                        self.complete(field_type, &f.selections, value.get(key), path, (runtime, &f.name));
+                    let completed = self.complete(field_type, &f.selections, value.get(key), path, (runtime, &f.name));
                     path.pop();
                     match completed {
                         Ok(v) => {

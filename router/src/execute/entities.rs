@@ -47,16 +47,18 @@ impl<'p> EntityFetch<'p> {
             service: &fetch.service_name,
             query: &fetch.operation.document_str,
             variable_usages: fetch.variable_usages.as_ref(),
-            aliases: vec![Alias {
-                response_key: "_entities".into(),
-                variable: "representations".into(),
-                paths: vec![path],
-                requires: fetch.requires.as_ref().expect("an entity fetch has requires"),
-                input_rewrites: fetch.input_rewrites.as_deref().unwrap_or_default(),
-                output_rewrites: fetch.output_rewrites.as_deref().unwrap_or_default(),
-                direct: false,
-            }
-            .checked()],
+            aliases: vec![
+                Alias {
+                    response_key: "_entities".into(),
+                    variable: "representations".into(),
+                    paths: vec![path],
+                    requires: fetch.requires.as_ref().expect("an entity fetch has requires"),
+                    input_rewrites: fetch.input_rewrites.as_deref().unwrap_or_default(),
+                    output_rewrites: fetch.output_rewrites.as_deref().unwrap_or_default(),
+                    direct: false,
+                }
+                .checked(),
+            ],
         }
     }
 
@@ -69,16 +71,18 @@ impl<'p> EntityFetch<'p> {
                 .entity_batch
                 .aliases
                 .iter()
-                .map(|a| Alias {
-                    response_key: a.alias.clone(),
-                    variable: a.representations_variable_name.clone(),
-                    paths: a.merge_paths.iter().collect(),
-                    requires: &a.requires,
-                    input_rewrites: a.input_rewrites.as_deref().unwrap_or_default(),
-                    output_rewrites: a.output_rewrites.as_deref().unwrap_or_default(),
-                    direct: false,
-                }
-                .checked())
+                .map(|a| {
+                    Alias {
+                        response_key: a.alias.clone(),
+                        variable: a.representations_variable_name.clone(),
+                        paths: a.merge_paths.iter().collect(),
+                        requires: &a.requires,
+                        input_rewrites: a.input_rewrites.as_deref().unwrap_or_default(),
+                        output_rewrites: a.output_rewrites.as_deref().unwrap_or_default(),
+                        direct: false,
+                    }
+                    .checked()
+                })
                 .collect(),
         }
     }
@@ -175,9 +179,24 @@ impl Alias<'_> {
     }
 }
 
-/// Whether a selection has fields only, at every depth (no type conditions to apply).
+/// Whether a selection can be written straight from the entity ([`write_direct`]): fields and
+/// inline fragments, at every depth, where a response key selected twice selects no subfields
+/// (so the first value written is the whole value).
 fn fields_only(set: &SelectionSet) -> bool {
-    set.items.iter().all(|item| matches!(item, SelectionItem::Field(f) if fields_only(&f.selections)))
+    let mut seen: Vec<(&str, bool)> = Vec::new();
+    fn walk<'s>(set: &'s SelectionSet, seen: &mut Vec<(&'s str, bool)>) -> bool {
+        set.items.iter().all(|item| match item {
+            SelectionItem::Field(f) => {
+                let nested = !f.selections.items.is_empty();
+                let clash = seen.iter().any(|(name, had)| *name == f.name && (*had || nested));
+                seen.push((&f.name, nested));
+                !clash && fields_only(&f.selections)
+            }
+            SelectionItem::InlineFragment(fragment) => walk(&fragment.selections, seen),
+            SelectionItem::FragmentSpread(_) => false,
+        })
+    }
+    walk(set, &mut seen)
 }
 
 /// The representation `entity` is sent as (its `requires` fields, rewritten) as JSON text in
@@ -192,40 +211,111 @@ fn representation<'b>(
     buf: &'b mut Vec<u8>,
 ) -> Option<&'b str> {
     buf.clear();
-    if alias.direct {
-        write_direct(entity, alias.requires, buf)?;
-    } else {
-        let mut representation = project(entity, alias.requires, state)?;
-        apply_rewrites(&mut representation, alias.input_rewrites, state);
-        serde_json::to_writer(&mut *buf, &representation).expect("a response tree always serializes");
+    let written =
+        if alias.direct { write_direct(entity, alias.requires, state, buf) } else { Err(Unwritable::Complex) };
+    match written {
+        Ok(()) => {}
+        Err(Unwritable::Missing) => return None,
+        Err(Unwritable::Complex) => {
+            buf.clear();
+            let mut representation = project(entity, alias.requires, state)?;
+            apply_rewrites(&mut representation, alias.input_rewrites, state);
+            serde_json::to_writer(&mut *buf, &representation).expect("a response tree always serializes");
+        }
     }
     Some(std::str::from_utf8(buf).expect("JSON text is UTF-8"))
 }
 
-/// [`project`] for a selection of fields only, written as JSON. A field selected twice is
-/// written once.
-fn write_direct(entity: &Data, requires: &SelectionSet, out: &mut Vec<u8>) -> Option<()> {
-    let obj = entity.as_object()?;
-    out.push(b'{');
-    for (n, item) in requires.items.iter().enumerate() {
-        let SelectionItem::Field(f) = item else { return None };
-        let earlier = &requires.items[..n];
-        if earlier.iter().any(|e| matches!(e, SelectionItem::Field(g) if g.name == f.name)) {
-            continue;
-        }
-        let value = obj.get(&f.name)?;
-        if out.len() > 1 {
-            out.push(b',');
-        }
-        serde_json::to_writer(&mut *out, f.name.as_str()).expect("a string always serializes");
-        out.push(b':');
-        write_value(value, &f.selections, out)?;
-    }
-    out.push(b'}');
-    Some(())
+/// Why [`write_direct`] wrote no representation.
+enum Unwritable {
+    /// A required field is missing: the entity cannot be resolved.
+    Missing,
+    /// More fields than it tracks: build it as a tree instead.
+    Complex,
 }
 
-fn write_value(value: &Data, selections: &SelectionSet, out: &mut Vec<u8>) -> Option<()> {
+/// Most distinct keys of one object [`write_direct`] tracks.
+const DIRECT_KEYS: usize = 16;
+
+/// [`project`] written as JSON, for a selection [`fields_only`] allows. Same keys and values as
+/// `project`: an abstract value's `__typename` first, then the fields, those of the type
+/// conditions that hold included, each key once.
+fn write_direct(
+    entity: &Data,
+    set: &SelectionSet,
+    state: &SupergraphState,
+    out: &mut Vec<u8>,
+) -> Result<(), Unwritable> {
+    let obj = entity.as_object().ok_or(Unwritable::Missing)?;
+    let mut written: [&str; DIRECT_KEYS] = [""; DIRECT_KEYS];
+    let mut n = 0;
+    out.push(b'{');
+    let abstract_value = set.items.iter().any(|i| matches!(i, SelectionItem::InlineFragment(_)));
+    let typename = obj.get("__typename").and_then(Data::as_str);
+    if abstract_value && let Some(typename) = typename {
+        out.extend_from_slice(b"\"__typename\":");
+        serde_json::to_writer(&mut *out, typename).expect("a string always serializes");
+        written[0] = "__typename";
+        n = 1;
+    }
+    write_fields(obj, set, state, typename.unwrap_or_default(), out, &mut written, &mut n)?;
+    out.push(b'}');
+    Ok(())
+}
+
+fn write_fields<'s>(
+    obj: &Object,
+    set: &'s SelectionSet,
+    state: &SupergraphState,
+    typename: &str,
+    out: &mut Vec<u8>,
+    written: &mut [&'s str; DIRECT_KEYS],
+    n: &mut usize,
+) -> Result<(), Unwritable> {
+    for item in &set.items {
+        match item {
+            SelectionItem::Field(f) => {
+                if written[..*n].contains(&f.name.as_str()) {
+                    continue;
+                }
+                if *n == DIRECT_KEYS {
+                    return Err(Unwritable::Complex);
+                }
+                let value = obj.get(&f.name).ok_or(Unwritable::Missing)?;
+                if *n > 0 {
+                    out.push(b',');
+                }
+                serde_json::to_writer(&mut *out, f.name.as_str()).expect("a string always serializes");
+                out.push(b':');
+                write_value(value, &f.selections, state, out)?;
+                written[*n] = &f.name;
+                *n += 1;
+            }
+            SelectionItem::InlineFragment(fragment) => {
+                let condition = fragment.type_condition.as_str();
+                let holds = typename == condition
+                    || state.interface_to_object_types.get(condition).is_some_and(|types| types.contains(typename));
+                // `project` drops a fragment whose fields are missing and keeps the entity: a
+                // partial write cannot be taken back, so that case goes the tree's way.
+                if holds {
+                    write_fields(obj, &fragment.selections, state, typename, out, written, n).map_err(|e| match e {
+                        Unwritable::Missing => Unwritable::Complex,
+                        other => other,
+                    })?;
+                }
+            }
+            SelectionItem::FragmentSpread(_) => return Err(Unwritable::Complex),
+        }
+    }
+    Ok(())
+}
+
+fn write_value(
+    value: &Data,
+    selections: &SelectionSet,
+    state: &SupergraphState,
+    out: &mut Vec<u8>,
+) -> Result<(), Unwritable> {
     match value {
         _ if selections.items.is_empty() => {
             serde_json::to_writer(&mut *out, value).expect("a response tree always serializes");
@@ -237,13 +327,13 @@ fn write_value(value: &Data, selections: &SelectionSet, out: &mut Vec<u8>) -> Op
                 if i > 0 {
                     out.push(b',');
                 }
-                write_value(item, selections, out)?;
+                write_value(item, selections, state, out)?;
             }
             out.push(b']');
         }
-        v => write_direct(v, selections, out)?,
+        v => write_direct(v, selections, state, out)?,
     }
-    Some(())
+    Ok(())
 }
 
 fn collect(data: &Data, alias: &Alias<'_>, state: &SupergraphState) -> Collected {

@@ -7,8 +7,7 @@
 //! object that shared its representation.
 
 use hive_router_query_planner::{
-    ast::{selection_item::SelectionItem, selection_set::SelectionSet},
-    planner::plan_nodes::{BatchFetchNode, FetchNode, FetchNodePathSegment, FetchRewrite, FlattenNodePath},
+    planner::plan_nodes::{BatchFetchNode, FetchNode, FetchRewrite, FlattenNodePath},
     state::supergraph_state::SupergraphState,
 };
 use serde_json::Value;
@@ -18,8 +17,9 @@ use super::{
     fetch::{annotate, unavailable, variables_json},
     merge::deep_merge,
     path::{Step, each, each_mut, get, locate},
+    representation::{Requires, apply_rewrites, representation},
 };
-use crate::data::{Data, Object};
+use crate::data::Data;
 use std::collections::HashMap;
 
 pub(super) struct Alias<'p> {
@@ -27,11 +27,8 @@ pub(super) struct Alias<'p> {
     response_key: String,
     variable: String,
     paths: Vec<&'p FlattenNodePath>,
-    requires: &'p SelectionSet,
-    input_rewrites: &'p [FetchRewrite],
+    requires: Requires<'p>,
     output_rewrites: &'p [FetchRewrite],
-    /// Its representations can be written straight from the entities (see [`write_direct`]).
-    direct: bool,
 }
 
 pub(super) struct EntityFetch<'p> {
@@ -47,18 +44,16 @@ impl<'p> EntityFetch<'p> {
             service: &fetch.service_name,
             query: &fetch.operation.document_str,
             variable_usages: fetch.variable_usages.as_ref(),
-            aliases: vec![
-                Alias {
-                    response_key: "_entities".into(),
-                    variable: "representations".into(),
-                    paths: vec![path],
-                    requires: fetch.requires.as_ref().expect("an entity fetch has requires"),
-                    input_rewrites: fetch.input_rewrites.as_deref().unwrap_or_default(),
-                    output_rewrites: fetch.output_rewrites.as_deref().unwrap_or_default(),
-                    direct: false,
-                }
-                .checked(),
-            ],
+            aliases: vec![Alias {
+                response_key: "_entities".into(),
+                variable: "representations".into(),
+                paths: vec![path],
+                requires: Requires::new(
+                    fetch.requires.as_ref().expect("an entity fetch has requires"),
+                    fetch.input_rewrites.as_deref().unwrap_or_default(),
+                ),
+                output_rewrites: fetch.output_rewrites.as_deref().unwrap_or_default(),
+            }],
         }
     }
 
@@ -71,17 +66,12 @@ impl<'p> EntityFetch<'p> {
                 .entity_batch
                 .aliases
                 .iter()
-                .map(|a| {
-                    Alias {
-                        response_key: a.alias.clone(),
-                        variable: a.representations_variable_name.clone(),
-                        paths: a.merge_paths.iter().collect(),
-                        requires: &a.requires,
-                        input_rewrites: a.input_rewrites.as_deref().unwrap_or_default(),
-                        output_rewrites: a.output_rewrites.as_deref().unwrap_or_default(),
-                        direct: false,
-                    }
-                    .checked()
+                .map(|a| Alias {
+                    response_key: a.alias.clone(),
+                    variable: a.representations_variable_name.clone(),
+                    paths: a.merge_paths.iter().collect(),
+                    requires: Requires::new(&a.requires, a.input_rewrites.as_deref().unwrap_or_default()),
+                    output_rewrites: a.output_rewrites.as_deref().unwrap_or_default(),
                 })
                 .collect(),
         }
@@ -153,7 +143,7 @@ impl Run<'_> {
             let mut buf = Vec::new();
             for path in &alias.paths {
                 each_mut(&mut data, path.as_slice(), &mut |entity| {
-                    let Some(text) = representation(entity, alias, self.state, &mut buf) else { return };
+                    let Some(text) = representation(entity, &alias.requires, self.state, &mut buf) else { return };
                     let Some(&i) = c.index.get(text) else { return };
                     let (Some(slot), Some(left)) = (answers.get_mut(i), left.get_mut(i)) else { return };
                     *left = left.saturating_sub(1);
@@ -172,176 +162,12 @@ impl Run<'_> {
     }
 }
 
-impl Alias<'_> {
-    fn checked(mut self) -> Self {
-        self.direct = self.input_rewrites.is_empty() && fields_only(self.requires);
-        self
-    }
-}
-
-/// Whether a selection can be written straight from the entity ([`write_direct`]): fields and
-/// inline fragments, at every depth, where a response key selected twice selects no subfields
-/// (so the first value written is the whole value).
-fn fields_only(set: &SelectionSet) -> bool {
-    let mut seen: Vec<(&str, bool)> = Vec::new();
-    fn walk<'s>(set: &'s SelectionSet, seen: &mut Vec<(&'s str, bool)>) -> bool {
-        set.items.iter().all(|item| match item {
-            SelectionItem::Field(f) => {
-                let nested = !f.selections.items.is_empty();
-                let clash = seen.iter().any(|(name, had)| *name == f.name && (*had || nested));
-                seen.push((&f.name, nested));
-                !clash && fields_only(&f.selections)
-            }
-            SelectionItem::InlineFragment(fragment) => walk(&fragment.selections, seen),
-            SelectionItem::FragmentSpread(_) => false,
-        })
-    }
-    walk(set, &mut seen)
-}
-
-/// The representation `entity` is sent as (its `requires` fields, rewritten) as JSON text in
-/// `buf`; None when a required field is missing. Written straight from the entity when the
-/// selection allows it: most entities of a large answer go through here twice (collected,
-/// then matched with their answer), and building a tree for each was a tenth of the router's
-/// time.
-fn representation<'b>(
-    entity: &Data,
-    alias: &Alias<'_>,
-    state: &SupergraphState,
-    buf: &'b mut Vec<u8>,
-) -> Option<&'b str> {
-    buf.clear();
-    let written =
-        if alias.direct { write_direct(entity, alias.requires, state, buf) } else { Err(Unwritable::Complex) };
-    match written {
-        Ok(()) => {}
-        Err(Unwritable::Missing) => return None,
-        Err(Unwritable::Complex) => {
-            buf.clear();
-            let mut representation = project(entity, alias.requires, state)?;
-            apply_rewrites(&mut representation, alias.input_rewrites, state);
-            serde_json::to_writer(&mut *buf, &representation).expect("a response tree always serializes");
-        }
-    }
-    Some(std::str::from_utf8(buf).expect("JSON text is UTF-8"))
-}
-
-/// Why [`write_direct`] wrote no representation.
-enum Unwritable {
-    /// A required field is missing: the entity cannot be resolved.
-    Missing,
-    /// More fields than it tracks: build it as a tree instead.
-    Complex,
-}
-
-/// Most distinct keys of one object [`write_direct`] tracks.
-const DIRECT_KEYS: usize = 16;
-
-/// [`project`] written as JSON, for a selection [`fields_only`] allows. Same keys and values as
-/// `project`: an abstract value's `__typename` first, then the fields, those of the type
-/// conditions that hold included, each key once.
-fn write_direct(
-    entity: &Data,
-    set: &SelectionSet,
-    state: &SupergraphState,
-    out: &mut Vec<u8>,
-) -> Result<(), Unwritable> {
-    let obj = entity.as_object().ok_or(Unwritable::Missing)?;
-    let mut written: [&str; DIRECT_KEYS] = [""; DIRECT_KEYS];
-    let mut n = 0;
-    out.push(b'{');
-    let abstract_value = set.items.iter().any(|i| matches!(i, SelectionItem::InlineFragment(_)));
-    let typename = obj.get("__typename").and_then(Data::as_str);
-    if abstract_value && let Some(typename) = typename {
-        out.extend_from_slice(b"\"__typename\":");
-        serde_json::to_writer(&mut *out, typename).expect("a string always serializes");
-        written[0] = "__typename";
-        n = 1;
-    }
-    write_fields(obj, set, state, typename.unwrap_or_default(), out, &mut written, &mut n)?;
-    out.push(b'}');
-    Ok(())
-}
-
-fn write_fields<'s>(
-    obj: &Object,
-    set: &'s SelectionSet,
-    state: &SupergraphState,
-    typename: &str,
-    out: &mut Vec<u8>,
-    written: &mut [&'s str; DIRECT_KEYS],
-    n: &mut usize,
-) -> Result<(), Unwritable> {
-    for item in &set.items {
-        match item {
-            SelectionItem::Field(f) => {
-                if written[..*n].contains(&f.name.as_str()) {
-                    continue;
-                }
-                if *n == DIRECT_KEYS {
-                    return Err(Unwritable::Complex);
-                }
-                let value = obj.get(&f.name).ok_or(Unwritable::Missing)?;
-                if *n > 0 {
-                    out.push(b',');
-                }
-                serde_json::to_writer(&mut *out, f.name.as_str()).expect("a string always serializes");
-                out.push(b':');
-                write_value(value, &f.selections, state, out)?;
-                written[*n] = &f.name;
-                *n += 1;
-            }
-            SelectionItem::InlineFragment(fragment) => {
-                let condition = fragment.type_condition.as_str();
-                let holds = typename == condition
-                    || state.interface_to_object_types.get(condition).is_some_and(|types| types.contains(typename));
-                // `project` drops a fragment whose fields are missing and keeps the entity: a
-                // partial write cannot be taken back, so that case goes the tree's way.
-                if holds {
-                    write_fields(obj, &fragment.selections, state, typename, out, written, n).map_err(|e| match e {
-                        Unwritable::Missing => Unwritable::Complex,
-                        other => other,
-                    })?;
-                }
-            }
-            SelectionItem::FragmentSpread(_) => return Err(Unwritable::Complex),
-        }
-    }
-    Ok(())
-}
-
-fn write_value(
-    value: &Data,
-    selections: &SelectionSet,
-    state: &SupergraphState,
-    out: &mut Vec<u8>,
-) -> Result<(), Unwritable> {
-    match value {
-        _ if selections.items.is_empty() => {
-            serde_json::to_writer(&mut *out, value).expect("a response tree always serializes");
-        }
-        Data::Null => out.extend_from_slice(b"null"),
-        Data::List(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_value(item, selections, state, out)?;
-            }
-            out.push(b']');
-        }
-        v => write_direct(v, selections, state, out)?,
-    }
-    Ok(())
-}
-
 fn collect(data: &Data, alias: &Alias<'_>, state: &SupergraphState) -> Collected {
     let mut out = Collected { representations: String::from("["), index: HashMap::default(), uses: Vec::new() };
     let mut buf = Vec::new();
     for path in &alias.paths {
         each(data, path.as_slice(), &mut |entity| {
-            let Some(text) = representation(entity, alias, state, &mut buf) else { return };
+            let Some(text) = representation(entity, &alias.requires, state, &mut buf) else { return };
             let next = out.uses.len();
             let i = match out.index.get(text) {
                 Some(&i) => i,
@@ -370,7 +196,7 @@ fn first_locations(data: &Data, alias: &Alias<'_>, c: &Collected, state: &Superg
     for path in &alias.paths {
         for location in locate(data, path.as_slice()) {
             let Some(entity) = get(data, &location) else { continue };
-            let found = representation(entity, alias, state, &mut buf).and_then(|t| c.index.get(t).copied());
+            let found = representation(entity, &alias.requires, state, &mut buf).and_then(|t| c.index.get(t).copied());
             let Some(i) = found else { continue };
             if first[i].is_none() {
                 first[i] = Some(location.iter().copied().map(Step::to_json).collect());
@@ -385,104 +211,6 @@ type FirstPaths = Vec<Vec<Option<Vec<Value>>>>;
 
 fn first_of(paths: &[Vec<Option<Vec<Value>>>]) -> Option<Vec<Value>> {
     paths.iter().find_map(|p| p.iter().flatten().next()).cloned()
-}
-
-/// `entity` narrowed to the `requires` selection (response keys equal field names there).
-/// None when a required field is missing: such an entity cannot be resolved. A type condition
-/// holds for its own type and, when it is an interface, for every object implementing it.
-fn project(entity: &Data, requires: &SelectionSet, state: &SupergraphState) -> Option<Data> {
-    let obj = entity.as_object()?;
-    let mut out = Object::with_capacity(requires.items.len() + 1);
-    // An abstract value's representation names its concrete type, as Apollo's planner sends it
-    // (`packaging { __typename weight ... on Box { volume } }`): the subgraph cannot read an
-    // interface value without it.
-    let abstract_value = requires.items.iter().any(|i| matches!(i, SelectionItem::InlineFragment(_)));
-    if abstract_value && let Some(typename) = obj.get("__typename") {
-        out.insert("__typename", typename.clone());
-    }
-    for item in &requires.items {
-        match item {
-            SelectionItem::Field(f) => {
-                let value = obj.get(&f.name)?;
-                let projected = if f.selections.items.is_empty() {
-                    value.clone()
-                } else {
-                    match value {
-                        Data::List(items) => {
-                            Data::List(items.iter().map(|v| project(v, &f.selections, state)).collect::<Option<_>>()?)
-                        }
-                        Data::Null => Data::Null,
-                        v => project(v, &f.selections, state)?,
-                    }
-                };
-                out.insert(f.name.as_str(), projected);
-            }
-            SelectionItem::InlineFragment(fragment) => {
-                let typename = obj.get("__typename").and_then(Data::as_str).unwrap_or_default();
-                let condition = fragment.type_condition.as_str();
-                let holds = typename == condition
-                    || state.interface_to_object_types.get(condition).is_some_and(|types| types.contains(typename));
-                if holds && let Some(Data::Object(more)) = project(entity, &fragment.selections, state) {
-                    for (k, v) in more.into_pairs() {
-                        out.insert(k, v);
-                    }
-                }
-            }
-            SelectionItem::FragmentSpread(_) => {}
-        }
-    }
-    Some(Data::Object(out))
-}
-
-/// Applies the planner's rewrites: set a value (e.g. `__typename` of an interface object) or
-/// rename a key, where the path's type conditions match (an interface matches its objects).
-fn apply_rewrites(value: &mut Data, rewrites: &[FetchRewrite], state: &SupergraphState) {
-    for rewrite in rewrites {
-        match rewrite {
-            FetchRewrite::ValueSetter(setter) => {
-                if let Some(slot) = walk_rewrite_path(value, &setter.path, state) {
-                    *slot = Data::String(setter.set_value_to.as_str().into());
-                }
-            }
-            FetchRewrite::KeyRenamer(renamer) => {
-                let (last, parent) = match renamer.path.split_last() {
-                    Some((FetchNodePathSegment::Key(k), parent)) => (k.clone(), parent),
-                    _ => continue,
-                };
-                if let Some(Data::Object(obj)) = walk_rewrite_path(value, parent, state)
-                    && let Some(v) = obj.remove(&last)
-                {
-                    obj.insert(renamer.rename_key_to.as_str(), v);
-                }
-            }
-        }
-    }
-}
-
-fn walk_rewrite_path<'v>(
-    value: &'v mut Data,
-    path: &[FetchNodePathSegment],
-    state: &SupergraphState,
-) -> Option<&'v mut Data> {
-    let mut current = value;
-    for segment in path {
-        match segment {
-            FetchNodePathSegment::TypenameEquals(types) => {
-                let typename = current.get("__typename").and_then(Data::as_str).unwrap_or_default();
-                let holds = types.iter().any(|t| {
-                    t == typename
-                        || state.interface_to_object_types.get(t).is_some_and(|objects| objects.contains(typename))
-                });
-                if !holds {
-                    return None;
-                }
-            }
-            FetchNodePathSegment::Key(k) => {
-                current = current.as_object_mut()?.entry(k);
-            }
-        }
-    }
-    Some(current)
 }
 
 /// A subgraph error at `[alias, i, rest…]` belongs at the first location that used

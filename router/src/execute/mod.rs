@@ -11,6 +11,7 @@ mod entity_errors;
 mod fetch;
 mod merge;
 mod path;
+mod representation;
 pub mod upstream;
 
 use std::sync::{

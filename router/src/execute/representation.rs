@@ -277,3 +277,79 @@ fn walk_rewrite_path<'v>(
     }
     Some(current)
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    fn field(name: &str, sub: Vec<Value>) -> Value {
+        json!({ "kind": "Field", "name": name, "selections": { "items": sub } })
+    }
+
+    fn on(type_name: &str, items: Vec<Value>) -> Value {
+        json!({ "kind": "InlineFragment", "typeCondition": type_name, "selections": { "items": items } })
+    }
+
+    fn selection(items: Vec<Value>) -> SelectionSet {
+        serde_json::from_value(json!({ "items": items })).expect("a selection set")
+    }
+
+    /// The representation written straight from the entity, and the one built as a tree.
+    fn both(entity: Value, set: &SelectionSet) -> (Option<String>, Option<String>) {
+        let supergraph =
+            crate::supergraph::Supergraph::new(include_str!("../../../schema/supergraph.graphql"), 8, false)
+                .expect("our supergraph loads");
+        let state = supergraph.state();
+        let entity = Data::from(entity);
+        let requires = Requires::new(set, &[]);
+        assert!(requires.direct, "the selection is one direct writing takes");
+        let mut buf = Vec::new();
+        let direct = representation(&entity, &requires, state, &mut buf).map(str::to_owned);
+        let tree = project(&entity, set, state).map(|d| d.to_json());
+        (direct, tree)
+    }
+
+    #[test]
+    fn a_representation_written_straight_from_the_entity_is_the_one_the_tree_gives() {
+        let key = selection(vec![on("Product", vec![field("__typename", vec![]), field("id", vec![])])]);
+        let product = json!({ "__typename": "Product", "id": "p1", "name": "Pen", "price": 3 });
+        let (direct, tree) = both(product.clone(), &key);
+        assert_eq!(direct.as_deref(), Some(r#"{"__typename":"Product","id":"p1"}"#));
+        assert_eq!(direct, tree);
+
+        // A condition that does not hold keeps the type name only, as the tree does.
+        let other = selection(vec![on("User", vec![field("id", vec![])])]);
+        let (direct, tree) = both(product.clone(), &other);
+        assert_eq!(direct.as_deref(), Some(r#"{"__typename":"Product"}"#));
+        assert_eq!(direct, tree);
+
+        // Nested lists of objects, a null, and a field selected twice.
+        let nested = selection(vec![
+            field("id", vec![]),
+            field("lines", vec![field("sku", vec![]), field("qty", vec![])]),
+            field("note", vec![field("text", vec![])]),
+            field("id", vec![]),
+        ]);
+        let order = json!({ "id": "o1", "lines": [{ "sku": "a", "qty": 1, "x": 0 }, { "sku": "b\"", "qty": 2 }], "note": null });
+        let (direct, tree) = both(order, &nested);
+        assert_eq!(
+            direct.as_deref(),
+            Some(r#"{"id":"o1","lines":[{"sku":"a","qty":1},{"sku":"b\"","qty":2}],"note":null}"#)
+        );
+        assert_eq!(direct, tree);
+    }
+
+    #[test]
+    fn an_entity_missing_a_required_field_has_no_representation_either_way() {
+        let key = selection(vec![field("id", vec![]), field("upc", vec![])]);
+        assert_eq!(both(json!({ "id": "p1" }), &key), (None, None));
+        // Inside a type condition the tree drops the fragment, not the entity: so does the
+        // direct path, by handing over to the tree.
+        let partial = selection(vec![on("Product", vec![field("id", vec![]), field("upc", vec![])])]);
+        let (direct, tree) = both(json!({ "__typename": "Product", "id": "p1" }), &partial);
+        assert_eq!(direct, tree);
+        assert_eq!(direct.as_deref(), Some(r#"{"__typename":"Product"}"#));
+    }
+}

@@ -44,6 +44,7 @@ def main():
     parser.add_argument("--clients", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--profile", default="release")
     parser.add_argument("--no-build", action="store_true")
+    parser.add_argument("--idle", action="store_true", help="clients only connect: the memory of an idle connection")
     parser.add_argument("--per-client", action="store_true",
                         help="the baseline: no shared feeds (router.traffic.inbound_dedup=off), one upstream subscription per client")
     args = parser.parse_args()
@@ -91,13 +92,17 @@ def main():
         failed = False
         for n in args.clients:
             run = subprocess.run([os.path.join(bins, "sub-fanout"), router, token, user, str(n), str(stack.pid)],
-                                 capture_output=True, text=True, timeout=600)
+                                 capture_output=True, text=True, timeout=600, env={**os.environ, "FANOUT_IDLE": "1" if args.idle else "0"})
             m = re.search(r"RESULT (.*)", run.stdout)
             if not m:
                 print(run.stdout[-2000:], run.stderr[-2000:])
                 return 1
             r = json.loads(m.group(1))
             failed |= run.returncode != 0
+            if args.idle:
+                print(f"| {n} idle connections | {r['connected']} connected | - | {r['rss_per_client_kb']:.1f} | - |")
+                time.sleep(2)
+                continue
             lat = " / ".join(f"{r[k]:.0f}" if r[k] is not None else "-" for k in ["p50_ms", "p95_ms", "p99_ms", "max_ms"])
             print(f"| {n} | {r['received']} | {lat} | {r['rss_per_client_kb']:.1f} | {r['upstream_subscriptions']} |")
             # Let the previous run's sockets close before the next.

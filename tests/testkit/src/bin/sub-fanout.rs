@@ -6,6 +6,9 @@
 //! Figures only; it fails (exit 1) only when clients miss the event.
 //!
 //! sub-fanout ROUTER_HTTP_URL TOKEN USER_ID CLIENTS ROUTER_PID
+//!
+//! With `FANOUT_IDLE=1` the clients only connect (`connection_init`, ack) and nothing is sent:
+//! the memory of an idle connection, to tell it from a subscription's.
 
 use std::{
     sync::Arc,
@@ -42,6 +45,7 @@ async fn main() {
     let clients: usize = clients.parse().expect("a number of clients");
     let pid: u32 = pid.parse().expect("a pid");
     let ws_url = format!("{}/graphql", http.replacen("http", "ws", 1));
+    let idle = std::env::var("FANOUT_IDLE").is_ok_and(|v| v == "1");
     let rss_before = rss_kb(pid);
 
     let arrivals: Arc<Mutex<Vec<Instant>>> = Arc::default();
@@ -68,7 +72,7 @@ async fn main() {
                     break;
                 }
             }
-            if ws.send(Message::text(subscribe.to_string())).await.is_err() {
+            if !idle && ws.send(Message::text(subscribe.to_string())).await.is_err() {
                 return;
             }
             connected.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -92,13 +96,23 @@ async fn main() {
     }
     // Every client's subscription is running in the router before the event is sent.
     let deadline = Instant::now() + Duration::from_secs(120);
-    while gauge(http, "websocket_subscriptions").await < clients as i64 && Instant::now() < deadline {
+    let counted = if idle { "websocket_connections" } else { "websocket_subscriptions" };
+    while gauge(http, counted).await < clients as i64 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let subscribed = gauge(http, "websocket_subscriptions").await;
     let upstreams = gauge(http, "subscription_upstreams").await;
     let rss_after = rss_kb(pid);
+    if idle {
+        let per_client = (rss_after.saturating_sub(rss_before)) as f64 / clients.max(1) as f64;
+        let connected = gauge(http, "websocket_connections").await;
+        println!(
+            "RESULT {}",
+            json!({ "clients": clients, "connected": connected, "rss_per_client_kb": per_client, "idle": true })
+        );
+        return;
+    }
 
     let input = json!({ "userId": user, "channel": "IN_APP", "subject": "Fan-out", "message": "One event." });
     let sent = Instant::now();

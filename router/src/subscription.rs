@@ -72,7 +72,10 @@ async fn run(state: &Arc<RouterState>, context: &RequestContext, op: Authorized,
         let _ = tx.send(Event::Error(errors)).await;
     };
     if op.kind != OperationKind::Subscription {
-        let body = respond(state, op, &context.forward).await.body;
+        // Boxed here and below: an `async fn`'s state is as large as its largest await, and this
+        // one lives as long as the subscription. Inline, the whole query pipeline's state (and
+        // planning's) would sit in every subscriber's task for its lifetime.
+        let body = Box::pin(respond(state, op, &context.forward)).await.body;
         if tx.send(Event::Next(body)).await.is_ok() {
             let _ = tx.send(Event::Complete).await;
         }
@@ -82,7 +85,7 @@ async fn run(state: &Arc<RouterState>, context: &RequestContext, op: Authorized,
         // The subscription field itself was refused.
         return fail(op.errors).await;
     }
-    let plan = match pipeline::plan(state, &op.supergraph, &op.to_plan, op.plan_key).await {
+    let plan = match Box::pin(pipeline::plan(state, &op.supergraph, &op.to_plan, op.plan_key)).await {
         Ok(plan) => plan,
         Err(error) => return fail(vec![error.graphql()]).await,
     };

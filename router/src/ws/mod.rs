@@ -156,7 +156,8 @@ impl Connection {
                     }
                 },
                 msg = socket.recv() => match msg {
-                    Some(Ok(Message::Text(text))) => match conn.handle(&text).await {
+                    // Boxed for the same reason: the connection's task lives as long as it does.
+                    Some(Ok(Message::Text(text))) => match Box::pin(conn.handle(&text)).await {
                         Ok(replies) => {
                             for reply in replies {
                                 if socket.send(Message::text(reply.to_string())).await.is_err() {
@@ -290,7 +291,9 @@ async fn operation(
     (protocol, id): (Protocol, String),
     out: mpsc::Sender<Out>,
 ) {
-    match authorize_operation(&state, &context, &request).await {
+    // Boxed: this task lives as long as the subscription, and an inline await would keep
+    // authorization's (large) state in it all that time.
+    match Box::pin(authorize_operation(&state, &context, &request)).await {
         Err(refusal) => {
             let _ = out.send(Out::Message(protocol::error(protocol, &id, refusal.errors()).to_string())).await;
         }

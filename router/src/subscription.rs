@@ -50,34 +50,56 @@ pub enum Event {
     Complete,
 }
 
+/// Where a running operation's events go: a channel to a transport (multipart), or a transport
+/// that frames them itself in the operation's own task (websockets: no task and channel per
+/// subscription in between).
+pub trait Sink: Sync {
+    /// Delivers `event`; false when the client is gone.
+    fn send(&self, event: Event) -> impl Future<Output = bool> + Send;
+    /// Resolves when the client is gone.
+    fn closed(&self) -> impl Future<Output = ()> + Send;
+}
+
+impl Sink for mpsc::Sender<Event> {
+    async fn send(&self, event: Event) -> bool {
+        mpsc::Sender::send(self, event).await.is_ok()
+    }
+
+    async fn closed(&self) {
+        mpsc::Sender::closed(self).await;
+    }
+}
+
 /// Runs `op` for `context` in a task of its own and yields its events. Dropping the receiver
 /// stops the task and releases the upstream subscription.
 pub fn spawn(state: Arc<RouterState>, context: RequestContext, op: Authorized) -> mpsc::Receiver<Event> {
     let (tx, rx) = mpsc::channel(16);
-    let counted = op.kind == OperationKind::Subscription;
-    tokio::spawn(async move {
-        if counted {
-            state.metrics.ws_subscriptions.inc();
-        }
-        run(&state, &context, op, &tx).await;
-        if counted {
-            state.metrics.ws_subscriptions.dec();
-        }
-    });
+    tokio::spawn(async move { run(&state, &context, op, &tx).await });
     rx
 }
 
-async fn run(state: &Arc<RouterState>, context: &RequestContext, op: Authorized, tx: &mpsc::Sender<Event>) {
+/// Runs `op` for `context` in the caller's task, delivering its events to `sink`. Returns when
+/// the operation ends or the sink's client is gone; dropping the future stops it too.
+pub async fn run(state: &Arc<RouterState>, context: &RequestContext, op: Authorized, sink: &impl Sink) {
+    // Counted for as long as it runs, however it ends (an aborted task included).
+    let _counted = (op.kind == OperationKind::Subscription).then(|| {
+        state.metrics.ws_subscriptions.inc();
+        Counted(&state.metrics.ws_subscriptions)
+    });
+    run_counted(state, context, op, sink).await;
+}
+
+async fn run_counted(state: &Arc<RouterState>, context: &RequestContext, op: Authorized, tx: &impl Sink) {
     let fail = |errors: Vec<Value>| async move {
-        let _ = tx.send(Event::Error(errors)).await;
+        tx.send(Event::Error(errors)).await;
     };
     if op.kind != OperationKind::Subscription {
         // Boxed here and below: an `async fn`'s state is as large as its largest await, and this
         // one lives as long as the subscription. Inline, the whole query pipeline's state (and
         // planning's) would sit in every subscriber's task for its lifetime.
         let body = Box::pin(respond(state, op, &context.forward)).await.body;
-        if tx.send(Event::Next(body)).await.is_ok() {
-            let _ = tx.send(Event::Complete).await;
+        if tx.send(Event::Next(body)).await {
+            tx.send(Event::Complete).await;
         }
         return;
     }
@@ -135,13 +157,13 @@ async fn run(state: &Arc<RouterState>, context: &RequestContext, op: Authorized,
         };
         match event {
             Ok(FeedEvent::Next(body)) => {
-                if tx.send(Event::Next(body)).await.is_err() {
+                if !tx.send(Event::Next(body)).await {
                     return;
                 }
             }
             Ok(FeedEvent::Error(errors)) => return fail((*errors).clone()).await,
             Ok(FeedEvent::Complete) => {
-                let _ = tx.send(Event::Complete).await;
+                tx.send(Event::Complete).await;
                 return;
             }
             Err(RecvError::Lagged(skipped)) => state.metrics.subscription_skipped.inc_by(skipped),

@@ -2,9 +2,10 @@
 //! only frames: admission is the request context's (`context`), execution the pipeline's and the
 //! subscription core's (`subscription`).
 //!
-//! One task per connection owns the socket. Each operation runs in a task of its own and reports
-//! through a channel; when the connection ends every operation task is aborted, which drops its
-//! upstream connection, so a closed client leaves nothing behind.
+//! One task per connection owns the socket. Each operation runs the subscription core in a task
+//! of its own and frames its events straight into the connection's outbox; when the connection
+//! ends every operation task is aborted, which leaves its feed (and the feed's upstream
+//! subscription, with its last client), so a closed client leaves nothing behind.
 //!
 //! Credentials: the token in `connection_init`, else the upgrade request's `Authorization`
 //! header. Either is verified before it counts; a token that does not verify closes the socket
@@ -298,15 +299,30 @@ async fn operation(
             let _ = out.send(Out::Message(protocol::error(protocol, &id, refusal.errors()).to_string())).await;
         }
         Ok(op) => {
-            let mut events = subscription::spawn(state, context, op);
-            while let Some(event) = events.recv().await {
-                if out.send(Out::Message(frame(protocol, &id, event))).await.is_err() {
-                    return;
-                }
-            }
+            // Run here, framing each event straight into the connection's outbox: no task and
+            // channel per subscription in between.
+            let sink = Framed { out: &out, protocol, id: &id };
+            subscription::run(&state, &context, op, &sink).await;
         }
     }
     let _ = out.send(Out::Done(id)).await;
+}
+
+/// A websocket operation's events, framed for its protocol and id.
+struct Framed<'a> {
+    out: &'a mpsc::Sender<Out>,
+    protocol: Protocol,
+    id: &'a str,
+}
+
+impl subscription::Sink for Framed<'_> {
+    async fn send(&self, event: subscription::Event) -> bool {
+        self.out.send(Out::Message(frame(self.protocol, self.id, event))).await.is_ok()
+    }
+
+    async fn closed(&self) {
+        self.out.closed().await;
+    }
 }
 
 /// The message for one event of operation `id`, as JSON text.

@@ -56,6 +56,16 @@ async fn settled(stack: &TestStack, user: &Registered) {
     .await;
 }
 
+/// A stack with an admin (its token) and two users whose welcomes have been pushed.
+async fn admin_ada_and_bob(smtp: &SmtpServer) -> (TestStack, String, Registered, Registered) {
+    let stack = stack(smtp, None).await;
+    let root = admin(&stack).await;
+    let (ada, bob) = (register(&stack, "ada").await, register(&stack, "bob").await);
+    settled(&stack, &ada).await;
+    settled(&stack, &bob).await;
+    (stack, root, ada, bob)
+}
+
 /// The next `notificationAdded`, failing if it takes more than a second.
 async fn within_a_second(socket: &mut Socket, since: Instant) -> Value {
     let msg = tokio::time::timeout(Duration::from_secs(1), next_json(socket))
@@ -70,11 +80,7 @@ async fn within_a_second(socket: &mut Socket, since: Instant) -> Value {
 #[tokio::test]
 async fn a_subscriber_sees_an_admin_message_and_a_reset_request_within_a_second_and_nobody_else_does() {
     let smtp = SmtpServer::start().await;
-    let stack = stack(&smtp, None).await;
-    let root = admin(&stack).await;
-    let (ada, bob) = (register(&stack, "ada").await, register(&stack, "bob").await);
-    settled(&stack, &ada).await;
-    settled(&stack, &bob).await;
+    let (stack, root, ada, bob) = admin_ada_and_bob(&smtp).await;
     let mut ada_socket = listen(&stack, &ada, ADDED).await;
     let mut bob_socket = listen(&stack, &bob, ADDED).await;
 
@@ -133,11 +139,7 @@ async fn gauge(stack: &TestStack, name: &str) -> i64 {
 #[tokio::test]
 async fn two_tabs_of_one_user_share_one_upstream_subscription_and_another_user_never_hears_their_events() {
     let smtp = SmtpServer::start().await;
-    let stack = stack(&smtp, None).await;
-    let root = admin(&stack).await;
-    let (ada, bob) = (register(&stack, "ada").await, register(&stack, "bob").await);
-    settled(&stack, &ada).await;
-    settled(&stack, &bob).await;
+    let (stack, root, ada, bob) = admin_ada_and_bob(&smtp).await;
     let mut first_tab = listen(&stack, &ada, ADDED).await;
     // The second tab joins the first's feed: the subgraph gets no new listener, so wait on the
     // router's own count of subscriptions instead.

@@ -12,7 +12,7 @@ mod cache_key;
 pub mod compose;
 mod context;
 mod csrf;
-pub mod data;
+mod data;
 pub mod defer;
 pub mod error;
 pub mod execute;

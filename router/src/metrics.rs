@@ -71,6 +71,11 @@ impl Default for Metrics {
             registry.register(Box::new(g.clone())).expect("registered once");
             g
         };
+        let total = |name: &str, help: &str| {
+            let c = prometheus::IntCounter::new(name, help).expect("valid metric");
+            registry.register(Box::new(c.clone())).expect("registered once");
+            c
+        };
         for shared in [tessera_kit::jwt::JWKS_FETCHES.clone(), crate::error::REFUSALS.clone()] {
             registry.register(Box::new(shared)).expect("registered once per router");
         }
@@ -97,24 +102,14 @@ impl Default for Metrics {
                 "subscription_upstreams",
                 "Upstream subscriptions running now (identical subscriptions of one caller share one)",
             ),
-            subscription_skipped: {
-                let c = prometheus::IntCounter::new(
-                    "subscription_events_skipped_total",
-                    "Events a subscriber too slow for its shared feed skipped",
-                )
-                .expect("valid metric");
-                registry.register(Box::new(c.clone())).expect("registered once");
-                c
-            },
-            inbound_shared: {
-                let c = prometheus::IntCounter::new(
-                    "inbound_dedup_shared_total",
-                    "Requests answered with an identical in-flight request's answer",
-                )
-                .expect("valid metric");
-                registry.register(Box::new(c.clone())).expect("registered once");
-                c
-            },
+            subscription_skipped: total(
+                "subscription_events_skipped_total",
+                "Events a subscriber too slow for its shared feed skipped",
+            ),
+            inbound_shared: total(
+                "inbound_dedup_shared_total",
+                "Requests answered with an identical in-flight request's answer",
+            ),
             cache_invalidations: {
                 let c = prometheus::IntCounter::new(
                     "response_cache_invalidations_total",

@@ -119,34 +119,37 @@ async fn run_counted(state: &Arc<RouterState>, context: &RequestContext, op: Aut
         let reason = "it has no URL".to_owned();
         return fail(vec![RouterError::SubgraphUnavailable { service, reason }.graphql()]).await;
     };
-    let used: Map<String, Value> = primary
-        .variable_usages
-        .iter()
-        .flatten()
-        .filter_map(|name| Some((name.clone(), op.variables.get(name)?.clone())))
-        .collect();
     let mut end = Ending::new(state, context);
     // Identical subscriptions of one caller share a feed (see `feed`), unless sharing is off.
     let key = match state.inbound_dedup {
         InboundDedup::Off => Digest::of(&[uuid::Uuid::new_v4().as_bytes()]),
         _ => crate::inflight::key(&op.prepared.plan_key, &op.variables, &context.forward),
     };
-    let spec = Spec {
-        supergraph: op.supergraph.clone(),
-        plan: plan.clone(),
-        prepared: op.prepared.clone(),
-        root: op.root.clone(),
-        variables: op.variables.clone(),
-        errors: op.errors.clone(),
-        forward: context.forward.clone(),
-        token: context.token.clone(),
-        url,
-        service,
-        query: primary.operation.document_str.clone(),
-        used: Value::Object(used),
+    // The feed's copy of the operation is made only by the client that starts it.
+    let start = |publisher| {
+        let used: Map<String, Value> = primary
+            .variable_usages
+            .iter()
+            .flatten()
+            .filter_map(|name| Some((name.clone(), op.variables.get(name)?.clone())))
+            .collect();
+        let spec = Spec {
+            supergraph: op.supergraph.clone(),
+            plan: plan.clone(),
+            prepared: op.prepared.clone(),
+            root: op.root.clone(),
+            variables: op.variables.clone(),
+            errors: op.errors.clone(),
+            forward: context.forward.clone(),
+            token: context.token.clone(),
+            url,
+            service,
+            query: primary.operation.document_str.clone(),
+            used: Value::Object(used),
+        };
+        tokio::spawn(feed(state.clone(), spec, publisher)).abort_handle()
     };
-    let (_feed, mut events, _) =
-        state.feeds.join(key, |publisher| tokio::spawn(feed(state.clone(), spec, publisher)).abort_handle());
+    let (_feed, mut events, _) = state.feeds.join(key, start);
     loop {
         let event = tokio::select! {
             // The client went away (a dropped response, a closed socket): stop. The feed stops

@@ -135,6 +135,11 @@ impl Connection {
             let expiry = caller.map(|c| expiry_instant(c.exp));
             let token = caller.map(TokenRef::from);
             tokio::select! {
+                // In this order: an expired token or a revoked session closes the socket with
+                // 4403 before anything queued is sent. The subscription core sees the same
+                // revocation and queues its own error; unordered, that error sometimes went
+                // out first and the client never heard why the socket closed.
+                biased;
                 () = tokio::time::sleep_until(init_deadline), if !conn.acked => {
                     break Some(Closing(close::INIT_TIMEOUT, "Connection initialisation timeout"));
                 }

@@ -2,9 +2,10 @@
 //!
 //! Run with `cargo bench --bench auth`. In one run, on this machine:
 //! 1. the raw argon2id rate: the DESIGN.md parameters (19 MiB, t=2, p=1), one thread per core,
-//!    verifying a hash in a loop: the ceiling no login service can beat;
+//!    verifying a hash in a loop over kept memory: the ceiling no login service can beat;
 //! 2. logins/s through the router (HTTP, GraphQL, lockout bookkeeping, session, JWT), with
-//!    enough clients to keep every hash slot busy; the figure that matters is the ratio to (1);
+//!    enough clients to keep every hash slot busy; the figure that matters is the ratio to (1),
+//!    in rounds that alternate (1) and (2), and its median;
 //! 3. a flood at 4x that login capacity for a few seconds, with a cheap query (`{ signedIn }`)
 //!    running beside it: how many logins were shed (`RATE_LIMITED`) and how fast, and the cheap
 //!    query's p99 next to its p99 on an idle stack.
@@ -19,38 +20,39 @@ use std::{
     time::{Duration, Instant},
 };
 
-use argon2::{
-    Algorithm, Argon2, Params, Version,
-    password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash},
-};
+use argon2::Params;
 use serde_json::{Value, json};
 use tessera::SUBGRAPHS;
+use tessera_auth::credentials::argon::{self, Memory};
 use tessera_kit::config::BucketConfig;
 use tessera_testkit::{spawn_configured, test_bus};
 
 const PASSWORD: &str = "violet kettle drifting over marble";
 const USERS: usize = 32;
-const MEASURE: Duration = Duration::from_secs(6);
+const MEASURE: Duration = Duration::from_secs(5);
+const ROUNDS: usize = 3;
 const FLOOD: Duration = Duration::from_secs(6);
 
 fn cores() -> usize {
     std::thread::available_parallelism().map(usize::from).unwrap_or(2)
 }
 
-/// Verifications per second with one thread per core, for `MEASURE`.
+/// Verifications per second with one thread per core, for `MEASURE`. Each thread keeps its
+/// argon2 memory between hashes, as the service's hashing threads do: the ceiling is the
+/// cheapest verification this library allows, not the one that allocates 19 MiB each time.
 fn raw_argon2_rate() -> f64 {
     let params = Params::new(19_456, 2, 1, None).expect("valid parameters");
-    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-    let hash = argon.hash_password(PASSWORD.as_bytes()).expect("hashes").to_string();
+    let hash = argon::hash(&params, &mut Memory::default(), PASSWORD.as_bytes()).expect("hashes");
     let done = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     std::thread::scope(|s| {
         for _ in 0..cores() {
-            let (done, hash) = (done.clone(), hash.clone());
+            let (done, hash, params) = (done.clone(), hash.clone(), params.clone());
             s.spawn(move || {
-                let parsed = PasswordHash::new(&hash).expect("parses");
+                let mut memory = Memory::default();
                 while started.elapsed() < MEASURE {
-                    Argon2::default().verify_password(PASSWORD.as_bytes(), &parsed).expect("verifies");
+                    let verdict = argon::verify(&params, &mut memory, PASSWORD.as_bytes(), &hash);
+                    assert_eq!(verdict, argon::Verdict::Right);
                     done.fetch_add(1, Ordering::Relaxed);
                 }
             });
@@ -100,10 +102,33 @@ async fn cheap_queries(http: reqwest::Client, url: String, stop: Arc<AtomicBool>
     latencies
 }
 
+/// Logins per second for `MEASURE`, `clients` of them in a closed loop: enough to keep every
+/// hashing thread busy without overflowing the queue.
+async fn login_rate(http: &reqwest::Client, url: &str, clients: usize) -> f64 {
+    let ok = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let (http, url, ok) = (http.clone(), url.to_owned(), ok.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut i = c;
+            while started.elapsed() < MEASURE {
+                let (_, body) = post(&http, &url, &login_body(i)).await;
+                if outcome(&body) == "ok" {
+                    ok.fetch_add(1, Ordering::Relaxed);
+                }
+                i += clients;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("a client");
+    }
+    ok.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+}
+
 fn main() {
     println!("cores: {}, argon2id m=19456 KiB t=2 p=1, 127.0.0.1, SQLite, bench (release) profile\n", cores());
-    let raw = raw_argon2_rate();
-    println!("raw argon2id verifications          {raw:>8.1} /s   ({} threads)", cores());
 
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     runtime.block_on(async {
@@ -132,30 +157,24 @@ fn main() {
             ((), task.await.expect("cheap queries"))
         };
 
-        // Closed loop: 4 clients per core keep every hash slot busy without overflowing the queue.
+        // Rounds alternate the raw rate and the logins, so a noisy neighbour on this shared
+        // machine weighs on both sides of a ratio alike; the median ratio is the figure.
         let clients = 4 * cores();
-        let ok = Arc::new(AtomicUsize::new(0));
-        let started = Instant::now();
-        let mut tasks = Vec::new();
-        for c in 0..clients {
-            let (http, url, ok) = (http.clone(), url.clone(), ok.clone());
-            tasks.push(tokio::spawn(async move {
-                let mut i = c;
-                while started.elapsed() < MEASURE {
-                    let (_, body) = post(&http, &url, &login_body(i)).await;
-                    if outcome(&body) == "ok" {
-                        ok.fetch_add(1, Ordering::Relaxed);
-                    }
-                    i += clients;
-                }
-            }));
+        let mut ratios = Vec::new();
+        let mut logins = 0.0;
+        for round in 1..=ROUNDS {
+            let raw = tokio::task::spawn_blocking(raw_argon2_rate).await.expect("raw rate");
+            logins = login_rate(&http, &url, clients).await;
+            ratios.push(logins / raw);
+            println!(
+                "round {round}: raw argon2id {raw:>6.1} /s ({} threads), logins through the router {logins:>6.1} /s ({clients} clients), ratio {:.3}",
+                cores(),
+                logins / raw
+            );
         }
-        for t in tasks {
-            t.await.expect("a client");
-        }
-        let logins = ok.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64();
-        println!("logins through the router            {logins:>8.1} /s   ({clients} clients)");
-        println!("ratio to the raw argon2id rate       {:>8.2}      (goal: at least 0.90)\n", logins / raw);
+        ratios.sort_by(f64::total_cmp);
+        let median = ratios[ratios.len() / 2];
+        println!("median ratio of logins to raw argon2id  {median:.3}   (goal: at least 0.90)\n");
 
         // Open loop at 4x capacity: requests start on a schedule, whatever the answers do.
         let rate = 4.0 * logins;

@@ -39,7 +39,7 @@ pub async fn create_admin(state: &State, email: &str) -> Result<Option<String>, 
     }
     let password = secret::token();
     let admission = state.hasher.admit().map_err(|_| crate::error::busy())?;
-    let hash = state.hasher.hash(&admission, password.clone()).await.map_err(ApiError::internal)?;
+    let hash = state.hasher.hash(admission, password.clone()).await.map_err(ApiError::internal)?;
     let id = Uuid::now_v7();
     let username = free_username(state, &email).await?;
     let mut tx = db.begin().await?;

@@ -156,6 +156,7 @@ pub fn retention_rules() -> Vec<tessera_kit::retention::Rule> {
 pub async fn app(rt: Runtime) -> anyhow::Result<Router> {
     let state = State::open(rt.clone()).await?;
     rt.metrics.register(Box::new(audit::EVENTS.clone()));
+    rt.metrics.register(Box::new(credentials::hasher::ABANDONED.clone()));
     rt.retain(retention_rules(), vec![]);
     bootstrap::admin_from_config(&state).await?;
     keys::spawn_maintenance(&state);

@@ -2,6 +2,7 @@
 //! one-time code, a recent proof). They live below the resolvers, so no resolver file imports
 //! another.
 
+pub mod argon;
 pub mod codes;
 pub mod hasher;
 pub mod password;

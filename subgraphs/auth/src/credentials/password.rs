@@ -63,8 +63,7 @@ pub async fn check(state: &State, client: &ClientInfo, attempt: Attempt<'_>) -> 
     };
     let stored = account.as_ref().map(|a| a.password_hash.clone());
     let password = crate::domain::password::normalize(attempt.password);
-    let verdict = state.hasher.verify(&admission, password.clone(), stored.clone()).await;
-    drop(admission);
+    let verdict = state.hasher.verify(admission, password.clone(), stored.clone()).await;
     let id = account.as_ref().map(|a| a.id);
     let Some(account) = account.filter(|_| verdict != Verdict::Wrong) else {
         let failure = Failure { budget: &budget, count, locks, now };
@@ -149,7 +148,7 @@ fn upgrade_hash(state: &State, id: uuid::Uuid, old: String, password: String) {
     let state = state.clone();
     tokio::spawn(async move {
         let Ok(admission) = state.hasher.admit() else { return };
-        match state.hasher.hash(&admission, password).await {
+        match state.hasher.hash(admission, password).await {
             Ok(new) => {
                 if let Err(e) = store::accounts::upgrade_hash(&state.rt.db, id, &old, &new).await {
                     tracing::warn!(error = %e, "could not store an upgraded password hash");

@@ -138,7 +138,7 @@ async fn hashed(state: &State, new_password: &str, account: &Account) -> Result<
     let (username, email) = (Username::parse(&account.username)?, Email::parse(&account.email)?);
     let password = NewPassword::parse(new_password, "newPassword", &username, &email)?.into_inner();
     let admission = state.hasher.admit().map_err(|_| error::busy())?;
-    state.hasher.hash(&admission, password).await.map_err(ApiError::internal)
+    state.hasher.hash(admission, password).await.map_err(ApiError::internal)
 }
 
 /// Stores the new hash, signs out sessions (but `keep`), spends every other reset link, forgets

@@ -73,8 +73,7 @@ impl RegisterMutation {
             return Err(conflict("email", "email address"));
         }
         let admission = state.hasher.admit().map_err(|_| error::busy())?;
-        let hash = state.hasher.hash(&admission, password).await.map_err(ApiError::internal)?;
-        drop(admission);
+        let hash = state.hasher.hash(admission, password).await.map_err(ApiError::internal)?;
         let account = new_account(Uuid::now_v7(), &email, &username, &hash);
         if email_taken {
             notify_owner(state, client, &email).await?;

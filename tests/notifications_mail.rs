@@ -154,3 +154,51 @@ async fn a_refusing_smtp_server_gets_retries_then_a_dead_letter_and_everything_e
     register(&stack, "bob").await;
     eventually("bob's welcome arrives", || async { smtp.mails_to("bob@example.com").len() == 1 }).await;
 }
+
+/// A sign-in through the router from a browser with this `User-Agent`.
+async fn login_from(stack: &TestStack, user_agent: &str, identifier: &str) -> serde_json::Value {
+    let body = json!({ "query": common::LOGIN, "variables": { "i": { "identifier": identifier, "password": common::PASSWORD } } });
+    let res = reqwest::Client::new()
+        .post(stack.router_url("/graphql"))
+        .header("user-agent", user_agent)
+        .json(&body)
+        .send()
+        .await
+        .expect("the router answers");
+    res.json().await.expect("a JSON body")
+}
+
+#[tokio::test]
+async fn a_sign_in_from_a_new_browser_mails_the_owner_once_and_a_sign_in_from_a_known_one_mails_nobody() {
+    let smtp = SmtpServer::start().await;
+    let stack = stack_mailing_to(&smtp).await;
+    register(&stack, "ada").await;
+    eventually("the welcome email arrives", || async { smtp.mails_to("ada@example.com").len() == 1 }).await;
+    let alerts = || {
+        smtp.mails_to("ada@example.com")
+            .into_iter()
+            .filter(|m| m.subject() == "New sign-in to your Tessera account")
+            .map(|m| m.decoded())
+            .collect::<Vec<_>>()
+    };
+
+    let first = login_from(&stack, "Firefox/140 on a new laptop", "ada").await;
+    assert!(first["data"]["login"]["accessToken"].is_string(), "{first}");
+    eventually("the new-device alert arrives", || async { alerts().len() == 1 }).await;
+    assert!(alerts()[0].contains("Firefox/140 on a new laptop"), "{}", alerts()[0]);
+
+    // The same browser again, then a change of password as a marker that everything before it
+    // has been delivered: still one alert.
+    let again = login_from(&stack, "Firefox/140 on a new laptop", "ada@example.com").await;
+    let access = again["data"]["login"]["accessToken"].as_str().unwrap_or_else(|| panic!("{again}")).to_owned();
+    let change = "mutation($i: ChangePasswordInput!) { changePassword(input: $i) { sessionsRevoked } }";
+    let input =
+        json!({ "i": { "currentPassword": common::PASSWORD, "newPassword": "amber lantern crossing quiet harbours" } });
+    let changed = gql(&stack, change, input, Some(&access)).await;
+    assert!(changed.get("errors").is_none(), "{changed}");
+    eventually("the password-change alert arrives", || async {
+        smtp.mails_to("ada@example.com").iter().any(|m| m.subject() == "Your Tessera password was changed")
+    })
+    .await;
+    assert_eq!(alerts().len(), 1, "a known browser is not announced");
+}

@@ -68,6 +68,7 @@ fn tokens(state: &State, account: Uuid, session: Uuid, roles: Vec<String>, refre
 /// Starts a session for a signed-in account, inside the caller's transaction, and announces a
 /// device or address the account has not signed in from before. `amr` says how the user proved
 /// who they are; the sign-in is the session's first proof (see `credentials::step_up`).
+/// The flag is true when an event was queued: poke the relay after the commit.
 pub async fn start_session(
     state: &State,
     tx: &mut Tx,
@@ -75,7 +76,7 @@ pub async fn start_session(
     roles: Vec<String>,
     client: &ClientInfo,
     amr: &str,
-) -> Result<Tokens, ApiError> {
+) -> Result<(Tokens, bool), ApiError> {
     let now = store::now();
     let session = Session {
         id: Uuid::now_v7(),
@@ -92,14 +93,15 @@ pub async fn start_session(
     store::sessions::insert(tx, &session).await?;
     let refresh = secret::token();
     store::sessions::insert_refresh(tx, &secret::token_hash(&refresh), session.id, now).await?;
-    if remember_device(tx, account.id, client, now).await? {
+    let new_device = remember_device(tx, account.id, client, now).await?;
+    if new_device {
         let payload = json!({
             "userId": account.id, "email": account.email, "username": account.username,
             "ip": client.ip.map(|ip| ip.to_string()), "userAgent": client.user_agent,
         });
         outbox::enqueue(tx, &Event::new("LoginFromNewDevice", payload)).await?;
     }
-    Ok(tokens(state, account.id, session.id, roles, refresh, now))
+    Ok((tokens(state, account.id, session.id, roles, refresh, now), new_device))
 }
 
 /// Records the client's address and user agent as known; true if either was new.
@@ -107,9 +109,7 @@ pub async fn remember_device(tx: &mut Tx, account: Uuid, client: &ClientInfo, no
     let ua = client.user_agent.as_deref().unwrap_or("");
     let ua = format!("ua:{:x}", Sha256::digest(ua.as_bytes()));
     let ip = format!("ip:{}", client.ip_text());
-    let new_ua = store::accounts::remember_device(tx, account, &ua, now).await?;
-    let new_ip = store::accounts::remember_device(tx, account, &ip, now).await?;
-    Ok(new_ua || new_ip)
+    store::accounts::remember_devices(tx, account, [&ua, &ip], now).await
 }
 
 fn refused(message: &str) -> ApiError {
@@ -229,6 +229,8 @@ pub struct SignIn<'a> {
     pub clear: Option<&'a str>,
     /// Whether to issue a device token (the client did not present a valid one).
     pub new_device: bool,
+    /// The account's roles when the caller read them with the account; `None` reads them here.
+    pub roles: Option<Vec<String>>,
 }
 
 /// Starts a session and records the sign-in; returns the tokens and a new device token.
@@ -238,7 +240,10 @@ pub async fn sign_in(
     client: &ClientInfo,
     how: SignIn<'_>,
 ) -> Result<(Tokens, Option<String>), ApiError> {
-    let roles = store::accounts::roles(&state.rt.db, account.id).await?;
+    let roles = match how.roles {
+        Some(roles) => roles,
+        None => store::accounts::roles(&state.rt.db, account.id).await?,
+    };
     let now = store::now();
     let mut tx = state.rt.db.begin().await?;
     if let Some(key) = how.clear {
@@ -252,9 +257,11 @@ pub async fn sign_in(
     } else {
         None
     };
-    let tokens = start_session(state, &mut tx, account, roles, client, how.amr).await?;
+    let (tokens, announced) = start_session(state, &mut tx, account, roles, client, how.amr).await?;
     audit::record(&mut tx, Some(account.id), SecurityEventKind::LoginSucceeded, client, how.amr).await?;
     tx.commit().await?;
-    state.rt.relay.poke();
+    if announced {
+        state.rt.relay.poke();
+    }
     Ok((tokens, device))
 }

@@ -35,6 +35,8 @@ pub struct Attempt<'a> {
 /// transaction commits (see [`clear`]).
 pub struct Checked {
     pub account: Account,
+    /// The account's roles, read with it.
+    pub roles: Vec<String>,
     pub budget: String,
     /// The attempt came from a device that signed in to this account before.
     pub known_device: bool,
@@ -47,7 +49,7 @@ pub async fn check(state: &State, client: &ClientInfo, attempt: Attempt<'_>) -> 
     let db = &state.rt.db;
     let policy = state.policy();
     let now = store::now();
-    let account = store::accounts::by_identifier(db, attempt.identifier).await?;
+    let (account, roles) = store::accounts::by_identifier_with_roles(db, attempt.identifier).await?.unzip();
     let (budget, known_device) = budget_key(state, account.as_ref(), attempt, now).await?;
     let (count, locks, locked_until) = throttle::reserve_attempt(db, &budget, now).await?;
     if let Some(until) = locked_until.filter(|u| *u > now) {
@@ -72,7 +74,7 @@ pub async fn check(state: &State, client: &ClientInfo, attempt: Attempt<'_>) -> 
     if verdict == Verdict::RightButRehash {
         upgrade_hash(state, account.id, stored.unwrap_or_default(), password);
     }
-    Ok(Checked { account, budget, known_device })
+    Ok(Checked { account, roles: roles.unwrap_or_default(), budget, known_device })
 }
 
 /// [`check`] for a signed-in caller re-entering their password: the budget is cleared at once.

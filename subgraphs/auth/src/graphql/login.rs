@@ -96,7 +96,12 @@ impl LoginMutation {
             audit::record_alone(&state.rt.db, Some(account.id), SecurityEventKind::MfaChallenged, client, "").await?;
             return Ok(LoginPayload { mfa_required: true, mfa_challenge: Some(challenge), ..LoginPayload::default() });
         }
-        let how = SignIn { amr: "pwd", clear: Some(&checked.budget), new_device: !checked.known_device };
+        let how = SignIn {
+            amr: "pwd",
+            clear: Some(&checked.budget),
+            new_device: !checked.known_device,
+            roles: Some(checked.roles),
+        };
         let (tokens, device_token) = sign_in(state, &account, client, how).await?;
         Ok(LoginPayload::signed_in(account, tokens, device_token))
     }
@@ -122,7 +127,7 @@ impl LoginMutation {
             return Err(expired());
         }
         tx.commit().await?;
-        let how = SignIn { amr: "pwd mfa", clear: None, new_device: true };
+        let how = SignIn { amr: "pwd mfa", clear: None, new_device: true, roles: None };
         let (tokens, device_token) = sign_in(state, &account, client, how).await?;
         Ok(LoginPayload::signed_in(account, tokens, device_token))
     }

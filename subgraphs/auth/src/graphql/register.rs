@@ -102,7 +102,8 @@ impl RegisterMutation {
             state.rt.relay.poke();
             return Ok(RegisterPayload::pending(account));
         }
-        let signed_in = tokens::start_session(state, &mut tx, &account, vec!["customer".into()], client, "pwd").await?;
+        let (signed_in, _) =
+            tokens::start_session(state, &mut tx, &account, vec!["customer".into()], client, "pwd").await?;
         tx.commit().await?;
         state.rt.relay.poke();
         Ok(RegisterPayload {

@@ -103,7 +103,7 @@ impl VerificationMutation {
         state.rt.relay.poke();
         let verified = Account { email_verified: true, ..account };
         let tokens = if sessionless && !verified.mfa_enabled && admissible(state, &verified).is_ok() {
-            let how = SignIn { amr: "email", clear: None, new_device: false };
+            let how = SignIn { amr: "email", clear: None, new_device: false, roles: None };
             Some(sign_in(state, &verified, client, how).await?.0)
         } else {
             None

@@ -31,6 +31,31 @@ pub async fn by_id(db: &Db, id: Uuid) -> Result<Option<Account>, sqlx::Error> {
     on_db!(db, |pool| sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)
 }
 
+/// [`by_identifier`] with the account's roles, in one statement (a sign-in needs both).
+pub async fn by_identifier_with_roles(
+    db: &Db,
+    identifier: &str,
+) -> Result<Option<(Account, Vec<String>)>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        account: Account,
+        role: Option<String>,
+    }
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let columns = COLUMNS.split(", ").map(|c| format!("a.{}", c.trim())).collect::<Vec<_>>().join(", ");
+        format!(
+            "SELECT {columns}, r.role FROM accounts a LEFT JOIN account_roles r ON r.account_id = a.id \
+             WHERE a.email = $1 OR a.username = $1 ORDER BY a.id, r.role"
+        )
+    });
+    let rows: Vec<Row> = on_db!(db, |pool| sqlx::query_as(SQL.as_str()).bind(identifier).fetch_all(pool).await)?;
+    let Some(first) = rows.first().map(|r| r.account.id) else { return Ok(None) };
+    // Were an email and a username ever to name two accounts, the roles are the first's only.
+    let roles = rows.iter().filter(|r| r.account.id == first).filter_map(|r| r.role.clone()).collect();
+    Ok(rows.into_iter().next().map(|r| (r.account, roles)))
+}
+
 /// The account a sign-in identifier (normalized email or username) names.
 pub async fn by_identifier(db: &Db, identifier: &str) -> Result<Option<Account>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM accounts WHERE email = $1 OR username = $1");
@@ -155,17 +180,18 @@ pub async fn remove_role(tx: &mut Tx, id: Uuid, role: &str) -> Result<bool, sqlx
 }
 
 /// Records a device fingerprint; true when the account had not been seen with it.
-pub async fn remember_device(tx: &mut Tx, id: Uuid, fingerprint: &str, now: i64) -> Result<bool, sqlx::Error> {
+pub async fn remember_devices(tx: &mut Tx, id: Uuid, fingerprints: [&str; 2], now: i64) -> Result<bool, sqlx::Error> {
     on_tx!(tx, |c| sqlx::query(
-        "INSERT INTO known_devices (account_id, fingerprint, first_seen) VALUES ($1, $2, $3) \
+        "INSERT INTO known_devices (account_id, fingerprint, first_seen) VALUES ($1, $2, $4), ($1, $3, $4) \
          ON CONFLICT (account_id, fingerprint) DO NOTHING"
     )
     .bind(id)
-    .bind(fingerprint)
+    .bind(fingerprints[0])
+    .bind(fingerprints[1])
     .bind(now)
     .execute(c)
     .await
-    .map(|r| r.rows_affected() == 1))
+    .map(|r| r.rows_affected() > 0))
 }
 
 /// TOTP state: the secret (pending or confirmed), and whether MFA is on.

@@ -29,8 +29,8 @@ use tessera_testkit::{spawn_configured, test_bus};
 
 const PASSWORD: &str = "violet kettle drifting over marble";
 const USERS: usize = 32;
-const MEASURE: Duration = Duration::from_secs(5);
-const ROUNDS: usize = 3;
+const MEASURE: Duration = Duration::from_secs(4);
+const ROUNDS: usize = 5;
 const FLOOD: Duration = Duration::from_secs(6);
 
 fn cores() -> usize {

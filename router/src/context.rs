@@ -16,7 +16,7 @@ use crate::{RouterState, error::RouterError, execute::Forward};
 
 /// Headers passed through to subgraphs as the client sent them. Not `Authorization`: that one
 /// is forwarded only once verified.
-const PASSED_THROUGH: [&str; 4] = ["x-request-id", "traceparent", "x-forwarded-for", "user-agent"];
+pub(crate) const PASSED_THROUGH: [&str; 4] = ["x-request-id", "traceparent", "x-forwarded-for", "user-agent"];
 
 #[derive(Debug, Clone)]
 pub struct RequestContext {

@@ -125,11 +125,14 @@ impl Default for Metrics {
     }
 }
 
+/// The headers a client names itself with (Apollo's convention).
+pub const CLIENT_HEADERS: [&str; 2] = ["apollographql-client-name", "apollographql-client-version"];
+
 impl Metrics {
     /// Counts one request under the client that names itself in `headers`.
     pub fn client(&self, headers: &axum::http::HeaderMap) {
-        const NAME: &str = "apollographql-client-name";
-        const VERSION: &str = "apollographql-client-version";
+        const NAME: &str = CLIENT_HEADERS[0];
+        const VERSION: &str = CLIENT_HEADERS[1];
         if !headers.contains_key(NAME) && !headers.contains_key(VERSION) {
             self.anonymous_client.get_or_init(|| self.clients.with_label_values(&["unknown", "unknown"])).inc();
             return;

@@ -27,7 +27,7 @@ use axum::{
         ConnectInfo, FromRequestParts, Request,
         ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade},
     },
-    http::HeaderMap,
+    http::{HeaderMap, HeaderName, HeaderValue},
     response::{IntoResponse, Response},
 };
 use serde_json::Value;
@@ -63,6 +63,21 @@ struct Handshake {
     token: Option<String>,
 }
 
+/// The upgrade request's headers a connection still needs (the passed-through ones and the
+/// client's name), copied. A parsed header value shares the HTTP connection's read buffer, so
+/// keeping the request's headers kept that whole buffer (8 KiB or more) for every socket's life.
+fn kept_headers(headers: &HeaderMap) -> HeaderMap {
+    let mut kept = HeaderMap::new();
+    for name in context::PASSED_THROUGH.iter().chain(&crate::metrics::CLIENT_HEADERS) {
+        for value in headers.get_all(*name) {
+            if let Ok(value) = HeaderValue::from_bytes(value.as_bytes()) {
+                kept.append(HeaderName::from_static(name), value);
+            }
+        }
+    }
+    kept
+}
+
 /// Bytes a websocket reads or buffers for writing at a time (see `upgrade`).
 const WS_BUFFER: usize = 4 * 1024;
 
@@ -71,7 +86,7 @@ pub(crate) async fn upgrade(state: Arc<RouterState>, request: Request) -> Respon
     let handshake = Handshake {
         peer: parts.extensions.get::<ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip()),
         token: context::header_token(&parts.headers).map(str::to_owned),
-        headers: parts.headers.clone(),
+        headers: kept_headers(&parts.headers),
     };
     let limit = state.ws.max_message_bytes;
     match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
@@ -355,4 +370,29 @@ pub struct WsSettings {
     pub max_subscriptions: usize,
     /// The largest message accepted: the HTTP body limit.
     pub max_message_bytes: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_connection_keeps_only_the_headers_it_forwards_or_counts_and_never_the_credentials() {
+        let mut headers = HeaderMap::new();
+        for (name, value) in [
+            ("authorization", "Bearer secret"),
+            ("cookie", "session=secret"),
+            ("user-agent", "Firefox/140"),
+            ("x-request-id", "r-1"),
+            ("apollographql-client-name", "web"),
+            ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
+        ] {
+            headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
+        }
+        let kept = kept_headers(&headers);
+        let mut names: Vec<&str> = kept.keys().map(HeaderName::as_str).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["apollographql-client-name", "user-agent", "x-request-id"]);
+        assert_eq!(kept["user-agent"], "Firefox/140");
+    }
 }

@@ -41,7 +41,7 @@ async fn a_customer_calling_admin_operations_is_forbidden_by_the_router_and_by_t
 }
 
 #[tokio::test]
-async fn a_role_an_admin_grants_reaches_the_users_token_at_the_next_refresh() {
+async fn a_role_an_admin_grants_reaches_the_users_token_at_the_next_refresh_or_sign_in_and_a_revoked_one_leaves_it() {
     let stack = spawn_stack(&SUBGRAPHS).await;
     let root = admin(&stack).await;
     let ada = register(&stack, "ada").await;
@@ -57,6 +57,16 @@ async fn a_role_an_admin_grants_reaches_the_users_token_at_the_next_refresh() {
     let revoke = "mutation($i: RoleInput!) { revokeRole(input: $i) { user { roles } } }";
     let own = gql(&stack, revoke, json!({ "i": { "userId": ada.id, "role": "admin" } }), Some(access)).await;
     assert_eq!(code(&own), "FORBIDDEN", "an admin cannot drop their own admin role: {own}");
+
+    // A sign-in reads the roles with the account: both of them, by either identifier.
+    let signed_in = login(&stack, "ada@example.com", PASSWORD).await;
+    let access = signed_in["data"]["login"]["accessToken"].as_str().unwrap_or_else(|| panic!("{signed_in}"));
+    assert!(gql(&stack, keys, json!({}), Some(access)).await["data"]["signingKeyIds"].is_array());
+    let revoked = gql(&stack, revoke, json!({ "i": { "userId": ada.id, "role": "admin" } }), Some(&root)).await;
+    assert_eq!(revoked["data"]["revokeRole"]["user"]["roles"], json!(["customer"]), "{revoked}");
+    let again = login(&stack, "ada", PASSWORD).await;
+    let access = again["data"]["login"]["accessToken"].as_str().unwrap_or_else(|| panic!("{again}"));
+    assert_eq!(code(&gql(&stack, keys, json!({}), Some(access)).await), "FORBIDDEN", "the revoked role is gone");
 }
 
 #[tokio::test]

@@ -84,13 +84,16 @@ struct Collected {
     representations: String,
     index: HashMap<String, usize, foldhash::fast::RandomState>,
     uses: Vec<usize>,
+    /// For an alias with one merge path: each object's representation in the order the walk met
+    /// it (None: it had none). See [`Run::entity_fetch`] for when the merge may trust it.
+    order: Option<Vec<Option<usize>>>,
 }
 
 impl Run<'_> {
     pub(super) async fn entity_fetch(&self, fetch: &EntityFetch<'_>) {
-        let collected: Vec<Collected> = {
+        let (collected, epoch): (Vec<Collected>, u64) = {
             let data = self.data.lock().expect("data lock poisoned");
-            fetch.aliases.iter().map(|alias| collect(&data, alias, self.state)).collect()
+            (fetch.aliases.iter().map(|alias| collect(&data, alias, self.state)).collect(), self.merges())
         };
         if collected.iter().all(|c| c.uses.is_empty()) {
             return; // nothing to resolve: every parent was null
@@ -127,6 +130,12 @@ impl Run<'_> {
         // have the representations they were sent with.
         let error_paths: FirstPaths = if errors.is_empty() { Vec::new() } else { first_paths() };
         let mut data = self.data.lock().expect("data lock poisoned");
+        // Nothing merged since the objects were collected: walking the same single path again
+        // meets the same objects in the same order (a merge into one object changes only its
+        // own subtree, never another object at the same path), so the recorded order stands in
+        // for writing each representation again. Only for the first alias: the next one's
+        // objects may sit under objects the first one just merged into.
+        let mut trust_order = self.merges() == epoch;
         for (alias, c) in fetch.aliases.iter().zip(&collected) {
             let answers = data_in.as_mut().and_then(Data::as_object_mut).and_then(|o| o.get_mut(&alias.response_key));
             let Some(Data::List(answers)) = answers.map(Data::take) else { continue };
@@ -140,20 +149,40 @@ impl Run<'_> {
             // Walk the paths again and give each object the answer for its representation: the
             // last object sharing an answer takes it, the others get a copy.
             let mut left = c.uses.clone();
-            let mut buf = Vec::new();
-            for path in &alias.paths {
-                each_mut(&mut data, path.as_slice(), &mut |entity| {
-                    let Some(text) = representation(entity, &alias.requires, self.state, &mut buf) else { return };
-                    let Some(&i) = c.index.get(text) else { return };
-                    let (Some(slot), Some(left)) = (answers.get_mut(i), left.get_mut(i)) else { return };
-                    *left = left.saturating_sub(1);
-                    let answer = if *left == 0 { slot.take() } else { slot.clone() };
-                    if let Some(answer) = answer {
-                        deep_merge(entity, answer);
+            let mut give = |entity: &mut Data, i: usize| {
+                let (Some(slot), Some(left)) = (answers.get_mut(i), left.get_mut(i)) else { return };
+                *left = left.saturating_sub(1);
+                let answer = if *left == 0 { slot.take() } else { slot.clone() };
+                if let Some(answer) = answer {
+                    deep_merge(entity, answer);
+                }
+            };
+            match (c.order.as_ref().filter(|_| trust_order), alias.paths.as_slice()) {
+                (Some(order), [path]) => {
+                    let mut visits = order.iter();
+                    each_mut(&mut data, path.as_slice(), &mut |entity| {
+                        if let Some(&Some(i)) = visits.next() {
+                            give(entity, i);
+                        }
+                    });
+                }
+                _ => {
+                    let mut buf = Vec::new();
+                    for path in &alias.paths {
+                        each_mut(&mut data, path.as_slice(), &mut |entity| {
+                            let Some(text) = representation(entity, &alias.requires, self.state, &mut buf) else {
+                                return;
+                            };
+                            if let Some(&i) = c.index.get(text) {
+                                give(entity, i);
+                            }
+                        });
                     }
-                });
+                }
             }
+            trust_order = false;
         }
+        self.merged();
         drop(data);
         if !errors.is_empty() {
             let mapped: Vec<Value> = errors.drain(..).map(|e| remap_error(e, fetch, &error_paths)).collect();
@@ -163,11 +192,21 @@ impl Run<'_> {
 }
 
 fn collect(data: &Data, alias: &Alias<'_>, state: &SupergraphState) -> Collected {
-    let mut out = Collected { representations: String::from("["), index: HashMap::default(), uses: Vec::new() };
+    let mut out = Collected {
+        representations: String::from("["),
+        index: HashMap::default(),
+        uses: Vec::new(),
+        order: (alias.paths.len() == 1).then(Vec::new),
+    };
     let mut buf = Vec::new();
     for path in &alias.paths {
         each(data, path.as_slice(), &mut |entity| {
-            let Some(text) = representation(entity, &alias.requires, state, &mut buf) else { return };
+            let Some(text) = representation(entity, &alias.requires, state, &mut buf) else {
+                if let Some(order) = &mut out.order {
+                    order.push(None);
+                }
+                return;
+            };
             let next = out.uses.len();
             let i = match out.index.get(text) {
                 Some(&i) => i,
@@ -182,6 +221,9 @@ fn collect(data: &Data, alias: &Alias<'_>, state: &SupergraphState) -> Collected
                 }
             };
             out.uses[i] += 1;
+            if let Some(order) = &mut out.order {
+                order.push(Some(i));
+            }
         });
     }
     out.representations.push(']');

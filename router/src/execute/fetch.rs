@@ -61,7 +61,9 @@ impl Run<'_> {
                     all.extend(answer.errors.into_iter().map(|e| annotate(e, &fetch.service_name)));
                 }
                 if let Some(data) = answer.data.filter(Data::is_object) {
-                    deep_merge(&mut self.data.lock().expect("data lock poisoned"), data);
+                    let mut tree = self.data.lock().expect("data lock poisoned");
+                    deep_merge(&mut tree, data);
+                    self.merged();
                 }
             }
             Err(failure) => {

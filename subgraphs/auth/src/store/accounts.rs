@@ -179,7 +179,8 @@ pub async fn remove_role(tx: &mut Tx, id: Uuid, role: &str) -> Result<bool, sqlx
         .map(|r| r.rows_affected() == 1))
 }
 
-/// Records a device fingerprint; true when the account had not been seen with it.
+/// Records an address and a user-agent fingerprint in one statement; true when either is new to
+/// the account.
 pub async fn remember_devices(tx: &mut Tx, id: Uuid, fingerprints: [&str; 2], now: i64) -> Result<bool, sqlx::Error> {
     on_tx!(tx, |c| sqlx::query(
         "INSERT INTO known_devices (account_id, fingerprint, first_seen) VALUES ($1, $2, $4), ($1, $3, $4) \

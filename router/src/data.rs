@@ -17,7 +17,7 @@ use std::fmt;
 use compact_str::CompactString;
 use serde::{
     Deserialize, Deserializer, Serialize, Serializer,
-    de::{MapAccess, SeqAccess, Visitor},
+    de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor},
     ser::{SerializeMap, SerializeSeq},
 };
 use serde_json::{Number, Value};
@@ -217,13 +217,37 @@ impl Serialize for Object {
     }
 }
 
+/// The deepest nesting of lists and objects read into a tree. Reading recurses once per level,
+/// on a tokio worker's stack: a subgraph answer nested thousands deep must be an error, not a
+/// crashed process. serde_json stops at 128 levels by itself, sonic-rs (which reads subgraph
+/// answers) only at 255, so the tree sets its own bound, the same whatever the reader.
+pub const MAX_DEPTH: usize = 128;
+
 impl<'de> Deserialize<'de> for Data {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(DataVisitor)
+        DataSeed { depth: 0 }.deserialize(deserializer)
     }
 }
 
-struct DataVisitor;
+/// Reads one value `depth` levels down.
+struct DataSeed {
+    depth: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for DataSeed {
+    type Value = Data;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Data, D::Error> {
+        if self.depth >= MAX_DEPTH {
+            return Err(de::Error::custom("the answer is nested too deeply"));
+        }
+        deserializer.deserialize_any(DataVisitor { depth: self.depth })
+    }
+}
+
+struct DataVisitor {
+    depth: usize,
+}
 
 impl<'de> Visitor<'de> for DataVisitor {
     type Value = Data;
@@ -266,7 +290,7 @@ impl<'de> Visitor<'de> for DataVisitor {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Data, A::Error> {
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
-        while let Some(item) = seq.next_element()? {
+        while let Some(item) = seq.next_element_seed(DataSeed { depth: self.depth + 1 })? {
             items.push(item);
         }
         Ok(Data::List(items))
@@ -275,7 +299,7 @@ impl<'de> Visitor<'de> for DataVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Data, A::Error> {
         let mut object = Object::with_capacity(map.size_hint().unwrap_or(0).min(64));
         while let Some(key) = map.next_key::<Key>()? {
-            let value: Data = map.next_value()?;
+            let value = map.next_value_seed(DataSeed { depth: self.depth + 1 })?;
             // No search for a duplicate key (legal JSON, which no GraphQL server sends): it
             // would make every parse quadratic in the object's width. Lookups find the first
             // value; projection writes each key the client asked for once.

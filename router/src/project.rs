@@ -10,7 +10,12 @@ use hive_router_query_planner::{
     ast::{selection_item::SelectionItem, selection_set::SelectionSet},
     state::supergraph_state::{SupergraphDefinition, SupergraphState, TypeNode},
 };
-use std::collections::{HashMap, HashSet};
+use std::{
+    collections::{HashMap, HashSet},
+    rc::Rc,
+};
+
+use compact_str::CompactString;
 
 use graphql_tools::static_graphql::schema::{Definition, Document, TypeDefinition};
 use serde_json::{Map, Value};
@@ -69,7 +74,14 @@ pub struct Projector<'a> {
     variables: &'a Map<String, Value>,
     errors: &'a mut Vec<Value>,
     trace: Trace,
+    field_types: FieldTypes<'a>,
 }
+
+/// Each item's declared field type, per selection set (by address, so valid for one
+/// [`Projector::project`] call, which holds the operation) and per runtime and static type.
+/// Looking the types up in the planner's maps costs two SipHash lookups per object and one per
+/// field of every object; a list of 300 reviews has one selection set and one runtime type.
+type FieldTypes<'a> = HashMap<usize, Vec<(CompactString, CompactString, Rc<[Option<&'a TypeNode>]>)>, Fast>;
 
 /// What a projection noticed of deferred fragments (`crate::defer`) on its way: where the
 /// fragments it watches for sit in the response, and the data of the one it captures.
@@ -91,7 +103,7 @@ impl<'a> Projector<'a> {
         variables: &'a Map<String, Value>,
         errors: &'a mut Vec<Value>,
     ) -> Self {
-        Self { state, enums, variables, errors, trace: Trace::default() }
+        Self { state, enums, variables, errors, trace: Trace::default(), field_types: HashMap::default() }
     }
 
     /// Projects while tracing deferred fragments (see [`Trace`]); the trace comes back filled.
@@ -103,6 +115,9 @@ impl<'a> Projector<'a> {
 
     /// The `data` of the response: an object, or null when a non-null root field is null.
     pub fn project(&mut self, root_type: &str, selections: &SelectionSet, data: &Data) -> Data {
+        // Keyed by the addresses of this call's selection sets: a set of an earlier call may
+        // have been freed and another allocated in its place.
+        self.field_types.clear();
         let empty = Object::new();
         let root = data.as_object().unwrap_or(&empty);
         match self.object(root_type, selections, root, &mut Vec::new()) {
@@ -137,9 +152,8 @@ impl<'a> Projector<'a> {
         out: &mut Object,
     ) -> Result<(), Bubble> {
         let runtime = value.get("__typename").and_then(Data::as_str).unwrap_or(type_name);
-        // The types' field maps, found once per object rather than once per field.
-        let types = self.field_maps(runtime, type_name);
-        for item in &selections.items {
+        let types = self.field_types(selections, runtime, type_name);
+        for (item, field_type) in selections.items.iter().zip(types.iter()) {
             match item {
                 SelectionItem::Field(f) => {
                     if f.omit_from_response || !self.included(f.skip_if.as_ref(), f.include_if.as_ref()) {
@@ -150,7 +164,7 @@ impl<'a> Projector<'a> {
                         out.insert(key, Data::String(runtime.into()));
                         continue;
                     }
-                    let Some(field_type) = field_type(types, &f.name) else {
+                    let Some(field_type) = *field_type else {
                         continue; // validation guarantees the field exists; be lenient anyway
                     };
                     path.push(Seg::Key(key));
@@ -216,6 +230,33 @@ impl<'a> Projector<'a> {
         };
         let errors = std::mem::replace(&mut *self.errors, kept);
         self.trace.captured.push((here, data, errors));
+    }
+
+    /// Each item's field type in `selections` on `runtime` (then `static_type`); None for a
+    /// fragment or an unknown field.
+    fn field_types(
+        &mut self,
+        selections: &SelectionSet,
+        runtime: &str,
+        static_type: &str,
+    ) -> Rc<[Option<&'a TypeNode>]> {
+        let key = std::ptr::from_ref(selections) as usize;
+        let known =
+            self.field_types.get(&key).and_then(|c| c.iter().find(|(r, s, _)| r == runtime && s == static_type));
+        if let Some((_, _, types)) = known {
+            return types.clone();
+        }
+        let maps = self.field_maps(runtime, static_type);
+        let types: Rc<[_]> = selections
+            .items
+            .iter()
+            .map(|item| match item {
+                SelectionItem::Field(f) => field_type(maps, &f.name),
+                _ => None,
+            })
+            .collect();
+        self.field_types.entry(key).or_default().push((runtime.into(), static_type.into(), types.clone()));
+        types
     }
 
     /// The fields of the runtime type, and of the static type.

@@ -81,6 +81,9 @@ pub struct Projector<'a> {
 /// [`Projector::project`] call, which holds the operation) and per runtime and static type.
 /// Looking the types up in the planner's maps costs two SipHash lookups per object and one per
 /// field of every object; a list of 300 reviews has one selection set and one runtime type.
+/// Most runtime types cached per selection set (see [`Projector::field_types`]).
+const TYPES_PER_SELECTION: usize = 8;
+
 type FieldTypes<'a> = HashMap<usize, Vec<(CompactString, CompactString, Rc<[Option<&'a TypeNode>]>)>, Fast>;
 
 /// What a projection noticed of deferred fragments (`crate::defer`) on its way: where the
@@ -255,7 +258,13 @@ impl<'a> Projector<'a> {
                 _ => None,
             })
             .collect();
-        self.field_types.entry(key).or_default().push((runtime.into(), static_type.into(), types.clone()));
+        // The runtime type comes from a subgraph's `__typename`: one sending a new name per
+        // object must not grow this list into a quadratic search. Past a few types per
+        // selection set, the rest are looked up each time, as before the cache.
+        let known = self.field_types.entry(key).or_default();
+        if known.len() < TYPES_PER_SELECTION {
+            known.push((runtime.into(), static_type.into(), types.clone()));
+        }
         types
     }
 

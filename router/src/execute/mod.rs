@@ -5,6 +5,7 @@
 //! lock, then merges the answer back under the lock. So `Parallel` children really run
 //! concurrently, and a later node in a `Sequence` sees what earlier ones merged.
 
+mod body;
 mod client;
 mod entities;
 mod entity_errors;

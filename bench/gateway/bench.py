@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -117,8 +118,10 @@ end
 """
 
 
-def load(url, query, expected, pid, seconds, connections, work):
-    """wrk against `url`; answers dict of figures. `pid`: the process whose CPU and RSS count."""
+def load(url, query, expected, pid, seconds, connections, work, subgraphs=None):
+    """wrk against `url`; answers dict of figures. `pid`: the process whose CPU and RSS count;
+    `subgraphs`: the subgraph server's pid, whose CPU is reported beside wrk's own, so a row shows
+    where the two cores went (a router can go no faster than its load generator)."""
     body, exp, script = (os.path.join(work, n) for n in ("body.json", "expected.json", "bench.lua"))
     open(body, "w").write(json.dumps({"query": query}))
     open(exp, "wb").write(expected)
@@ -126,6 +129,8 @@ def load(url, query, expected, pid, seconds, connections, work):
     # wrk's threads share each response callback's state per thread; `bad` is summed per thread
     # in done(), so one thread keeps the count exact.
     cpu0 = proc_cpu_seconds(pid) if pid else 0.0
+    sub0 = proc_cpu_seconds(subgraphs) if subgraphs else 0.0
+    wrk0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", script, url],
         env={**os.environ, "BENCH_BODY": body, "BENCH_EXPECTED": exp},
@@ -134,6 +139,9 @@ def load(url, query, expected, pid, seconds, connections, work):
         check=True,
     ).stdout
     cpu = (proc_cpu_seconds(pid) - cpu0) if pid else 0.0
+    sub = (proc_cpu_seconds(subgraphs) - sub0) if subgraphs else 0.0
+    wrk1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wrk = (wrk1.ru_utime - wrk0.ru_utime) + (wrk1.ru_stime - wrk0.ru_stime)
     m = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)", out)
     requests, micros, errors, p50, p95, p99, bad = (int(x) for x in m.groups())
     secs = micros / 1e6
@@ -148,13 +156,15 @@ def load(url, query, expected, pid, seconds, connections, work):
         "cpu_ms": 1000 * cpu / max(requests, 1),
         "cpu_cores": cpu / secs,
         "rss": peak_rss_mb(pid) if pid else 0.0,
+        "wrk_cores": wrk / secs,
+        "subgraph_cores": sub / secs,
     }
 
 
 def row(name, r):
     return (
         f"| {name} | {r['rps']:.0f} | {r['p50']:.1f} / {r['p95']:.1f} / {r['p99']:.1f} | {r['cpu_ms']:.2f} ({r['cpu_cores']:.2f} cores) "
-        f"| {r['rss']:.0f} | {r['requests']} ({r['wrong']} wrong, {r['errors']} errors) |"
+        f"| {r['rss']:.0f} | {r['subgraph_cores']:.2f} / {r['wrk_cores']:.2f} | {r['requests']} ({r['wrong']} wrong, {r['errors']} errors) |"
     )
 
 
@@ -182,7 +192,7 @@ def main():
 
     try:
         supergraph = os.path.join(work, "supergraph.graphql")
-        start([os.path.join(bin_dir, "serve-scenario"), HERE, supergraph], log="subgraphs.log")
+        subgraphs = start([os.path.join(bin_dir, "serve-scenario"), HERE, supergraph], log="subgraphs.log").pid
         for _ in range(100):
             if os.path.exists(supergraph):
                 break
@@ -225,8 +235,8 @@ def main():
         direct_answer = post(accounts, SIMPLE)
 
         print(f"\nwrk, {args.connections} connections, {args.seconds} s each, this machine ({os.cpu_count()} cores)\n")
-        print("| measure | RPS | p50 / p95 / p99 ms | router CPU ms per answer | peak RSS MB | answers |")
-        print("|---|---|---|---|---|---|")
+        print("| measure | RPS | p50 / p95 / p99 ms | router CPU ms per answer | peak RSS MB | cores: subgraphs / wrk | answers |")
+        print("|---|---|---|---|---|---|---|")
         results = {}
         for name, (url, proc, _) in routers.items():
             # perf samples the router's CPU clock (this kernel has no hardware counters).
@@ -234,14 +244,14 @@ def main():
             if args.perf and name == "Tessera":
                 recorder = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-F", "999", "-g", "-o", args.perf, "-p", str(proc.pid), "--", "sleep", str(max(args.seconds - 2, 1))],
                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            results[name] = load(url, QUERY, post(url, QUERY), proc.pid, args.seconds, args.connections, work)
+            results[name] = load(url, QUERY, post(url, QUERY), proc.pid, args.seconds, args.connections, work, subgraphs)
             if recorder:
                 recorder.wait()
             print(row(f"{name}: benchmark query", results[name]))
-        direct = load(accounts, SIMPLE, direct_answer, None, args.seconds, args.connections, work)
+        direct = load(accounts, SIMPLE, direct_answer, None, args.seconds, args.connections, work, subgraphs)
         print(row("one-subgraph query straight to accounts", direct))
         for name, (url, proc, _) in routers.items():
-            through = load(url, SIMPLE, post(url, SIMPLE), proc.pid, args.seconds, args.connections, work)
+            through = load(url, SIMPLE, post(url, SIMPLE), proc.pid, args.seconds, args.connections, work, subgraphs)
             results[f"{name} simple"] = through
             print(row(f"{name}: the same query through the router", through))
         print()

@@ -193,6 +193,20 @@ pub(crate) fn shaped(ready: &Ready, variables: &Map<String, Value>, merged: &Dat
     shaped_traced(ready, variables, merged, errors, Trace::default()).0
 }
 
+/// The response to a query or mutation: its merged answer projected onto the client's
+/// operation, written straight into the body (`Projector::write`) unless introspection fields
+/// are to be added to the projected root.
+fn reply(ready: &Ready, variables: &Map<String, Value>, merged: &Data, mut errors: Vec<Value>) -> Reply {
+    if !ready.introspected.is_empty() {
+        let data = shaped(ready, variables, merged, &mut errors);
+        return Reply::new(&data, &errors);
+    }
+    let mut body = Reply::open();
+    let mut projector = Projector::new(ready.supergraph.state(), ready.supergraph.api_enums(), variables, &mut errors);
+    projector.write(&ready.root, &ready.prepared.operation.selection_set, merged, &mut body);
+    Reply::close(body, &errors)
+}
+
 /// Runs a query or mutation to its response body (`data` and `errors`). Identical queries in
 /// flight share one execution where `router.traffic.inbound_dedup` allows (see `inflight`).
 pub async fn respond(state: &RouterState, op: Authorized, forward: &Forward) -> Reply {
@@ -228,9 +242,7 @@ async fn respond_once(state: &RouterState, op: Authorized, forward: &Forward) ->
         Err(body) => return Reply::of_value(&body),
     };
     let outcome = run(state, &ready, &ready.variables, forward).await;
-    let mut errors = outcome.errors;
-    let data = shaped(&ready, &ready.variables, &outcome.data, &mut errors);
-    let response = Reply::new(&data, &errors);
+    let response = reply(&ready, &ready.variables, &outcome.data, outcome.errors);
     // A mutation's answer names the entities it changed: drop what the cache holds of them
     // before the client hears back, so its next read sees its own write. (Their events do the
     // same for every replica, a moment later.)

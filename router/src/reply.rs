@@ -30,6 +30,24 @@ impl Reply {
         Self { body: body.into(), has_errors: !errors.is_empty() }
     }
 
+    /// The start of a body whose `data` is written next (`crate::project::Projector::write`).
+    pub fn open() -> Vec<u8> {
+        // Room for a typical answer; a large one grows by doubling, a few copies in all.
+        let mut body = Vec::with_capacity(4096);
+        body.extend_from_slice(br#"{"data":"#);
+        body
+    }
+
+    /// Ends a body begun with [`Reply::open`]: the `errors`, if any, as [`Reply::new`] writes them.
+    pub fn close(mut body: Vec<u8>, errors: &[Value]) -> Self {
+        if !errors.is_empty() {
+            body.extend_from_slice(br#","errors":"#);
+            serde_json::to_writer(&mut body, errors).expect("a JSON value always serializes");
+        }
+        body.push(b'}');
+        Self { body: body.into(), has_errors: !errors.is_empty() }
+    }
+
     /// A response built elsewhere as a JSON value (a refusal, a cached answer).
     pub fn of_value(value: &Value) -> Self {
         let body = serde_json::to_vec(value).expect("a JSON value always serializes");

@@ -22,6 +22,8 @@ use serde_json::{Map, Value};
 
 use crate::data::{Data, Object};
 
+mod write;
+
 /// A non-null position came out null: the parent must become null too.
 struct Bubble;
 
@@ -75,6 +77,9 @@ pub struct Projector<'a> {
     errors: &'a mut Vec<Value>,
     trace: Trace,
     field_types: FieldTypes<'a>,
+    /// Per selection set (by address, for one call): whether it can select a response key
+    /// twice (see `write`).
+    unique_keys: HashMap<usize, bool, Fast>,
 }
 
 /// Each item's declared field type, per selection set (by address, so valid for one
@@ -106,7 +111,15 @@ impl<'a> Projector<'a> {
         variables: &'a Map<String, Value>,
         errors: &'a mut Vec<Value>,
     ) -> Self {
-        Self { state, enums, variables, errors, trace: Trace::default(), field_types: HashMap::default() }
+        Self {
+            state,
+            enums,
+            variables,
+            errors,
+            trace: Trace::default(),
+            field_types: HashMap::default(),
+            unique_keys: HashMap::default(),
+        }
     }
 
     /// Projects while tracing deferred fragments (see [`Trace`]); the trace comes back filled.
@@ -322,25 +335,29 @@ impl<'a> Projector<'a> {
             },
             TypeNode::Named(name) => match value {
                 None | Some(Data::Null) => Ok(Data::Null),
-                Some(v) if selections.items.is_empty() => match self.enums.0.get(name.as_str()) {
-                    // A value the client schema does not have must not reach the client.
-                    Some(values) if !v.as_str().is_some_and(|s| values.contains(s)) => {
-                        let (type_name, field) = field;
-                        let error = crate::error::RouterError::InvalidLeafValue {
-                            type_name: type_name.into(),
-                            field: field.into(),
-                        };
-                        self.errors.push(error.at(json_path(path)));
-                        Ok(Data::Null)
-                    }
-                    _ => Ok(v.clone()),
-                },
+                Some(v) if selections.items.is_empty() => {
+                    Ok(if self.leaf_allowed(name, v, path, field) { v.clone() } else { Data::Null })
+                }
                 Some(Data::Object(obj)) => match self.object(name, selections, obj, path) {
                     Ok(map) => Ok(Data::Object(map)),
                     Err(Bubble) => Ok(Data::Null),
                 },
                 Some(_) => Ok(Data::Null),
             },
+        }
+    }
+
+    /// Whether the leaf `value` of type `name` may reach the client. An enum value the client
+    /// schema does not have (`@inaccessible`, or unknown) must not: an error is recorded instead.
+    fn leaf_allowed(&mut self, name: &str, value: &Data, path: &[Seg<'_>], (type_name, field): (&str, &str)) -> bool {
+        match self.enums.0.get(name) {
+            Some(values) if !value.as_str().is_some_and(|s| values.contains(s)) => {
+                let error =
+                    crate::error::RouterError::InvalidLeafValue { type_name: type_name.into(), field: field.into() };
+                self.errors.push(error.at(json_path(path)));
+                false
+            }
+            _ => true,
         }
     }
 

@@ -27,6 +27,14 @@ mod write;
 /// A non-null position came out null: the parent must become null too.
 struct Bubble;
 
+/// What completing a field's value needs to know of the field: its parent type and name (for
+/// errors), and its enum's values if it is one.
+#[derive(Clone, Copy)]
+struct Leaf<'e> {
+    field: (&'e str, &'e str),
+    enum_values: EnumValues<'e>,
+}
+
 type Fields = HashMap<String, hive_router_query_planner::state::supergraph_state::SupergraphField>;
 
 /// The declared type of `field`, looked up on the runtime type, then on the static type.
@@ -89,7 +97,25 @@ pub struct Projector<'a> {
 /// Most runtime types cached per selection set (see [`Projector::field_types`]).
 const TYPES_PER_SELECTION: usize = 8;
 
-type FieldTypes<'a> = HashMap<usize, Vec<(CompactString, CompactString, Rc<[Option<&'a TypeNode>]>)>, Fast>;
+type FieldTypes<'a> = HashMap<usize, Vec<(CompactString, CompactString, Rc<[Option<FieldType<'a>>]>)>, Fast>;
+
+/// A field's declared type, and the values of its named type when that is an enum: every leaf
+/// is checked against them, and looking the type up per leaf was a hash lookup per leaf.
+#[derive(Clone, Copy)]
+struct FieldType<'a> {
+    ty: &'a TypeNode,
+    enum_values: EnumValues<'a>,
+}
+
+type EnumValues<'a> = Option<&'a HashSet<String, Fast>>;
+
+/// The named type inside a field type's lists and non-nulls.
+fn named(ty: &TypeNode) -> &str {
+    match ty {
+        TypeNode::Named(name) => name,
+        TypeNode::List(inner) | TypeNode::NonNull(inner) => named(inner),
+    }
+}
 
 /// What a projection noticed of deferred fragments (`crate::defer`) on its way: where the
 /// fragments it watches for sit in the response, and the data of the one it captures.
@@ -180,11 +206,12 @@ impl<'a> Projector<'a> {
                         out.insert(key, Data::String(runtime.into()));
                         continue;
                     }
-                    let Some(field_type) = *field_type else {
+                    let Some(FieldType { ty, enum_values }) = *field_type else {
                         continue; // validation guarantees the field exists; be lenient anyway
                     };
                     path.push(Seg::Key(key));
-                    let completed = self.complete(field_type, &f.selections, value.get(key), path, (runtime, &f.name));
+                    let leaf = Leaf { field: (runtime, &f.name), enum_values };
+                    let completed = self.complete(ty, &f.selections, value.get(key), path, leaf);
                     path.pop();
                     match completed {
                         Ok(v) => {
@@ -255,7 +282,7 @@ impl<'a> Projector<'a> {
         selections: &SelectionSet,
         runtime: &str,
         static_type: &str,
-    ) -> Rc<[Option<&'a TypeNode>]> {
+    ) -> Rc<[Option<FieldType<'a>>]> {
         let key = std::ptr::from_ref(selections) as usize;
         let known =
             self.field_types.get(&key).and_then(|c| c.iter().find(|(r, s, _)| r == runtime && s == static_type));
@@ -267,7 +294,8 @@ impl<'a> Projector<'a> {
             .items
             .iter()
             .map(|item| match item {
-                SelectionItem::Field(f) => field_type(maps, &f.name),
+                SelectionItem::Field(f) => field_type(maps, &f.name)
+                    .map(|ty| FieldType { ty, enum_values: self.enums.0.get(named(ty)) }),
                 _ => None,
             })
             .collect();
@@ -306,13 +334,13 @@ impl<'a> Projector<'a> {
         selections: &'s SelectionSet,
         value: Option<&Data>,
         path: &mut Vec<Seg<'s>>,
-        field: (&str, &str),
+        leaf: Leaf<'_>,
     ) -> Result<Data, Bubble> {
         match ty {
             TypeNode::NonNull(inner) => {
-                let v = self.complete(inner, selections, value, path, field)?;
+                let v = self.complete(inner, selections, value, path, leaf)?;
                 if v.is_null() {
-                    self.null_error(path, field);
+                    self.null_error(path, leaf.field);
                     return Err(Bubble);
                 }
                 Ok(v)
@@ -322,7 +350,7 @@ impl<'a> Projector<'a> {
                     let mut out = Vec::with_capacity(items.len());
                     for (i, item) in items.iter().enumerate() {
                         path.push(Seg::Index(i));
-                        let r = self.complete(inner, selections, Some(item), path, field);
+                        let r = self.complete(inner, selections, Some(item), path, leaf);
                         path.pop();
                         match r {
                             Ok(v) => out.push(v),
@@ -336,7 +364,7 @@ impl<'a> Projector<'a> {
             TypeNode::Named(name) => match value {
                 None | Some(Data::Null) => Ok(Data::Null),
                 Some(v) if selections.items.is_empty() => {
-                    Ok(if self.leaf_allowed(name, v, path, field) { v.clone() } else { Data::Null })
+                    Ok(if self.leaf_allowed(leaf, v, path) { v.clone() } else { Data::Null })
                 }
                 Some(Data::Object(obj)) => match self.object(name, selections, obj, path) {
                     Ok(map) => Ok(Data::Object(map)),
@@ -347,11 +375,12 @@ impl<'a> Projector<'a> {
         }
     }
 
-    /// Whether the leaf `value` of type `name` may reach the client. An enum value the client
-    /// schema does not have (`@inaccessible`, or unknown) must not: an error is recorded instead.
-    fn leaf_allowed(&mut self, name: &str, value: &Data, path: &[Seg<'_>], (type_name, field): (&str, &str)) -> bool {
-        match self.enums.0.get(name) {
+    /// Whether the leaf `value` may reach the client. An enum value the client schema does not
+    /// have (`@inaccessible`, or unknown) must not: an error is recorded instead.
+    fn leaf_allowed(&mut self, leaf: Leaf<'_>, value: &Data, path: &[Seg<'_>]) -> bool {
+        match leaf.enum_values {
             Some(values) if !value.as_str().is_some_and(|s| values.contains(s)) => {
+                let (type_name, field) = leaf.field;
                 let error =
                     crate::error::RouterError::InvalidLeafValue { type_name: type_name.into(), field: field.into() };
                 self.errors.push(error.at(json_path(path)));

@@ -55,6 +55,16 @@ impl Object {
         self.0.iter_mut().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
+    /// `key`'s place among the fields, and its value.
+    pub fn find(&self, key: &str) -> Option<(usize, &Data)> {
+        self.0.iter().enumerate().find(|(_, (k, _))| k == key).map(|(i, (_, v))| (i, v))
+    }
+
+    /// The value of the field at `place` (from [`Object::find`]).
+    pub fn at_mut(&mut self, place: usize) -> Option<&mut Data> {
+        self.0.get_mut(place).map(|(_, v)| v)
+    }
+
     /// Sets `key` to `value`, replacing an existing value in place.
     pub fn insert(&mut self, key: impl Into<CompactString> + AsRef<str>, value: Data) {
         match self.get_mut(key.as_ref()) {

@@ -16,7 +16,7 @@ use super::{
     Run,
     fetch::{annotate, unavailable, variables_json},
     merge::deep_merge,
-    path::{Step, each, each_mut, get, locate},
+    path::{Step, at_mut, each_at, each_mut, get, locate},
     representation::{Requires, apply_rewrites, representation},
 };
 use crate::data::Data;
@@ -84,16 +84,30 @@ struct Collected {
     representations: String,
     index: HashMap<String, usize, foldhash::fast::RandomState>,
     uses: Vec<usize>,
-    /// For an alias with one merge path: each object's representation in the order the walk met
-    /// it (None: it had none). See [`Run::entity_fetch`] for when the merge may trust it.
-    order: Option<Vec<Option<usize>>>,
+    /// Each object met, in order: its representation (None: it had none), and where it is in
+    /// the tree (`positions[ends[k - 1]..ends[k]]`, see `path::each_at`). See
+    /// [`Run::entity_fetch`] for when the merge may go straight back there.
+    visits: Vec<Option<usize>>,
+    positions: Vec<u32>,
+    ends: Vec<usize>,
+}
+
+impl Collected {
+    /// Each object met that has a representation: where it is, and which.
+    fn located(&self) -> impl Iterator<Item = (&[u32], usize)> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        self.visits
+            .iter()
+            .zip(starts.zip(&self.ends))
+            .filter_map(|(visit, (start, &end))| visit.map(|i| (&self.positions[start..end], i)))
+    }
 }
 
 impl Run<'_> {
     pub(super) async fn entity_fetch(&self, fetch: &EntityFetch<'_>) {
         let (collected, epoch): (Vec<Collected>, u64) = {
             let data = self.data.lock().expect("data lock poisoned");
-            (fetch.aliases.iter().map(|alias| collect(&data, alias, self.state)).collect(), self.merges())
+            (fetch.aliases.iter().map(|alias| collect(&data, alias, self.state)).collect(), self.reshapes())
         };
         if collected.iter().all(|c| c.uses.is_empty()) {
             return; // nothing to resolve: every parent was null
@@ -130,12 +144,10 @@ impl Run<'_> {
         // have the representations they were sent with.
         let error_paths: FirstPaths = if errors.is_empty() { Vec::new() } else { first_paths() };
         let mut data = self.data.lock().expect("data lock poisoned");
-        // Nothing merged since the objects were collected: walking the same single path again
-        // meets the same objects in the same order (a merge into one object changes only its
-        // own subtree, never another object at the same path), so the recorded order stands in
-        // for writing each representation again. Only for the first alias: the next one's
-        // objects may sit under objects the first one just merged into.
-        let mut trust_order = self.merges() == epoch;
+        // While no merge since the objects were collected replaced an object or a list (this
+        // fetch's own earlier aliases included), every object is still where it was met: go
+        // straight there instead of walking the paths and writing every representation again.
+        let mut trusted = self.reshapes() == epoch;
         for (alias, c) in fetch.aliases.iter().zip(&collected) {
             let answers = data_in.as_mut().and_then(Data::as_object_mut).and_then(|o| o.get_mut(&alias.response_key));
             let Some(Data::List(answers)) = answers.map(Data::take) else { continue };
@@ -146,43 +158,40 @@ impl Run<'_> {
                     Some(answer)
                 })
                 .collect();
-            // Walk the paths again and give each object the answer for its representation: the
-            // last object sharing an answer takes it, the others get a copy.
+            // Give each object the answer for its representation: the last object sharing an
+            // answer takes it, the others get a copy. True if the merge reshaped the tree.
             let mut left = c.uses.clone();
-            let mut give = |entity: &mut Data, i: usize| {
-                let (Some(slot), Some(left)) = (answers.get_mut(i), left.get_mut(i)) else { return };
+            let mut give = |entity: &mut Data, i: usize| -> bool {
+                let (Some(slot), Some(left)) = (answers.get_mut(i), left.get_mut(i)) else { return false };
                 *left = left.saturating_sub(1);
                 let answer = if *left == 0 { slot.take() } else { slot.clone() };
-                if let Some(answer) = answer {
-                    deep_merge(entity, answer);
-                }
+                answer.is_some_and(|answer| deep_merge(entity, answer))
             };
-            match (c.order.as_ref().filter(|_| trust_order), alias.paths.as_slice()) {
-                (Some(order), [path]) => {
-                    let mut visits = order.iter();
+            let mut reshaped = false;
+            if trusted {
+                for (position, i) in c.located() {
+                    if let Some(entity) = at_mut(&mut data, position) {
+                        reshaped |= give(entity, i);
+                    }
+                }
+            } else {
+                let mut buf = Vec::new();
+                for path in &alias.paths {
                     each_mut(&mut data, path.as_slice(), &mut |entity| {
-                        if let Some(&Some(i)) = visits.next() {
-                            give(entity, i);
+                        let Some(text) = representation(entity, &alias.requires, self.state, &mut buf) else {
+                            return;
+                        };
+                        if let Some(&i) = c.index.get(text) {
+                            reshaped |= give(entity, i);
                         }
                     });
                 }
-                _ => {
-                    let mut buf = Vec::new();
-                    for path in &alias.paths {
-                        each_mut(&mut data, path.as_slice(), &mut |entity| {
-                            let Some(text) = representation(entity, &alias.requires, self.state, &mut buf) else {
-                                return;
-                            };
-                            if let Some(&i) = c.index.get(text) {
-                                give(entity, i);
-                            }
-                        });
-                    }
-                }
             }
-            trust_order = false;
+            if reshaped {
+                self.reshaped();
+                trusted = false;
+            }
         }
-        self.merged();
         drop(data);
         if !errors.is_empty() {
             let mapped: Vec<Value> = errors.drain(..).map(|e| remap_error(e, fetch, &error_paths)).collect();
@@ -196,15 +205,17 @@ fn collect(data: &Data, alias: &Alias<'_>, state: &SupergraphState) -> Collected
         representations: String::from("["),
         index: HashMap::default(),
         uses: Vec::new(),
-        order: (alias.paths.len() == 1).then(Vec::new),
+        visits: Vec::new(),
+        positions: Vec::new(),
+        ends: Vec::new(),
     };
     let mut buf = Vec::new();
     for path in &alias.paths {
-        each(data, path.as_slice(), &mut |entity| {
+        each_at(data, path.as_slice(), &mut Vec::new(), &mut |entity, position| {
+            out.positions.extend_from_slice(position);
+            out.ends.push(out.positions.len());
             let Some(text) = representation(entity, &alias.requires, state, &mut buf) else {
-                if let Some(order) = &mut out.order {
-                    order.push(None);
-                }
+                out.visits.push(None);
                 return;
             };
             let next = out.uses.len();
@@ -221,9 +232,7 @@ fn collect(data: &Data, alias: &Alias<'_>, state: &SupergraphState) -> Collected
                 }
             };
             out.uses[i] += 1;
-            if let Some(order) = &mut out.order {
-                order.push(Some(i));
-            }
+            out.visits.push(Some(i));
         });
     }
     out.representations.push(']');

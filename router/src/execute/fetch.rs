@@ -62,8 +62,9 @@ impl Run<'_> {
                 }
                 if let Some(data) = answer.data.filter(Data::is_object) {
                     let mut tree = self.data.lock().expect("data lock poisoned");
-                    deep_merge(&mut tree, data);
-                    self.merged();
+                    if deep_merge(&mut tree, data) {
+                        self.reshaped();
+                    }
                 }
             }
             Err(failure) => {

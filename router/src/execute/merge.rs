@@ -10,40 +10,54 @@ const INDEX_FROM: usize = 16;
 
 /// Merges `from` into `into`: objects key by key (recursively), lists item by item, anything
 /// else replaced. Two subgraphs answering different fields of one object both land in it.
-pub fn deep_merge(into: &mut Data, from: Data) {
+///
+/// Whether it replaced an object or a list that was there (a list of another length, or a
+/// value of another kind). Otherwise it only added fields at the end of objects and filled or
+/// replaced leaves, so every object and list already in the tree kept its place: positions
+/// recorded before (`path::each_at`) still lead to the same objects.
+pub fn deep_merge(into: &mut Data, from: Data) -> bool {
     match (into, from) {
         (Data::Object(a), Data::Object(b)) if a.len() * b.len() > INDEX_FROM * INDEX_FROM => {
             let pairs = a.pairs_mut();
             let mut index: HashMap<_, usize, foldhash::fast::RandomState> =
                 pairs.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect();
+            let mut reshaped = false;
             for (k, v) in b.into_pairs() {
                 match index.get(&k) {
-                    Some(&i) => deep_merge(&mut pairs[i].1, v),
+                    Some(&i) => reshaped |= deep_merge(&mut pairs[i].1, v),
                     None => {
                         index.insert(k.clone(), pairs.len());
                         pairs.push((k, v));
                     }
                 }
             }
+            reshaped
         }
         (Data::Object(a), Data::Object(b)) => {
+            let mut reshaped = false;
             for (k, v) in b.into_pairs() {
                 match a.get_mut(&k) {
-                    Some(existing) => deep_merge(existing, v),
+                    Some(existing) => reshaped |= deep_merge(existing, v),
                     None => a.push_new(k, v),
                 }
             }
+            reshaped
         }
         (Data::List(a), Data::List(b)) if a.len() == b.len() => {
+            let mut reshaped = false;
             for (x, y) in a.iter_mut().zip(b) {
-                deep_merge(x, y);
+                reshaped |= deep_merge(x, y);
             }
+            reshaped
         }
         (slot, v) => {
             // Never let a null from one subgraph erase what another already answered.
             if !v.is_null() || slot.is_null() {
+                let reshaped = matches!(slot, Data::Object(_) | Data::List(_));
                 *slot = v;
+                return reshaped;
             }
+            false
         }
     }
 }
@@ -68,6 +82,16 @@ mod tests {
             merged(a, b),
             json!({ "order": { "id": "1", "user": { "id": "u", "name": "Ada" }, "items": [{ "id": "p1", "name": "Pen" }] } })
         );
+    }
+
+    #[test]
+    fn a_merge_says_whether_it_replaced_an_object_or_a_list() {
+        let tree = || Data::from(json!({ "a": { "b": [1, 2] }, "c": null, "d": 1 }));
+        let mut a = tree();
+        assert!(!deep_merge(&mut a, Data::from(json!({ "a": { "e": 1, "b": [3, 4] }, "c": {}, "d": "x" }))));
+        assert!(deep_merge(&mut tree(), Data::from(json!({ "a": { "b": [1] } }))), "a list of another length");
+        assert!(deep_merge(&mut tree(), Data::from(json!({ "a": 5 }))), "an object replaced by a leaf");
+        assert!(!deep_merge(&mut tree(), Data::from(json!({ "a": null }))), "a null replaces nothing");
     }
 
     #[test]

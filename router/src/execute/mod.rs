@@ -61,9 +61,10 @@ pub(crate) struct Run<'a> {
     tags: Mutex<Vec<String>>,
     /// Bytes of subgraph answers taken in so far, against the client's `max_response_bytes`.
     bytes: AtomicUsize,
-    /// Merges into `data` so far, counted under its lock: an entity fetch whose objects saw no
-    /// merge since it collected them may trust the order it met them in (`entities.rs`).
-    merges: AtomicU64,
+    /// Merges into `data` so far that replaced an object or a list (`merge::deep_merge`),
+    /// counted under its lock: while there was none, the positions an entity fetch recorded
+    /// when it collected its objects still lead to them (`entities.rs`).
+    reshapes: AtomicU64,
 }
 
 /// Runs `plan` with `variables`, forwarding `forward` to each subgraph.
@@ -99,7 +100,7 @@ pub async fn execute_from(
         max_age: Mutex::new(Some(u64::MAX)),
         tags: Mutex::new(Vec::new()),
         bytes: AtomicUsize::new(0),
-        merges: AtomicU64::new(0),
+        reshapes: AtomicU64::new(0),
     };
     if let Some(node) = &plan.node {
         run.node(node, None).await;
@@ -167,18 +168,18 @@ impl<'a> Run<'a> {
         *current = current.and_then(|c| max_age.map(|a| c.min(a)));
     }
 
+    /// Reshaping merges into the data so far; read under the data lock.
+    fn reshapes(&self) -> u64 {
+        self.reshapes.load(Ordering::Relaxed)
+    }
+
+    /// Counts a merge that replaced an object or a list; call under the data lock.
+    fn reshaped(&self) {
+        self.reshapes.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Counts an answer of `bytes` against the request's bound. Past it, the answer is dropped
     /// (not merged) and one `MAX_RESPONSE_SIZE_EXCEEDED` error says why, at `path`.
-    /// Merges into the data so far; read under the data lock.
-    fn merges(&self) -> u64 {
-        self.merges.load(Ordering::Relaxed)
-    }
-
-    /// Counts a merge; call under the data lock.
-    fn merged(&self) {
-        self.merges.fetch_add(1, Ordering::Relaxed);
-    }
-
     fn take_bytes(&self, bytes: usize, path: impl FnOnce() -> Option<Vec<Value>>) -> bool {
         let limit = self.client.max_response_bytes();
         let before = self.bytes.fetch_add(bytes, Ordering::Relaxed);

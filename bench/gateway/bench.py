@@ -172,6 +172,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--hive", help="a hive-router binary to measure beside ours")
     parser.add_argument("--baseline", help="another tessera binary (an earlier build) to measure beside this one")
+    parser.add_argument("--hive-first", action="store_true", help="measure Hive Router before ours (the machine's state drifts within a run: alternate the order)")
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--no-build", action="store_true")
@@ -225,6 +226,8 @@ def main():
             )
             hive = start([args.hive], env={"HIVE_CONFIG_FILE_PATH": config, "ROUTER_CONFIG_FILE_PATH": config}, log="hive.log")
             routers["Hive Router"] = ("http://127.0.0.1:4700/graphql", hive, "hive.log")
+        if args.hive_first and "Hive Router" in routers:
+            routers = {"Hive Router": routers["Hive Router"], **{k: v for k, v in routers.items() if k != "Hive Router"}}
         for name, (url, proc, log) in routers.items():
             wait_for(url, proc, log=os.path.join(work, log))
             answer = post(url, QUERY)

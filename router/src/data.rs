@@ -55,6 +55,10 @@ impl Object {
         self.0.iter_mut().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
+    pub fn reserve(&mut self, more: usize) {
+        self.0.reserve(more);
+    }
+
     /// `key`'s place among the fields, and its value.
     pub fn find(&self, key: &str) -> Option<(usize, &Data)> {
         self.0.iter().enumerate().find(|(_, (k, _))| k == key).map(|(i, (_, v))| (i, v))
@@ -235,31 +239,43 @@ pub const MAX_DEPTH: usize = 128;
 
 impl<'de> Deserialize<'de> for Data {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        DataSeed { depth: 0 }.deserialize(deserializer)
+        DataSeed { depth: 0, scratch: &mut Scratch::default() }.deserialize(deserializer)
     }
 }
 
-/// Reads one value `depth` levels down.
-struct DataSeed {
-    depth: usize,
+/// Where one parse gathers the fields and items of the objects and lists it is inside, so that
+/// each is allocated once, at its exact size, when it ends. Pushing into its own vector instead
+/// grew it through 4, 8, 16 … entries, a reallocation and a copy each time: about a tenth of
+/// the router's allocator time on the gateway benchmark, and memory held by spare capacity.
+#[derive(Default)]
+struct Scratch {
+    fields: Vec<(CompactString, Data)>,
+    items: Vec<Data>,
 }
 
-impl<'de> DeserializeSeed<'de> for DataSeed {
+/// Reads one value `depth` levels down.
+struct DataSeed<'s> {
+    depth: usize,
+    scratch: &'s mut Scratch,
+}
+
+impl<'de> DeserializeSeed<'de> for DataSeed<'_> {
     type Value = Data;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Data, D::Error> {
         if self.depth >= MAX_DEPTH {
             return Err(de::Error::custom("the answer is nested too deeply"));
         }
-        deserializer.deserialize_any(DataVisitor { depth: self.depth })
+        deserializer.deserialize_any(DataVisitor { depth: self.depth, scratch: self.scratch })
     }
 }
 
-struct DataVisitor {
+struct DataVisitor<'s> {
     depth: usize,
+    scratch: &'s mut Scratch,
 }
 
-impl<'de> Visitor<'de> for DataVisitor {
+impl<'de> Visitor<'de> for DataVisitor<'_> {
     type Value = Data;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -299,23 +315,25 @@ impl<'de> Visitor<'de> for DataVisitor {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Data, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
-        while let Some(item) = seq.next_element_seed(DataSeed { depth: self.depth + 1 })? {
-            items.push(item);
+        let base = self.scratch.items.len();
+        while let Some(item) = seq.next_element_seed(DataSeed { depth: self.depth + 1, scratch: &mut *self.scratch })? {
+            self.scratch.items.push(item);
         }
-        Ok(Data::List(items))
+        // The items nested lists pushed were taken back when those lists ended: ours are
+        // the last ones.
+        Ok(Data::List(self.scratch.items.drain(base..).collect()))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Data, A::Error> {
-        let mut object = Object::with_capacity(map.size_hint().unwrap_or(0).min(64));
+        let base = self.scratch.fields.len();
         while let Some(key) = map.next_key::<Key>()? {
-            let value = map.next_value_seed(DataSeed { depth: self.depth + 1 })?;
+            let value = map.next_value_seed(DataSeed { depth: self.depth + 1, scratch: &mut *self.scratch })?;
             // No search for a duplicate key (legal JSON, which no GraphQL server sends): it
             // would make every parse quadratic in the object's width. Lookups find the first
             // value; projection writes each key the client asked for once.
-            object.push_new(key.0, value);
+            self.scratch.fields.push((key.0, value));
         }
-        Ok(Data::Object(object))
+        Ok(Data::Object(Object(self.scratch.fields.drain(base..).collect())))
     }
 }
 

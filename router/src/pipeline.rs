@@ -201,10 +201,15 @@ fn reply(ready: &Ready, variables: &Map<String, Value>, merged: &Data, mut error
         let data = shaped(ready, variables, merged, &mut errors);
         return Reply::new(&data, &errors);
     }
-    let mut body = Reply::open();
+    // Sized after the last answer to this operation: a 90 KB answer grown from 4 KiB by
+    // doubling was five reallocations and copies.
+    let size = &ready.prepared.body_size;
+    let mut body = Reply::open(size.load(std::sync::atomic::Ordering::Relaxed));
     let mut projector = Projector::new(ready.supergraph.state(), ready.supergraph.api_enums(), variables, &mut errors);
     projector.write(&ready.root, &ready.prepared.operation.selection_set, merged, &mut body);
-    Reply::close(body, &errors)
+    let reply = Reply::close(body, &errors);
+    size.store(reply.body.len(), std::sync::atomic::Ordering::Relaxed);
+    reply
 }
 
 /// Runs a query or mutation to its response body (`data` and `errors`). Identical queries in

@@ -30,10 +30,10 @@ impl Reply {
         Self { body: body.into(), has_errors: !errors.is_empty() }
     }
 
-    /// The start of a body whose `data` is written next (`crate::project::Projector::write`).
-    pub fn open() -> Vec<u8> {
-        // Room for a typical answer; a large one grows by doubling, a few copies in all.
-        let mut body = Vec::with_capacity(4096);
+    /// The start of a body whose `data` is written next (`crate::project::Projector::write`),
+    /// with room for `expected` bytes (at least 4 KiB, at most 4 MiB: past that it grows).
+    pub fn open(expected: usize) -> Vec<u8> {
+        let mut body = Vec::with_capacity(expected.clamp(4096, 4 << 20));
         body.extend_from_slice(br#"{"data":"#);
         body
     }
@@ -45,6 +45,11 @@ impl Reply {
             serde_json::to_writer(&mut body, errors).expect("a JSON value always serializes");
         }
         body.push(b'}');
+        // The body keeps its buffer until it is sent: one sized after a much larger answer
+        // must not be held at that size.
+        if body.capacity() - body.len() > body.len().max(4096) {
+            body.shrink_to_fit();
+        }
         Self { body: body.into(), has_errors: !errors.is_empty() }
     }
 

@@ -57,6 +57,9 @@ pub struct Prepared {
     /// The plan-cache key of `operation` as it stands (before authorization prunes anything).
     /// It also identifies the client's operation in the response cache.
     pub plan_key: Digest,
+    /// The length of the last response body written for it: the next one's buffer starts at
+    /// that size instead of growing to it by doubling (`pipeline::reply`).
+    pub body_size: std::sync::atomic::AtomicUsize,
 }
 
 impl Supergraph {
@@ -162,7 +165,7 @@ impl Supergraph {
         let kind = operation.operation_kind.clone().unwrap_or(OperationKind::Query);
         let plan_key = operation_key(&operation);
         let defers = crate::defer::Defers::new(sites, &operation);
-        Ok(Prepared { operation, kind, plan_key, defers })
+        Ok(Prepared { operation, kind, plan_key, defers, body_size: Default::default() })
     }
 
     /// Plans a normalized operation, through the cache (hits and misses are counted).

@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::{
     Run,
     fetch::{annotate, unavailable, variables_json},
-    merge::deep_merge,
+    merge::{deep_merge, merge_copy},
     path::{Step, at_mut, each_at, each_mut, get, locate},
     representation::{Requires, apply_rewrites, representation},
 };
@@ -164,8 +164,10 @@ impl Run<'_> {
             let mut give = |entity: &mut Data, i: usize| -> bool {
                 let (Some(slot), Some(left)) = (answers.get_mut(i), left.get_mut(i)) else { return false };
                 *left = left.saturating_sub(1);
-                let answer = if *left == 0 { slot.take() } else { slot.clone() };
-                answer.is_some_and(|answer| deep_merge(entity, answer))
+                if *left > 0 {
+                    return slot.as_ref().is_some_and(|answer| merge_copy(entity, answer));
+                }
+                slot.take().is_some_and(|answer| deep_merge(entity, answer))
             };
             let mut reshaped = false;
             if trusted {

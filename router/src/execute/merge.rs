@@ -35,6 +35,8 @@ pub fn deep_merge(into: &mut Data, from: Data) -> bool {
         }
         (Data::Object(a), Data::Object(b)) => {
             let mut reshaped = false;
+            // Room for the new fields at once: an entity usually gains several.
+            a.reserve(b.len());
             for (k, v) in b.into_pairs() {
                 match a.get_mut(&k) {
                     Some(existing) => reshaped |= deep_merge(existing, v),
@@ -59,6 +61,34 @@ pub fn deep_merge(into: &mut Data, from: Data) -> bool {
             }
             false
         }
+    }
+}
+
+/// [`deep_merge`] from a borrowed answer, copying only what lands in `into`: for an answer that
+/// several objects share (the same representation), copying it whole and then moving its
+/// fields in cost an allocation, a copy and a free more per object.
+pub fn merge_copy(into: &mut Data, from: &Data) -> bool {
+    match (into, from) {
+        (Data::Object(a), Data::Object(b)) if a.len() * b.len() <= INDEX_FROM * INDEX_FROM => {
+            let mut reshaped = false;
+            a.reserve(b.len());
+            for (k, v) in b.iter() {
+                match a.get_mut(k) {
+                    Some(existing) => reshaped |= merge_copy(existing, v),
+                    None => a.push_new(k.clone(), v.clone()),
+                }
+            }
+            reshaped
+        }
+        (Data::List(a), Data::List(b)) if a.len() == b.len() => {
+            let mut reshaped = false;
+            for (x, y) in a.iter_mut().zip(b) {
+                reshaped |= merge_copy(x, y);
+            }
+            reshaped
+        }
+        // Wide objects, and replacements: as `deep_merge` does them.
+        (into, from) => deep_merge(into, from.clone()),
     }
 }
 
@@ -92,6 +122,25 @@ mod tests {
         assert!(deep_merge(&mut tree(), Data::from(json!({ "a": { "b": [1] } }))), "a list of another length");
         assert!(deep_merge(&mut tree(), Data::from(json!({ "a": 5 }))), "an object replaced by a leaf");
         assert!(!deep_merge(&mut tree(), Data::from(json!({ "a": null }))), "a null replaces nothing");
+    }
+
+    #[test]
+    fn merging_a_copy_gives_what_merging_the_answer_gives() {
+        let into = json!({ "id": "p1", "info": { "a": 1 }, "tags": [{ "x": 1 }, { "x": 2 }], "gone": [1], "n": null });
+        let wide: serde_json::Map<String, Value> = (0..40).map(|i| (format!("w{i}"), json!(i))).collect();
+        let answers = [
+            json!({ "name": "Pen", "info": { "b": 2 }, "tags": [{ "y": 1 }, { "y": 2 }], "n": 5 }),
+            json!({ "gone": [1, 2], "info": null }),
+            json!({ "info": 7 }),
+            json!({ "info": wide.clone() }),
+        ];
+        for answer in answers {
+            let (mut a, mut b) = (Data::from(into.clone()), Data::from(into.clone()));
+            let answer = Data::from(answer);
+            let by_copy = merge_copy(&mut a, &answer);
+            let by_move = deep_merge(&mut b, answer);
+            assert_eq!((a, by_copy), (b, by_move));
+        }
     }
 
     #[test]

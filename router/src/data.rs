@@ -370,6 +370,21 @@ mod tests {
     }
 
     #[test]
+    fn nested_objects_and_lists_are_read_whole_each_allocated_at_its_exact_size() {
+        let text = r#"{"m":[{"a":[1,{"b":[2,3,4,5,6]},7],"c":5,"d":{"e":[],"f":[[8],[9,10]]}},{"g":[]},6,7,8],"z":{"y":1,"x":2,"w":3,"v":4,"u":5}}"#;
+        let data: Data = serde_json::from_str(text).unwrap();
+        assert_eq!(data.to_json(), text, "every value where it was, none lost to another level");
+        fn exact(value: &Data) -> bool {
+            match value {
+                Data::List(items) => items.capacity() == items.len() && items.iter().all(exact),
+                Data::Object(o) => o.0.capacity() == o.0.len() && o.0.iter().all(|(_, v)| exact(v)),
+                _ => true,
+            }
+        }
+        assert!(exact(&data), "no spare capacity from growing by doubling");
+    }
+
+    #[test]
     fn a_duplicate_key_is_read_as_its_first_value() {
         let data: Data = serde_json::from_str(r#"{"a":1,"a":2}"#).unwrap();
         assert_eq!(data.get("a"), Some(&Data::Number(1.into())));

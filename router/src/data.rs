@@ -231,31 +231,6 @@ impl Serialize for Object {
     }
 }
 
-/// Writes `s` as a JSON string, byte for byte as serde_json writes it. Most strings in answers
-/// need no escape: one pass without branches finds that out and copies them whole, where
-/// serde_json's writer looks every byte up in its escape table (a twentieth of the router's CPU
-/// on the gateway benchmark). The others go through serde_json.
-pub fn write_str(out: &mut Vec<u8>, s: &str) {
-    // serde_json escapes exactly these: control characters, the quote and the backslash.
-    let escape = s.bytes().fold(false, |escape, b| escape | (b < 0x20) | (b == b'"') | (b == b'\\'));
-    if escape {
-        serde_json::to_writer(out, s).expect("writing JSON into memory cannot fail");
-    } else {
-        out.reserve(s.len() + 2);
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
-    }
-}
-
-/// Writes a leaf value (or any value) as serde_json would, strings through [`write_str`].
-pub fn write_leaf(out: &mut Vec<u8>, value: &Data) {
-    match value {
-        Data::String(s) => write_str(out, s),
-        other => serde_json::to_writer(out, other).expect("writing JSON into memory cannot fail"),
-    }
-}
-
 /// The deepest nesting of lists and objects read into a tree. Reading recurses once per level,
 /// on a tokio worker's stack: a subgraph answer nested thousands deep must be an error, not a
 /// crashed process. serde_json stops at 128 levels by itself, sonic-rs (which reads subgraph
@@ -407,23 +382,6 @@ mod tests {
             }
         }
         assert!(exact(&data), "no spare capacity from growing by doubling");
-    }
-
-    #[test]
-    fn strings_are_written_as_serde_json_writes_them() {
-        let mut samples: Vec<String> = (0u8..128).map(|b| format!("a{}b", b as char)).collect();
-        samples.extend(["", "plain words", "é ✓ 😀", "\u{2028}\u{7f}", "tab\there", "\"q\"", "back\\slash"].map(String::from));
-        for s in samples {
-            let mut ours = Vec::new();
-            write_str(&mut ours, &s);
-            assert_eq!(ours, serde_json::to_vec(&s).unwrap(), "{s:?}");
-            let mut leaf = Vec::new();
-            write_leaf(&mut leaf, &Data::String(s.as_str().into()));
-            assert_eq!(leaf, ours);
-        }
-        let mut other = Vec::new();
-        write_leaf(&mut other, &Data::from(serde_json::json!([1.5, null, {"a": "b\n"}])));
-        assert_eq!(other, br#"[1.5,null,{"a":"b\n"}]"#);
     }
 
     #[test]

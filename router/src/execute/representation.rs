@@ -7,7 +7,7 @@ use hive_router_query_planner::{
     state::supergraph_state::SupergraphState,
 };
 
-use crate::data::{Data, Object, write_leaf, write_str};
+use crate::data::{Data, Object};
 
 /// What an alias of an entity fetch sends for each entity.
 pub(super) struct Requires<'p> {
@@ -98,7 +98,7 @@ fn write_direct(
     let typename = obj.get("__typename").and_then(Data::as_str);
     if abstract_value && let Some(typename) = typename {
         out.extend_from_slice(b"\"__typename\":");
-        write_str(out, typename);
+        serde_json::to_writer(&mut *out, typename).expect("a string always serializes");
         written[0] = "__typename";
         n = 1;
     }
@@ -129,7 +129,7 @@ fn write_fields<'s>(
                 if *n > 0 {
                     out.push(b',');
                 }
-                write_str(out, f.name.as_str());
+                serde_json::to_writer(&mut *out, f.name.as_str()).expect("a string always serializes");
                 out.push(b':');
                 write_value(value, &f.selections, state, out)?;
                 written[*n] = &f.name;
@@ -161,7 +161,9 @@ fn write_value(
     out: &mut Vec<u8>,
 ) -> Result<(), Unwritable> {
     match value {
-        _ if selections.items.is_empty() => write_leaf(out, value),
+        _ if selections.items.is_empty() => {
+            serde_json::to_writer(&mut *out, value).expect("a response tree always serializes");
+        }
         Data::Null => out.extend_from_slice(b"null"),
         Data::List(items) => {
             out.push(b'[');

@@ -23,7 +23,7 @@ use hive_router_query_planner::{
 };
 
 use super::{Bubble, FieldType, Leaf, Projector, Seg};
-use crate::data::{Data, Object, write_leaf, write_str};
+use crate::data::{Data, Object};
 
 /// `serde_json` writing into a `Vec` cannot fail: only the writer's I/O could.
 fn json(out: &mut Vec<u8>, value: &(impl serde::Serialize + ?Sized)) {
@@ -89,7 +89,7 @@ impl Projector<'_> {
                     let key = f.alias.as_deref().unwrap_or(&f.name);
                     if f.name == "__typename" {
                         write_key(out, key, first);
-                        write_str(out, runtime);
+                        json(out, runtime);
                         continue;
                     }
                     let Some(FieldType { ty, enum_values }) = *field_type else {
@@ -160,7 +160,7 @@ impl Projector<'_> {
                 None | Some(Data::Null) => null(out),
                 Some(v) if selections.items.is_empty() => {
                     if self.leaf_allowed(leaf, v, path) {
-                        write_leaf(out, v);
+                        json(out, v);
                         Ok(false)
                     } else {
                         null(out)

@@ -86,7 +86,12 @@ pub fn get<'v>(root: &'v Data, steps: &[Step]) -> Option<&'v Data> {
 /// Calls `f` on every object `path` reaches, in the order [`locate`] finds them, with its
 /// position: the place of every step from the root (a field's among its object's fields, an
 /// item's in its list), for [`at_mut`] to go straight back to it.
-pub fn each_at<'d>(value: &'d Data, path: &[FlattenNodePathSegment], at: &mut Vec<u32>, f: &mut impl FnMut(&'d Data, &[u32])) {
+pub fn each_at<'d>(
+    value: &'d Data,
+    path: &[FlattenNodePathSegment],
+    at: &mut Vec<u32>,
+    f: &mut impl FnMut(&'d Data, &[u32]),
+) {
     let mut items = |items: &'d [Data], path: &[FlattenNodePathSegment], at: &mut Vec<u32>| {
         for (i, item) in items.iter().enumerate() {
             at.push(u32::try_from(i).unwrap_or(u32::MAX));

@@ -294,8 +294,9 @@ impl<'a> Projector<'a> {
             .items
             .iter()
             .map(|item| match item {
-                SelectionItem::Field(f) => field_type(maps, &f.name)
-                    .map(|ty| FieldType { ty, enum_values: self.enums.0.get(named(ty)) }),
+                SelectionItem::Field(f) => {
+                    field_type(maps, &f.name).map(|ty| FieldType { ty, enum_values: self.enums.0.get(named(ty)) })
+                }
                 _ => None,
             })
             .collect();

@@ -236,8 +236,8 @@ mod tests {
     /// Projects `data` for `query` both ways: written, and as a tree then serialized. Each
     /// with the errors it recorded.
     fn both(query: &str, variables: Value, data: Value) -> ((String, Vec<Value>), (String, Vec<Value>)) {
-        let supergraph =
-            Supergraph::new(include_str!("../../../schema/supergraph.graphql"), 8, false).expect("our supergraph loads");
+        let supergraph = Supergraph::new(include_str!("../../../schema/supergraph.graphql"), 8, false)
+            .expect("our supergraph loads");
         let prepared = supergraph.prepare(query, None, &Limits::default()).expect("the query prepares");
         let variables: Map<String, Value> = serde_json::from_value(variables).expect("variables");
         let (data, set) = (Data::from(data), &prepared.operation.selection_set);
@@ -324,5 +324,37 @@ mod tests {
         let (written, tree) = both(query, json!({}), json!({ "product": product(json!("Pen"), "ACTIVE") }));
         assert_eq!(written, tree);
         assert_eq!(written.0, r#"{"product":{"name":"Pen","sku":"S-1","id":"p1"}}"#);
+    }
+}
+
+#[cfg(test)]
+mod hostile {
+    use serde_json::{Map, json};
+
+    use super::*;
+    use crate::{limits::Limits, project::TYPES_PER_SELECTION, supergraph::Supergraph};
+
+    #[test]
+    fn a_subgraph_inventing_a_typename_per_object_cannot_grow_the_type_cache_past_its_bound() {
+        let supergraph = Supergraph::new(include_str!("../../../schema/supergraph.graphql"), 8, false)
+            .expect("our supergraph loads");
+        let prepared = supergraph
+            .prepare("{ products(first: 100) { nodes { id name } } }", None, &Limits::default())
+            .expect("the query prepares");
+        let nodes: Vec<_> = (0..500)
+            .map(|i| json!({ "__typename": format!("Invented{i}"), "id": i.to_string(), "name": "n" }))
+            .collect();
+        let data = Data::from(json!({ "products": { "nodes": nodes } }));
+        let (variables, mut errors, mut out) = (Map::new(), Vec::new(), Vec::new());
+        let mut projector = Projector::new(supergraph.state(), supergraph.api_enums(), &variables, &mut errors);
+        projector.write("Query", &prepared.operation.selection_set, &data, &mut out);
+        assert!(
+            projector.field_types.values().all(|types| types.len() <= TYPES_PER_SELECTION),
+            "at most {TYPES_PER_SELECTION} runtime types per selection set"
+        );
+        // The rest were looked up each time, through the static type: every node is answered.
+        let answer: serde_json::Value = serde_json::from_slice(&out).expect("JSON");
+        assert_eq!(answer["products"]["nodes"].as_array().map(Vec::len), Some(500));
+        assert_eq!(answer["products"]["nodes"][499], json!({ "id": "499", "name": "n" }));
     }
 }

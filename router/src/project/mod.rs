@@ -7,7 +7,10 @@
 //! in a non-null position nulls the nearest nullable parent, with one error at the first path.
 
 use hive_router_query_planner::{
-    ast::{selection_item::SelectionItem, selection_set::SelectionSet},
+    ast::{
+        selection_item::SelectionItem,
+        selection_set::{FieldSelection, SelectionSet},
+    },
     state::supergraph_state::{SupergraphDefinition, SupergraphState, TypeNode},
 };
 use std::{
@@ -22,10 +25,20 @@ use serde_json::{Map, Value};
 
 use crate::data::{Data, Object};
 
+mod trace;
 mod write;
+
+pub use trace::Trace;
 
 /// A non-null position came out null: the parent must become null too.
 struct Bubble;
+
+/// What a selected field puts into its object (see [`Projector::emit`]): under its response
+/// key, the runtime type's name, or a value of its declared type.
+enum Emit<'s, 'a> {
+    Typename(&'s str),
+    Value(&'s str, FieldType<'a>),
+}
 
 /// What completing a field's value needs to know of the field: its parent type and name (for
 /// errors), and its enum's values if it is one.
@@ -117,19 +130,6 @@ fn named(ty: &TypeNode) -> &str {
     }
 }
 
-/// What a projection noticed of deferred fragments (`crate::defer`) on its way: where the
-/// fragments it watches for sit in the response, and the data of the one it captures.
-#[derive(Debug, Default)]
-pub struct Trace {
-    /// The `@include` variables of the fragments to find, and where each was found.
-    pub watch: Vec<String>,
-    pub found: Vec<(String, Vec<Value>)>,
-    /// The variable of the fragment to capture, and for each place it applies: its path, its
-    /// data (null when a non-null field in it was null) and the errors under that path.
-    pub capture: Option<String>,
-    pub captured: Vec<(Vec<Value>, Value, Vec<Value>)>,
-}
-
 impl<'a> Projector<'a> {
     pub fn new(
         state: &'a SupergraphState,
@@ -198,19 +198,16 @@ impl<'a> Projector<'a> {
         for (item, field_type) in selections.items.iter().zip(types.iter()) {
             match item {
                 SelectionItem::Field(f) => {
-                    if f.omit_from_response || !self.included(f.skip_if.as_ref(), f.include_if.as_ref()) {
-                        continue;
-                    }
-                    let key = f.alias.as_deref().unwrap_or(&f.name);
-                    if f.name == "__typename" {
-                        out.insert(key, Data::String(runtime.into()));
-                        continue;
-                    }
-                    let Some(FieldType { ty, enum_values }) = *field_type else {
-                        continue; // validation guarantees the field exists; be lenient anyway
+                    let (key, FieldType { ty, enum_values }) = match self.emit(f, *field_type) {
+                        None => continue,
+                        Some(Emit::Typename(key)) => {
+                            out.insert(key, Data::String(runtime.into()));
+                            continue;
+                        }
+                        Some(Emit::Value(key, field_type)) => (key, field_type),
                     };
-                    path.push(Seg::Key(key));
                     let leaf = Leaf { field: (runtime, &f.name), enum_values };
+                    path.push(Seg::Key(key));
                     let completed = self.complete(ty, &f.selections, value.get(key), path, leaf);
                     path.pop();
                     match completed {
@@ -246,33 +243,18 @@ impl<'a> Projector<'a> {
         Ok(())
     }
 
-    fn trace_fragment<'s>(
-        &mut self,
-        var: &String,
-        type_name: &str,
-        selections: &'s SelectionSet,
-        value: &Object,
-        path: &mut Vec<Seg<'s>>,
-    ) {
-        let here = json_path(path);
-        if self.trace.watch.contains(var) && !self.trace.found.iter().any(|(v, p)| v == var && *p == here) {
-            self.trace.found.push((var.clone(), here.clone()));
+    /// What the selected field `f` puts into an object of type `runtime`: nothing (omitted from
+    /// the response, skipped, or unknown: validation guarantees it exists; be lenient anyway),
+    /// the type name, or a value to complete. Both the tree and the writer ask this.
+    fn emit<'s>(&self, f: &'s FieldSelection, field_type: Option<FieldType<'a>>) -> Option<Emit<'s, 'a>> {
+        if f.omit_from_response || !self.included(f.skip_if.as_ref(), f.include_if.as_ref()) {
+            return None;
         }
-        if self.trace.capture.as_ref() != Some(var) {
-            return;
+        let key = f.alias.as_deref().unwrap_or(&f.name);
+        if f.name == "__typename" {
+            return Some(Emit::Typename(key));
         }
-        // The fragment's own errors: those the subgraphs reported under its path, then the
-        // ones projecting it adds. The whole operation's errors are kept aside meanwhile.
-        let under = |e: &Value| e.get("path").and_then(Value::as_array).is_some_and(|p| p.starts_with(&here));
-        let own: Vec<Value> = self.errors.iter().filter(|e| under(e)).cloned().collect();
-        let kept = std::mem::replace(&mut *self.errors, own);
-        let mut out = Object::new();
-        let data = match self.selections_into(type_name, selections, value, path, &mut out) {
-            Ok(()) => Value::from(&Data::Object(out)),
-            Err(Bubble) => Value::Null,
-        };
-        let errors = std::mem::replace(&mut *self.errors, kept);
-        self.trace.captured.push((here, data, errors));
+        field_type.map(|t| Emit::Value(key, t))
     }
 
     /// Each item's field type in `selections` on `runtime` (then `static_type`); None for a

@@ -22,7 +22,7 @@ use hive_router_query_planner::{
     state::supergraph_state::TypeNode,
 };
 
-use super::{Bubble, FieldType, Leaf, Projector, Seg};
+use super::{Bubble, Emit, FieldType, Leaf, Projector, Seg};
 use crate::data::{Data, Object};
 
 /// `serde_json` writing into a `Vec` cannot fail: only the writer's I/O could.
@@ -83,17 +83,14 @@ impl Projector<'_> {
         for (item, field_type) in selections.items.iter().zip(types.iter()) {
             match item {
                 SelectionItem::Field(f) => {
-                    if f.omit_from_response || !self.included(f.skip_if.as_ref(), f.include_if.as_ref()) {
-                        continue;
-                    }
-                    let key = f.alias.as_deref().unwrap_or(&f.name);
-                    if f.name == "__typename" {
-                        write_key(out, key, first);
-                        json(out, runtime);
-                        continue;
-                    }
-                    let Some(FieldType { ty, enum_values }) = *field_type else {
-                        continue; // as in `selections_into`
+                    let (key, FieldType { ty, enum_values }) = match self.emit(f, *field_type) {
+                        None => continue,
+                        Some(Emit::Typename(key)) => {
+                            write_key(out, key, first);
+                            json(out, runtime);
+                            continue;
+                        }
+                        Some(Emit::Value(key, field_type)) => (key, field_type),
                     };
                     write_key(out, key, first);
                     path.push(Seg::Key(key));

@@ -106,8 +106,13 @@ impl Db {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
+        // sqlx pings a connection on its worker thread before lending it out (and again when it
+        // comes back). For a file in this process the first ping learns nothing the query would
+        // not, and it is one more thread round trip on every pool use: a sign-in makes three.
+        // The ping on return still catches a worker that died.
         let pool = SqlitePoolOptions::new()
             .max_connections(pool_size.max(1))
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(|e| anyhow::anyhow!("cannot open SQLite database {}: {e}", path.display()))?;

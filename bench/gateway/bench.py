@@ -35,6 +35,16 @@ QUERY = open(os.path.join(HERE, "queries", "benchmark.graphql")).read()
 SIMPLE = "{ users { id username name } }"
 
 
+def perf(out, pid, seconds):
+    """Starts recording the router's CPU into `out` (None: no recording) for most of a load
+    phase. perf samples the CPU clock (this kernel has no hardware counters), and unwinds with
+    DWARF because the release build keeps no frame pointers."""
+    if not out:
+        return None
+    return subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-F", "499", "--call-graph", "dwarf,16384", "-o", out, "-p", str(pid), "--", "sleep", str(max(seconds - 2, 1))],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def oracle():
     """The benchmark query's answer, computed from the subgraphs' data, not by any router."""
     data = {n: json.load(open(os.path.join(HERE, "data", f"{n}.json"))) for n in ["accounts", "products", "inventory", "reviews"]}
@@ -178,6 +188,7 @@ def main():
     parser.add_argument("--no-build", action="store_true")
     parser.add_argument("--profile", default="release", help="the cargo profile to build and run (profiling: no LTO, quicker to build)")
     parser.add_argument("--perf", help="record a perf profile of Tessera's router under the benchmark query into this file")
+    parser.add_argument("--perf-simple", help="record a perf profile of Tessera's router under the one-subgraph query into this file")
     args = parser.parse_args()
     bin_dir = os.path.join(TARGET, args.profile)
     if not args.no_build:
@@ -243,10 +254,7 @@ def main():
         results = {}
         for name, (url, proc, _) in routers.items():
             # perf samples the router's CPU clock (this kernel has no hardware counters).
-            recorder = None
-            if args.perf and name == "Tessera":
-                recorder = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-F", "999", "-g", "-o", args.perf, "-p", str(proc.pid), "--", "sleep", str(max(args.seconds - 2, 1))],
-                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            recorder = perf(args.perf, proc.pid, args.seconds) if name == "Tessera" else None
             results[name] = load(url, QUERY, post(url, QUERY), proc.pid, args.seconds, args.connections, work, subgraphs)
             if recorder:
                 recorder.wait()
@@ -254,7 +262,10 @@ def main():
         direct = load(accounts, SIMPLE, direct_answer, None, args.seconds, args.connections, work, subgraphs)
         print(row("one-subgraph query straight to accounts", direct))
         for name, (url, proc, _) in routers.items():
+            recorder = perf(args.perf_simple, proc.pid, args.seconds) if name == "Tessera" else None
             through = load(url, SIMPLE, post(url, SIMPLE), proc.pid, args.seconds, args.connections, work, subgraphs)
+            if recorder:
+                recorder.wait()
             results[f"{name} simple"] = through
             print(row(f"{name}: the same query through the router", through))
         print()

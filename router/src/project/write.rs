@@ -163,7 +163,8 @@ impl Projector<'_> {
                         null(out)
                     }
                 }
-                Some(Data::Object(object)) => {
+                Some(v @ (Data::Object(_) | Data::Shared(_))) => {
+                    let object = v.as_object().expect("an object");
                     let mark = out.len();
                     match self.write_object(name, selections, object, path, out) {
                         Ok(()) => Ok(false),

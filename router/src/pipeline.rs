@@ -297,7 +297,7 @@ pub(crate) fn shaped_traced(
 ) -> (Data, Trace) {
     let mut projector = Projector::new(ready.supergraph.state(), ready.supergraph.api_enums(), variables, errors);
     let (mut data, trace) = projector.traced(trace, &ready.root, &ready.prepared.operation.selection_set, merged);
-    if let Some(map) = data.as_object_mut() {
+    if let Data::Object(map) = &mut data {
         for (key, value) in &ready.introspected {
             map.insert(key.as_str(), Data::from(value.clone()));
         }

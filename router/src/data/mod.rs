@@ -20,9 +20,8 @@ use serde::{
     ser::{SerializeMap, SerializeSeq},
 };
 use serde_json::{Number, Value};
-use std::sync::Arc;
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub enum Data {
     #[default]
     Null,
@@ -31,29 +30,6 @@ pub enum Data {
     String(CompactString),
     List(Vec<Data>),
     Object(Object),
-    /// An object that several places in the tree hold at once: objects that sent the same
-    /// representation and looked alike get one merged answer (`execute::merge::Shared`) instead
-    /// of a copy each. It reads as the object it holds; writing through
-    /// [`Data::as_object_mut`] gives that place its own copy first.
-    Shared(Arc<Object>),
-}
-
-/// An object reads the same whether it is held alone or shared.
-impl PartialEq for Data {
-    fn eq(&self, other: &Self) -> bool {
-        match (self, other) {
-            (Data::Shared(a), Data::Shared(b)) if Arc::ptr_eq(a, b) => true,
-            (Data::Null, Data::Null) => true,
-            (Data::Bool(a), Data::Bool(b)) => a == b,
-            (Data::Number(a), Data::Number(b)) => a == b,
-            (Data::String(a), Data::String(b)) => a == b,
-            (Data::List(a), Data::List(b)) => a == b,
-            _ => match (self.as_object(), other.as_object()) {
-                (Some(a), Some(b)) => a == b,
-                _ => false,
-            },
-        }
-    }
 }
 
 /// An object's fields in the order they arrived. Lookups find a key's first value (see
@@ -153,39 +129,20 @@ impl Data {
     }
 
     pub fn is_object(&self) -> bool {
-        matches!(self, Data::Object(_) | Data::Shared(_))
-    }
-
-    /// An object or a list: something a merge replaces rather than fills.
-    pub fn is_composite(&self) -> bool {
-        matches!(self, Data::Object(_) | Data::Shared(_) | Data::List(_))
+        matches!(self, Data::Object(_))
     }
 
     pub fn as_object(&self) -> Option<&Object> {
         match self {
             Data::Object(o) => Some(o),
-            Data::Shared(o) => Some(o),
             _ => None,
         }
     }
 
-    /// The object here, to change: a shared one becomes this place's own copy first (the
-    /// others keep theirs), so what this place gains no other place sees.
     pub fn as_object_mut(&mut self) -> Option<&mut Object> {
-        if matches!(self, Data::Shared(_)) {
-            *self = std::mem::take(self).unshared();
-        }
         match self {
             Data::Object(o) => Some(o),
             _ => None,
-        }
-    }
-
-    /// This value with a shared object made its own.
-    pub fn unshared(self) -> Data {
-        match self {
-            Data::Shared(shared) => Data::Object(Arc::unwrap_or_clone(shared)),
-            other => other,
         }
     }
 
@@ -239,15 +196,8 @@ impl From<&Data> for Value {
             Data::Number(n) => Value::Number(n.clone()),
             Data::String(s) => Value::String(s.to_string()),
             Data::List(items) => Value::Array(items.iter().map(Value::from).collect()),
-            Data::Object(o) => Value::from(o),
-            Data::Shared(o) => Value::from(&**o),
+            Data::Object(o) => Value::Object(o.0.iter().map(|(k, v)| (k.to_string(), Value::from(v))).collect()),
         }
-    }
-}
-
-impl From<&Object> for Value {
-    fn from(o: &Object) -> Self {
-        Value::Object(o.0.iter().map(|(k, v)| (k.to_string(), Value::from(v))).collect())
     }
 }
 
@@ -266,7 +216,6 @@ impl Serialize for Data {
                 seq.end()
             }
             Data::Object(o) => o.serialize(serializer),
-            Data::Shared(o) => o.serialize(serializer),
         }
     }
 }

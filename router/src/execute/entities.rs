@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::{
     Run,
     fetch::{annotate, unavailable, variables_json},
-    merge::Shared,
+    merge::{deep_merge, merge_copy},
     path::{Step, at_mut, each_at, each_mut, get, locate},
     representation::{Requires, apply_rewrites, representation},
 };
@@ -151,17 +151,24 @@ impl Run<'_> {
         for (alias, c) in fetch.aliases.iter().zip(&collected) {
             let answers = data_in.as_mut().and_then(Data::as_object_mut).and_then(|o| o.get_mut(&alias.response_key));
             let Some(Data::List(answers)) = answers.map(Data::take) else { continue };
-            let mut answers: Vec<Shared> = answers
+            let mut answers: Vec<Option<Data>> = answers
                 .into_iter()
-                .zip(&c.uses)
-                .map(|(mut answer, &uses)| {
+                .map(|mut answer| {
                     apply_rewrites(&mut answer, alias.output_rewrites, self.state);
-                    Shared::new(answer, uses)
+                    Some(answer)
                 })
                 .collect();
-            // Give each object the answer for its representation (see `Shared`). True if the
-            // merge reshaped the tree.
-            let mut give = |entity: &mut Data, i: usize| -> bool { answers.get_mut(i).is_some_and(|a| a.give(entity)) };
+            // Give each object the answer for its representation: the last object sharing an
+            // answer takes it, the others get a copy. True if the merge reshaped the tree.
+            let mut left = c.uses.clone();
+            let mut give = |entity: &mut Data, i: usize| -> bool {
+                let (Some(slot), Some(left)) = (answers.get_mut(i), left.get_mut(i)) else { return false };
+                *left = left.saturating_sub(1);
+                if *left > 0 {
+                    return slot.as_ref().is_some_and(|answer| merge_copy(entity, answer));
+                }
+                slot.take().is_some_and(|answer| deep_merge(entity, answer))
+            };
             let mut reshaped = false;
             if trusted {
                 for (position, i) in c.located() {

@@ -1,8 +1,8 @@
 //! Deep-merging a subgraph's answer into the response tree.
 
-use std::{collections::HashMap, sync::Arc};
+use std::collections::HashMap;
 
-use crate::data::{Data, Object};
+use crate::data::Data;
 
 /// Past this many fields, merging into an object indexes its keys once instead of searching
 /// them for every incoming field (a wide answer would otherwise merge in quadratic time).
@@ -16,10 +16,6 @@ const INDEX_FROM: usize = 16;
 /// replaced leaves, so every object and list already in the tree kept its place: positions
 /// recorded before (`path::each_at`) still lead to the same objects.
 pub fn deep_merge(into: &mut Data, from: Data) -> bool {
-    let from = from.unshared();
-    if from.is_object() {
-        into.as_object_mut(); // a shared object here becomes this place's own
-    }
     match (into, from) {
         (Data::Object(a), Data::Object(b)) if a.len() * b.len() > INDEX_FROM * INDEX_FROM => {
             let pairs = a.pairs_mut();
@@ -59,7 +55,7 @@ pub fn deep_merge(into: &mut Data, from: Data) -> bool {
         (slot, v) => {
             // Never let a null from one subgraph erase what another already answered.
             if !v.is_null() || slot.is_null() {
-                let reshaped = slot.is_composite();
+                let reshaped = matches!(slot, Data::Object(_) | Data::List(_));
                 *slot = v;
                 return reshaped;
             }
@@ -72,22 +68,18 @@ pub fn deep_merge(into: &mut Data, from: Data) -> bool {
 /// several objects share (the same representation), copying it whole and then moving its
 /// fields in cost an allocation, a copy and a free more per object.
 pub fn merge_copy(into: &mut Data, from: &Data) -> bool {
-    let narrow = |a: &Object, b: &Object| a.len() * b.len() <= INDEX_FROM * INDEX_FROM;
-    if let (Some(a), Some(b)) = (into.as_object(), from.as_object())
-        && narrow(a, b)
-    {
-        let a = into.as_object_mut().expect("an object");
-        let mut reshaped = false;
-        a.reserve(b.len());
-        for (k, v) in b.iter() {
-            match a.get_mut(k) {
-                Some(existing) => reshaped |= merge_copy(existing, v),
-                None => a.push_new(k.clone(), v.clone()),
-            }
-        }
-        return reshaped;
-    }
     match (into, from) {
+        (Data::Object(a), Data::Object(b)) if a.len() * b.len() <= INDEX_FROM * INDEX_FROM => {
+            let mut reshaped = false;
+            a.reserve(b.len());
+            for (k, v) in b.iter() {
+                match a.get_mut(k) {
+                    Some(existing) => reshaped |= merge_copy(existing, v),
+                    None => a.push_new(k.clone(), v.clone()),
+                }
+            }
+            reshaped
+        }
         (Data::List(a), Data::List(b)) if a.len() == b.len() => {
             let mut reshaped = false;
             for (x, y) in a.iter_mut().zip(b) {
@@ -98,71 +90,6 @@ pub fn merge_copy(into: &mut Data, from: &Data) -> bool {
         // Wide objects, and replacements: as `deep_merge` does them.
         (into, from) => deep_merge(into, from.clone()),
     }
-}
-
-/// One answer that several objects share (they sent the same representation), given to each in
-/// turn: `uses` is how many.
-///
-/// The objects sharing a representation usually look alike too: the same key fields, from the
-/// same selection in the parent's subgraph. So the first object's state before its merge is
-/// kept, the merged object is put where [`Data::Shared`] can hold it, and each later object
-/// equal to that "before" takes the shared one: no copy, no allocation. A later fetch at the
-/// same place meets them all still sharing one object (equal by address, so the comparison is
-/// free) and shares its own result again. An object that differs gets a copy merged in, as
-/// before. Only objects without nested objects or lists are compared, so the comparison stays
-/// a few leaves long.
-pub struct Shared {
-    answer: Option<Data>,
-    left: usize,
-    /// The first object as it was before its merge, what it became, and whether that merge
-    /// reshaped it.
-    template: Option<(Data, Arc<Object>, bool)>,
-}
-
-impl Shared {
-    pub fn new(answer: Data, uses: usize) -> Self {
-        Self { answer: Some(answer), left: uses, template: None }
-    }
-
-    /// Merges the answer into `entity`, as [`deep_merge`] would; true if that reshaped it. The
-    /// last of the `uses` takes the answer itself; after it, there is nothing left to give.
-    pub fn give(&mut self, entity: &mut Data) -> bool {
-        if self.answer.is_none() {
-            return false;
-        }
-        self.left = self.left.saturating_sub(1);
-        let last = self.left == 0;
-        if let Some((before, after, reshaped)) = &self.template
-            && entity == before
-        {
-            let reshaped = *reshaped;
-            *entity = Data::Shared(after.clone());
-            if last {
-                (self.answer, self.template) = (None, None);
-            }
-            return reshaped;
-        }
-        if last {
-            return self.answer.take().is_some_and(|answer| deep_merge(entity, answer));
-        }
-        let answer = self.answer.as_ref().expect("checked above");
-        if self.template.is_some() || !flat(entity) {
-            return merge_copy(entity, answer);
-        }
-        let before = entity.clone();
-        let reshaped = merge_copy(entity, answer);
-        if let Some(object) = entity.as_object_mut() {
-            let after = Arc::new(std::mem::take(object));
-            *entity = Data::Shared(after.clone());
-            self.template = Some((before, after, reshaped));
-        }
-        reshaped
-    }
-}
-
-/// An object whose fields are all leaves.
-fn flat(value: &Data) -> bool {
-    value.as_object().is_some_and(|o| o.iter().all(|(_, v)| !v.is_composite()))
 }
 
 #[cfg(test)]
@@ -214,30 +141,6 @@ mod tests {
             let by_move = deep_merge(&mut b, answer);
             assert_eq!((a, by_copy), (b, by_move));
         }
-    }
-
-    #[test]
-    fn objects_sharing_an_answer_each_end_as_their_own_merge_would() {
-        let answer = json!({ "__typename": "Product", "name": "Pen", "tags": [{ "t": 1 }], "upc": "1" });
-        let objects = [
-            json!({ "__typename": "Product", "upc": "1" }),
-            json!({ "__typename": "Product", "upc": "1" }),
-            json!({ "__typename": "Product", "upc": "1", "note": "own" }),
-            json!({ "__typename": "Product", "upc": "1", "tags": [{ "u": 1 }, { "u": 2 }] }),
-            json!({ "__typename": "Product", "upc": "1" }),
-            json!({ "__typename": "Product", "upc": "1" }),
-        ];
-        let mut shared = Shared::new(Data::from(answer.clone()), objects.len());
-        for object in &objects {
-            let mut given = Data::from(object.clone());
-            let mut merged = Data::from(object.clone());
-            let reshaped = deep_merge(&mut merged, Data::from(answer.clone()));
-            assert_eq!(shared.give(&mut given), reshaped, "{object}");
-            assert_eq!(Value::from(&given), Value::from(&merged), "{object}");
-        }
-        let mut one_more = Data::from(objects[0].clone());
-        assert!(!shared.give(&mut one_more));
-        assert_eq!(Value::from(&one_more), objects[0], "past its uses, an answer gives nothing");
     }
 
     #[test]

@@ -46,8 +46,8 @@ fn walk<'p>(value: &Data, path: &'p [FlattenNodePathSegment], at: &mut Vec<Step<
         return;
     };
     match (first, value) {
-        (FlattenNodePathSegment::Field(key), Data::Object(_) | Data::Shared(_)) => {
-            if let Some(child) = value.get(key) {
+        (FlattenNodePathSegment::Field(key), Data::Object(map)) => {
+            if let Some(child) = map.get(key) {
                 at.push(Step::Key(key));
                 walk(child, rest, at, found);
                 at.pop();
@@ -60,7 +60,7 @@ fn walk<'p>(value: &Data, path: &'p [FlattenNodePathSegment], at: &mut Vec<Step<
                 at.pop();
             }
         }
-        (FlattenNodePathSegment::TypeCondition(types), _) if value.is_object() && typename_in(value, types) => {
+        (FlattenNodePathSegment::TypeCondition(types), Data::Object(_)) if typename_in(value, types) => {
             walk(value, rest, at, found);
         }
         _ => {}
@@ -77,7 +77,7 @@ pub fn typename_in(value: &Data, types: &BTreeSet<String>) -> bool {
 /// The value at `steps`.
 pub fn get<'v>(root: &'v Data, steps: &[Step]) -> Option<&'v Data> {
     steps.iter().try_fold(root, |v, step| match (step, v) {
-        (Step::Key(k), _) => v.get(k),
+        (Step::Key(k), Data::Object(map)) => map.get(k),
         (Step::Index(i), Data::List(items)) => items.get(*i),
         _ => None,
     })
@@ -101,22 +101,22 @@ pub fn each_at<'d>(
     };
     let Some((first, rest)) = path.split_first() else {
         match value {
-            Data::Object(_) | Data::Shared(_) => f(value, at),
+            Data::Object(_) => f(value, at),
             Data::List(list) => items(list, path, at),
             _ => {}
         }
         return;
     };
     match (first, value) {
-        (FlattenNodePathSegment::Field(key), _) => {
-            if let Some((place, child)) = value.as_object().and_then(|map| map.find(key)) {
+        (FlattenNodePathSegment::Field(key), Data::Object(map)) => {
+            if let Some((place, child)) = map.find(key) {
                 at.push(u32::try_from(place).unwrap_or(u32::MAX));
                 each_at(child, rest, at, f);
                 at.pop();
             }
         }
         (FlattenNodePathSegment::List, Data::List(list)) => items(list, rest, at),
-        (FlattenNodePathSegment::TypeCondition(types), _) if value.is_object() && typename_in(value, types) => {
+        (FlattenNodePathSegment::TypeCondition(types), Data::Object(_)) if typename_in(value, types) => {
             each_at(value, rest, at, f);
         }
         _ => {}
@@ -126,11 +126,10 @@ pub fn each_at<'d>(
 /// The value at `position` (from [`each_at`]). Only meaningful while no object or list on the
 /// way has been replaced since: adding fields at the end of objects moves nothing.
 pub fn at_mut<'d>(root: &'d mut Data, position: &[u32]) -> Option<&'d mut Data> {
-    // On the way down, a shared object becomes this place's own: the caller is about to change
-    // what it finds, and no other place may see that.
     position.iter().try_fold(root, |value, &place| match value {
+        Data::Object(map) => map.at_mut(place as usize),
         Data::List(items) => items.get_mut(place as usize),
-        _ => value.as_object_mut()?.at_mut(place as usize),
+        _ => None,
     })
 }
 
@@ -138,7 +137,7 @@ pub fn at_mut<'d>(root: &'d mut Data, position: &[u32]) -> Option<&'d mut Data> 
 pub fn each_mut(value: &mut Data, path: &[FlattenNodePathSegment], f: &mut impl FnMut(&mut Data)) {
     let Some((first, rest)) = path.split_first() else {
         match value {
-            Data::Object(_) | Data::Shared(_) => f(value),
+            Data::Object(_) => f(value),
             Data::List(items) => items.iter_mut().for_each(|item| each_mut(item, path, f)),
             _ => {}
         }
@@ -146,8 +145,8 @@ pub fn each_mut(value: &mut Data, path: &[FlattenNodePathSegment], f: &mut impl 
     };
     match first {
         FlattenNodePathSegment::Field(key) => {
-            if value.get(key).is_some()
-                && let Some(child) = value.as_object_mut().and_then(|map| map.get_mut(key))
+            if let Data::Object(map) = value
+                && let Some(child) = map.get_mut(key)
             {
                 each_mut(child, rest, f);
             }

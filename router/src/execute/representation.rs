@@ -242,7 +242,7 @@ pub(super) fn apply_rewrites(value: &mut Data, rewrites: &[FetchRewrite], state:
                     Some((FetchNodePathSegment::Key(k), parent)) => (k.clone(), parent),
                     _ => continue,
                 };
-                if let Some(obj) = walk_rewrite_path(value, parent, state).and_then(Data::as_object_mut)
+                if let Some(Data::Object(obj)) = walk_rewrite_path(value, parent, state)
                     && let Some(v) = obj.remove(&last)
                 {
                     obj.insert(renamer.rename_key_to.as_str(), v);

@@ -349,12 +349,10 @@ impl<'a> Projector<'a> {
                 Some(v) if selections.items.is_empty() => {
                     Ok(if self.leaf_allowed(leaf, v, path) { v.clone() } else { Data::Null })
                 }
-                Some(v @ (Data::Object(_) | Data::Shared(_))) => {
-                    match self.object(name, selections, v.as_object().expect("an object"), path) {
-                        Ok(map) => Ok(Data::Object(map)),
-                        Err(Bubble) => Ok(Data::Null),
-                    }
-                }
+                Some(Data::Object(obj)) => match self.object(name, selections, obj, path) {
+                    Ok(map) => Ok(Data::Object(map)),
+                    Err(Bubble) => Ok(Data::Null),
+                },
                 Some(_) => Ok(Data::Null),
             },
         }

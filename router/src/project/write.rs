@@ -163,8 +163,7 @@ impl Projector<'_> {
                         null(out)
                     }
                 }
-                Some(v @ (Data::Object(_) | Data::Shared(_))) => {
-                    let object = v.as_object().expect("an object");
+                Some(Data::Object(object)) => {
                     let mark = out.len();
                     match self.write_object(name, selections, object, path, out) {
                         Ok(()) => Ok(false),

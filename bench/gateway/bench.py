@@ -220,6 +220,8 @@ def main():
                  # No sharing unless asked (BENCH_DEDUP=on): Hive runs with its dedup off too.
                  "TESSERA_ROUTER__TRAFFIC__INBOUND_DEDUP": "anonymous" if os.environ.get("BENCH_DEDUP") == "on" else "off",
                  "TESSERA_ROUTER__TRAFFIC__DEDUP": "true" if os.environ.get("BENCH_DEDUP") == "on" else "false"}
+        if os.environ.get("BENCH_ROUTER_THREADS"):
+            ours_env["TOKIO_WORKER_THREADS"] = os.environ["BENCH_ROUTER_THREADS"]
         ours = start([os.path.join(bin_dir, "tessera"), "serve", "router", "--supergraph", supergraph], env=ours_env, log="tessera.log")
         routers["Tessera"] = ("http://127.0.0.1:4600/graphql", ours, "tessera.log")
         if args.baseline:

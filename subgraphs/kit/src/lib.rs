@@ -24,6 +24,7 @@ pub mod seal;
 pub mod server;
 pub mod service_auth;
 pub mod service_client;
+pub mod sockets;
 pub mod subgraph;
 pub mod telemetry;
 

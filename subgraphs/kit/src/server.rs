@@ -15,6 +15,7 @@ use axum::{
     http::{HeaderMap, StatusCode, header},
     response::{Html, IntoResponse, Response},
     routing::get,
+    serve::ListenerExt,
 };
 use futures::{SinkExt, StreamExt};
 use tokio_util::sync::CancellationToken;
@@ -316,6 +317,7 @@ pub async fn serve(
     grace: Duration,
 ) -> anyhow::Result<()> {
     let shutdown = stop.clone();
+    let listener = listener.tap_io(crate::sockets::no_delay);
     let server = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async move { shutdown.cancelled().await });
     let mut server = tokio::spawn(async move { server.await });
@@ -369,7 +371,10 @@ pub async fn serve_tls(
         stop.cancelled().await;
         shutdown.graceful_shutdown(Some(grace));
     });
-    axum_server::from_tcp_rustls(listener.into_std()?, config)?
+    let acceptor =
+        axum_server::tls_rustls::RustlsAcceptor::new(config).acceptor(axum_server::accept::NoDelayAcceptor::new());
+    axum_server::from_tcp(listener.into_std()?)?
+        .acceptor(acceptor)
         .handle(handle)
         .serve(app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .await?;

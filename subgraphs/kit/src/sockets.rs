@@ -1,0 +1,27 @@
+//! What every connection a server accepts is set to.
+
+/// Send what is written at once (`TCP_NODELAY`). With Nagle's algorithm on, a small write waits
+/// until the peer acknowledges the last one, and a client on a kept-alive connection delays that
+/// acknowledgement by up to 40 ms: each `@defer` part and each multipart subscription event
+/// after the first arrived about 40 ms late (`bench/defer/bench.py` measures it).
+pub fn no_delay(tcp: &mut tokio::net::TcpStream) {
+    if let Err(e) = tcp.set_nodelay(true) {
+        tracing::debug!(error = %e, "cannot set TCP_NODELAY on an accepted connection");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_accepted_connection_sends_small_writes_without_waiting() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let _client = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        let (mut accepted, _) = listener.accept().await.expect("accept");
+        assert!(!accepted.nodelay().expect("read TCP_NODELAY"), "the kernel's default is Nagle's algorithm");
+        no_delay(&mut accepted);
+        assert!(accepted.nodelay().expect("read TCP_NODELAY"));
+    }
+}

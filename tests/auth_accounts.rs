@@ -5,6 +5,7 @@ mod common;
 use common::{LOGIN, PASSWORD, code, gql, login, register, sent};
 use serde_json::json;
 use tessera::SUBGRAPHS;
+use tessera_kit::on_db;
 use tessera_testkit::{spawn_configured, spawn_stack, test_bus};
 
 const REGISTER: &str = "mutation($i: RegisterInput!) { register(input: $i) { user { id username } accessToken } }";
@@ -148,12 +149,60 @@ async fn fifty_parallel_wrong_guesses_evaluate_at_most_five_passwords() {
     });
     let answers = futures::future::join_all(guesses).await;
     let evaluated = answers.iter().filter(|b| code(b) == "UNAUTHENTICATED").count();
-    let locked = answers.iter().filter(|b| code(b) == "ACCOUNT_LOCKED").count();
+    let refused = answers.iter().filter(|b| ["ACCOUNT_LOCKED", "RATE_LIMITED"].contains(&code(b).as_str())).count();
     assert!(evaluated <= 5, "at most five passwords checked, got {evaluated}");
-    assert_eq!(evaluated + locked, 50, "every other guess is refused as locked");
+    assert_eq!(
+        evaluated + refused,
+        50,
+        "every other guess is refused: told to wait while the first five are checked, or locked after"
+    );
     let failures = common::security_events(&stack, "LOGIN_FAILED").await;
     assert!(failures <= 5, "{failures} failed sign-ins recorded");
     assert_eq!(code(&login(&stack, "ada", PASSWORD).await), "ACCOUNT_LOCKED", "the real password waits too");
+}
+
+#[tokio::test]
+async fn parallel_sign_ins_with_the_right_password_are_asked_to_retry_never_told_the_account_is_locked() {
+    let stack = spawn_stack(&SUBGRAPHS).await;
+    register(&stack, "ada").await;
+    let attempts = (0..20).map(|_| login(&stack, "ada", PASSWORD));
+    let answers = futures::future::join_all(attempts).await;
+    let signed_in = answers.iter().filter(|b| b["data"]["login"]["accessToken"].is_string()).count();
+    let asked_to_retry: Vec<_> = answers.iter().filter(|b| code(b) == "RATE_LIMITED").collect();
+    assert!(signed_in >= 1, "{answers:?}");
+    assert_eq!(signed_in + asked_to_retry.len(), 20, "signed in or asked to retry, never locked: {answers:?}");
+    for body in asked_to_retry {
+        assert_eq!(body["errors"][0]["extensions"]["retryAfterSeconds"], 1, "{body}");
+    }
+    let again = login(&stack, "ada", PASSWORD).await;
+    assert!(again["data"]["login"]["accessToken"].is_string(), "nothing was locked: {again}");
+}
+
+#[tokio::test]
+async fn attempts_that_never_finished_end_in_a_lock_that_expires_instead_of_refusing_for_good() {
+    let stack = spawn_stack(&SUBGRAPHS).await;
+    register(&stack, "ada").await;
+    // One finished failure creates the account's count. Then it is as if four more attempts had
+    // been admitted an hour ago and never finished: their requests dropped mid-check, or the
+    // process stopped. None of them stored a lock, and none will clear the count.
+    assert_eq!(code(&login(&stack, "ada", "violet kettle wrong once").await), "UNAUTHENTICATED");
+    let db = &stack.subgraph("auth").rt.db;
+    let an_hour_ago = chrono::Utc::now().timestamp() - 3600;
+    let sql = "UPDATE login_attempts SET failures = 5, admitted_at = $1 WHERE identifier LIKE 'account:%'";
+    on_db!(db, |pool| sqlx::query(sql).bind(an_hour_ago).execute(pool).await.map(|_| ())).expect("the count is set");
+
+    let refused = login(&stack, "ada", PASSWORD).await;
+    assert_eq!(code(&refused), "ACCOUNT_LOCKED", "{refused}");
+    assert!(refused["errors"][0]["extensions"]["retryAfterSeconds"].as_i64().is_some_and(|s| s > 0), "{refused}");
+    let sql = "SELECT locked_until FROM login_attempts WHERE identifier LIKE 'account:%'";
+    let until: Option<i64> = on_db!(db, |pool| sqlx::query_scalar(sql).fetch_one(pool).await).expect("the count reads");
+    assert!(until.is_some(), "a lock is stored, so it ends");
+    assert_eq!(common::security_events(&stack, "ACCOUNT_LOCKED_OUT").await, 1);
+
+    let sql = "UPDATE login_attempts SET locked_until = $1 WHERE identifier LIKE 'account:%'";
+    on_db!(db, |pool| sqlx::query(sql).bind(an_hour_ago).execute(pool).await.map(|_| ())).expect("the lock ends");
+    let signed_in = login(&stack, "ada", PASSWORD).await;
+    assert!(signed_in["data"]["login"]["accessToken"].is_string(), "after the lock, the password works: {signed_in}");
 }
 
 #[tokio::test]

@@ -33,6 +33,15 @@ pub fn rate_limited(retry_after: i64, what: &str) -> ApiError {
     .with("retryAfterSeconds", retry_after.max(1))
 }
 
+/// More attempts on one budget are being checked right now than it allows. Not a lock: none is
+/// stored, and the attempts being checked decide whether one will be. Told apart from a lock so
+/// that someone whose own parallel sign-ins overlap is asked to retry, not told to reset their
+/// password.
+pub fn attempts_in_progress() -> ApiError {
+    ApiError::new(ErrorCode::RateLimited, "Other attempts for this account are being checked. Try again in a second.")
+        .with("retryAfterSeconds", 1)
+}
+
 /// Every password-hash slot and queue place is taken.
 pub fn busy() -> ApiError {
     ApiError::new(ErrorCode::RateLimited, "The service is busy signing people in. Try again in a second.")

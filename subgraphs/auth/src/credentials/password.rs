@@ -51,13 +51,23 @@ pub async fn check(state: &State, client: &ClientInfo, attempt: Attempt<'_>) -> 
     let now = store::now();
     let (account, roles) = store::accounts::by_identifier_with_roles(db, attempt.identifier).await?.unzip();
     let (budget, known_device) = budget_key(state, account.as_ref(), attempt, now).await?;
-    let (count, locks, locked_until) = throttle::reserve_attempt(db, &budget, now).await?;
-    if let Some(until) = locked_until.filter(|u| *u > now) {
+    let reserved = throttle::reserve_attempt(db, &budget, now, policy.lockout_threshold).await?;
+    let (count, locks) = (reserved.count, reserved.locks);
+    if let Some(until) = reserved.locked_until.filter(|u| *u > now) {
         return Err(error::locked(Some(until - now)));
     }
     if count > policy.lockout_threshold {
-        // Earlier attempts are still being checked; the last of them decides the lock.
-        return Err(error::locked(Some(lock_seconds(policy, locks))));
+        let id = account.as_ref().map(|a| a.id);
+        return Err(match over_budget(db, &budget, &reserved, now, lock_seconds(policy, locks)).await? {
+            OverBudget::InProgress => error::attempts_in_progress(),
+            OverBudget::Locked { seconds, set } => {
+                if set {
+                    let detail = format!("{seconds} s after {} attempts that never finished", count - 1);
+                    audit::record_alone(db, id, SecurityEventKind::AccountLockedOut, client, detail).await?;
+                }
+                error::locked(Some(seconds))
+            }
+        });
     }
     let Ok(admission) = state.hasher.admit() else {
         throttle::release_attempt(db, &budget).await?;
@@ -107,6 +117,40 @@ async fn budget_key(
         }
     }
     Ok((throttle::account_key(account.id), false))
+}
+
+/// How long an admitted attempt may still be being checked: far longer than any check takes
+/// (the hashing queue is bounded, and a hash whose caller has gone is skipped).
+const IN_FLIGHT_SECONDS: i64 = 60;
+
+/// What an attempt past the budget meets when no lock is stored.
+pub(super) enum OverBudget {
+    /// The admitted attempts may still be being checked, and the last of them decides the lock.
+    /// This one checked nothing, so it was given back: someone whose own parallel sign-ins
+    /// overlap is asked to retry, not told their account is locked.
+    InProgress,
+    /// The admitted attempts were reserved long ago and none of them stored a lock or cleared
+    /// the count: they never finished (their requests were dropped, or the process stopped).
+    /// They count as the failures they might have been, and the budget locks now, as the
+    /// failure that reached the threshold would have. Without this, nothing would ever lock,
+    /// expire or clear the count, and the budget would refuse every attempt for good. `set`:
+    /// this call stored the lock.
+    Locked { seconds: i64, set: bool },
+}
+
+pub(super) async fn over_budget(
+    db: &tessera_kit::db::Db,
+    key: &str,
+    reserved: &throttle::Reserved,
+    now: i64,
+    lock_for: i64,
+) -> Result<OverBudget, sqlx::Error> {
+    if reserved.admitted_at.is_some_and(|at| now - at < IN_FLIGHT_SECONDS) {
+        throttle::release_attempt(db, key).await?;
+        return Ok(OverBudget::InProgress);
+    }
+    let set = throttle::lock(db, key, now + lock_for, now).await?;
+    Ok(OverBudget::Locked { seconds: lock_for, set })
 }
 
 pub fn lock_seconds(policy: &tessera_kit::config::IdentityConfig, locks: i64) -> i64 {

@@ -14,7 +14,7 @@ use tessera_kit::{
 };
 use uuid::Uuid;
 
-use super::password::lock_seconds;
+use super::password::{OverBudget, lock_seconds, over_budget};
 use crate::{
     State,
     audit::{self, SecurityEventKind},
@@ -40,12 +40,21 @@ pub async fn budgeted(
     let policy = state.policy();
     let key = throttle::mfa_key(account.id);
     let now = store::now();
-    let (count, locks, locked_until) = throttle::reserve_attempt(db, &key, now).await?;
-    if let Some(until) = locked_until.filter(|u| *u > now) {
+    let reserved = throttle::reserve_attempt(db, &key, now, policy.mfa_lockout_threshold).await?;
+    let (count, locks) = (reserved.count, reserved.locks);
+    if let Some(until) = reserved.locked_until.filter(|u| *u > now) {
         return Err(locked(until - now));
     }
     if count > policy.mfa_lockout_threshold {
-        return Err(locked(lock_seconds(policy, locks)));
+        return Err(match over_budget(db, &key, &reserved, now, lock_seconds(policy, locks)).await? {
+            OverBudget::InProgress => crate::error::attempts_in_progress(),
+            OverBudget::Locked { seconds, set } => {
+                if set {
+                    announce_lock(state, account, client, seconds, count - 1).await?;
+                }
+                locked(seconds)
+            }
+        });
     }
     if check.await? {
         throttle::clear_attempts(db, &key).await?;

@@ -20,24 +20,40 @@ pub async fn hit(db: &Db, key: &str, window: i64, now: i64) -> Result<i64, sqlx:
     .await)
 }
 
-/// Reserves a sign-in attempt for an identifier: returns its number among consecutive
-/// failures (this one included), the locks earned so far and the current lock's end. The
-/// count goes up before the password is checked, so N parallel guesses get N distinct numbers
-/// and only the first few are evaluated. An expired lock starts a fresh count.
-pub async fn reserve_attempt(db: &Db, identifier: &str, now: i64) -> Result<(i64, i64, Option<i64>), sqlx::Error> {
-    on_db!(db, |pool| sqlx::query_as(
-        "INSERT INTO login_attempts (identifier, failures, locks, locked_until) VALUES ($1, 1, 0, NULL) \
+/// A reserved attempt: its number among consecutive failures (this one included), the locks
+/// earned so far, the current lock's end, and when the last attempt within the budget was
+/// reserved (this one, if it is within).
+pub struct Reserved {
+    pub count: i64,
+    pub locks: i64,
+    pub locked_until: Option<i64>,
+    pub admitted_at: Option<i64>,
+}
+
+/// Reserves a sign-in attempt for an identifier whose budget is `threshold` attempts. The count
+/// goes up before the password is checked, so N parallel guesses get N distinct numbers and only
+/// the first few are evaluated. An expired lock starts a fresh count.
+pub async fn reserve_attempt(db: &Db, identifier: &str, now: i64, threshold: i64) -> Result<Reserved, sqlx::Error> {
+    let row: (i64, i64, Option<i64>, Option<i64>) = on_db!(db, |pool| {
+        sqlx::query_as(
+        "INSERT INTO login_attempts (identifier, failures, locks, locked_until, admitted_at) VALUES ($1, 1, 0, NULL, $2) \
          ON CONFLICT (identifier) DO UPDATE SET \
            failures = CASE WHEN login_attempts.locked_until IS NOT NULL AND login_attempts.locked_until <= $2 \
                       THEN 1 ELSE login_attempts.failures + 1 END, \
            locked_until = CASE WHEN login_attempts.locked_until IS NOT NULL AND login_attempts.locked_until <= $2 \
-                      THEN NULL ELSE login_attempts.locked_until END \
-         RETURNING failures, locks, locked_until"
+                      THEN NULL ELSE login_attempts.locked_until END, \
+           admitted_at = CASE WHEN (login_attempts.locked_until IS NOT NULL AND login_attempts.locked_until <= $2) \
+                                   OR login_attempts.failures + 1 <= $3 \
+                      THEN $2 ELSE login_attempts.admitted_at END \
+         RETURNING failures, locks, locked_until, admitted_at"
     )
     .bind(identifier)
     .bind(now)
+    .bind(threshold)
     .fetch_one(pool)
-    .await)
+    .await
+    })?;
+    Ok(Reserved { count: row.0, locks: row.1, locked_until: row.2, admitted_at: row.3 })
 }
 
 /// Gives back a reserved attempt that never checked a password (the request was shed).

@@ -255,7 +255,6 @@ def main():
         print("|---|---|---|---|---|---|---|")
         results = {}
         for name, (url, proc, _) in routers.items():
-            # perf samples the router's CPU clock (this kernel has no hardware counters).
             recorder = perf(args.perf, proc.pid, args.seconds) if name == "Tessera" else None
             results[name] = load(url, QUERY, post(url, QUERY), proc.pid, args.seconds, args.connections, work, subgraphs)
             if recorder:

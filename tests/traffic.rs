@@ -91,3 +91,82 @@ async fn identical_anonymous_queries_in_flight_share_one_execution_and_signed_in
     assert!(answers.iter().all(|(status, body)| *status == 200 && body["data"]["signedIn"] == true), "{answers:?}");
     assert_eq!(shared().await, anonymous, "signed-in requests never shared");
 }
+
+/// A server that reads each request, then sends an answer's headers and its first byte, and
+/// never the rest: a subgraph stalled mid-answer. Returns its URL and how many requests it got.
+async fn stalled_mid_answer() -> (url::Url, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds");
+    let url = url::Url::parse(&format!("http://{}/graphql", listener.local_addr().expect("bound"))).expect("a URL");
+    let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = requests.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let counted = counted.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0; 64 * 1024];
+                if socket.read(&mut buf).await.unwrap_or(0) == 0 {
+                    return;
+                }
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{";
+                let _ = socket.write_all(head.as_bytes()).await;
+                // Held open, never finished, until the router gives up on it.
+                let _ = socket.read(&mut buf).await;
+            });
+        }
+    });
+    (url, requests)
+}
+
+#[tokio::test]
+async fn a_replica_that_stalls_mid_answer_is_cut_off_at_the_subgraph_timeout_and_the_query_fails_over() {
+    let (stalled, requests) = stalled_mid_answer().await;
+    let stack = spawn_configured(&SUBGRAPHS, test_bus().await, move |c| {
+        c.router.traffic.replicas.insert("users".into(), vec![stalled]);
+        c.router.traffic.timeouts_ms.insert("users".into(), 300);
+        c.router.traffic.breaker_failures = 100;
+    })
+    .await;
+    let token = token(&stack).await;
+    // A guard against hanging for good if the deadline did not cover the body; no time is asserted.
+    let queries = async {
+        for _ in 0..4 {
+            let (status, body) =
+                graphql(&stack.router_url("/graphql"), "{ me { id displayName } }", Some(&token)).await;
+            assert_eq!(status, 200);
+            assert!(body.get("errors").is_none(), "the retry goes to the healthy replica: {body}");
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(60), queries).await.expect("every query was answered");
+    assert!(requests.load(std::sync::atomic::Ordering::SeqCst) >= 1, "the stalled replica was tried");
+}
+
+#[tokio::test]
+async fn a_subgraph_that_stalls_mid_answer_without_retries_is_reported_as_timed_out() {
+    let (stalled, requests) = stalled_mid_answer().await;
+    let stack = spawn_configured(&SUBGRAPHS, test_bus().await, move |c| {
+        c.router.traffic.replicas.insert("users".into(), vec![stalled]);
+        c.router.traffic.timeouts_ms.insert("users".into(), 300);
+        c.router.traffic.retries = 0;
+        c.router.traffic.breaker_failures = 100;
+    })
+    .await;
+    let token = token(&stack).await;
+    let queries = async {
+        let mut messages = Vec::new();
+        for _ in 0..4 {
+            let (_, body) = graphql(&stack.router_url("/graphql"), "{ me { id } }", Some(&token)).await;
+            if let Some(error) = body["errors"].get(0) {
+                assert_eq!(error["extensions"]["code"], "SUBGRAPH_UNAVAILABLE", "{body}");
+                messages.push(error["message"].as_str().expect("a message").to_owned());
+            }
+        }
+        messages
+    };
+    let messages =
+        tokio::time::timeout(std::time::Duration::from_secs(60), queries).await.expect("every query was answered");
+    assert_eq!(messages.len(), 2, "every other query went to the stalled replica: {messages:?}");
+    assert!(messages.iter().all(|m| m.contains("timed out")), "{messages:?}");
+    assert_eq!(requests.load(std::sync::atomic::Ordering::SeqCst), 2);
+}

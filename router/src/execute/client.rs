@@ -27,7 +27,11 @@ use tessera_kit::config::TrafficConfig;
 
 use tessera_kit::resilience::Breaker;
 
-use super::{Forward, body::read_body};
+use super::{
+    Forward,
+    body::read_body,
+    transport::{Broken, Transport},
+};
 use crate::{cache_key::Digest, data::Data};
 
 /// Why a subgraph gave no usable answer. Never carries internals to the client.
@@ -45,7 +49,7 @@ pub struct SubgraphClient {
 }
 
 struct Inner {
-    http: reqwest::Client,
+    transport: Transport,
     /// Swapped whole when a reloaded supergraph moves a subgraph (see [`SubgraphClient::set_urls`]).
     endpoints: std::sync::RwLock<HashMap<String, Arc<Endpoints>>>,
     traffic: TrafficConfig,
@@ -105,24 +109,32 @@ impl Tags {
 }
 
 struct Endpoints {
-    replicas: Vec<(url::Url, Breaker)>,
+    replicas: Vec<Replica>,
     next: AtomicUsize,
+}
+
+struct Replica {
+    url: url::Url,
+    /// `url` as the HTTP client takes it, converted once.
+    uri: http::Uri,
+    breaker: Breaker,
 }
 
 impl Endpoints {
     fn new(urls: Vec<url::Url>) -> Self {
-        Self { replicas: urls.into_iter().map(|u| (u, Breaker::default())).collect(), next: AtomicUsize::new(0) }
+        let replicas = urls
+            .into_iter()
+            // A `url::Url` is always a valid URI; one that were not would fail at every request.
+            .filter_map(|url| Some(Replica { uri: url.as_str().parse().ok()?, url, breaker: Breaker::default() }))
+            .collect();
+        Self { replicas, next: AtomicUsize::new(0) }
     }
 
     /// The next endpoint in turn whose breaker lets a request through.
-    fn pick(&self) -> Option<&url::Url> {
+    fn pick(&self) -> Option<&Replica> {
         let n = self.replicas.len();
         let start = self.next.fetch_add(1, Ordering::Relaxed);
-        (0..n).map(|i| &self.replicas[(start + i) % n]).find(|(_, b)| b.allow()).map(|(url, _)| url)
-    }
-
-    fn breaker(&self, url: &url::Url) -> Option<&Breaker> {
-        self.replicas.iter().find(|(u, _)| u == url).map(|(_, b)| b)
+        (0..n).map(|i| &self.replicas[(start + i) % n]).find(|r| r.breaker.allow())
     }
 }
 
@@ -137,7 +149,7 @@ impl SubgraphClient {
     ) -> Self {
         let endpoints = urls.into_iter().map(|(name, urls)| (name, Arc::new(Endpoints::new(urls)))).collect();
         let inner = Inner {
-            http: reqwest::Client::new(),
+            transport: Transport::new(),
             endpoints: std::sync::RwLock::new(endpoints),
             traffic,
             default_timeout,
@@ -155,7 +167,7 @@ impl SubgraphClient {
         let next = urls
             .into_iter()
             .map(|(name, urls)| {
-                let kept = endpoints.get(&name).filter(|e| e.replicas.iter().map(|(u, _)| u).eq(urls.iter()));
+                let kept = endpoints.get(&name).filter(|e| e.replicas.iter().map(|r| &r.url).eq(urls.iter()));
                 let entry = kept.cloned().unwrap_or_else(|| Arc::new(Endpoints::new(urls)));
                 (name, entry)
             })
@@ -268,9 +280,9 @@ impl Inner {
                 let base = Duration::from_millis(self.traffic.retry_backoff_ms);
                 tokio::time::sleep(tessera_kit::resilience::delay(attempt, base, base * 64)).await;
             }
-            let Some(url) = endpoints.pick() else { return Err(last) };
-            let outcome = self.post(url, &body, &forward, timeout).await;
-            let breaker = endpoints.breaker(url).expect("the picked endpoint has a breaker");
+            let Some(replica) = endpoints.pick() else { return Err(last) };
+            let outcome = self.post(&replica.uri, &body, &forward, timeout).await;
+            let breaker = &replica.breaker;
             match outcome {
                 Ok(body) => {
                     breaker.success();
@@ -286,7 +298,7 @@ impl Inner {
                 }
                 Err(Failed::Other(reason)) => {
                     breaker.failure(self.traffic.breaker_failures, Duration::from_millis(self.traffic.breaker_open_ms));
-                    tracing::warn!(service, url = %url, attempt, reason, "subgraph request failed");
+                    tracing::warn!(service, url = %replica.url, attempt, reason, "subgraph request failed");
                     last = fail(reason);
                 }
             }
@@ -296,47 +308,29 @@ impl Inner {
 
     async fn post(
         &self,
-        url: &url::Url,
+        uri: &http::Uri,
         body: &bytes::Bytes,
         forward: &Forward,
         timeout: Duration,
     ) -> Result<Answer, Failed> {
-        let mut req = self
-            .http
-            .post(url.clone())
-            .timeout(timeout)
-            .header(http::header::CONTENT_TYPE, "application/json")
-            .body(body.clone());
-        for (name, value) in &forward.0 {
-            req = req.header(name, value);
-        }
         // The subgraph continues this request's trace.
-        if let Some(traceparent) = tessera_kit::telemetry::traceparent() {
-            req = req.header("traceparent", traceparent);
-        }
-        let timed_out =
-            |e: reqwest::Error| Failed::Other(if e.is_timeout() { "it timed out" } else { "it could not be reached" });
-        let mut res = req.send().await.map_err(timed_out)?;
+        let traceparent = tessera_kit::telemetry::traceparent();
+        let exchange = self.transport.post(uri, body.clone(), forward, traceparent, self.max_response_bytes);
+        // One deadline for the whole exchange, the body's last byte included.
+        let reply = match tokio::time::timeout(timeout, exchange).await {
+            Err(_) => return Err(Failed::Other("it timed out")),
+            Ok(Err(Broken::Unreachable)) => return Err(Failed::Other("it could not be reached")),
+            Ok(Err(Broken::TooLarge)) => return Err(Failed::TooLarge),
+            Ok(Ok(reply)) => reply,
+        };
         let max_age =
-            res.headers().get(http::header::CACHE_CONTROL).and_then(|v| v.to_str().ok()).and_then(public_max_age);
-        let tags = Tags::parse(res.headers());
-        let limit = self.max_response_bytes;
-        if res.content_length().is_some_and(|n| n > limit as u64) {
-            return Err(Failed::TooLarge);
-        }
-        // Read chunk by chunk, so an answer without a length (or lying about it) stops at the limit.
-        let mut raw = Vec::with_capacity(res.content_length().map_or(8 * 1024, |n| n as usize));
-        while let Some(chunk) = res.chunk().await.map_err(timed_out)? {
-            if raw.len() + chunk.len() > limit {
-                return Err(Failed::TooLarge);
-            }
-            raw.extend_from_slice(&chunk);
-        }
-        let body = read_body(&raw).ok_or(Failed::Other("it answered without a GraphQL body"))?;
+            reply.headers.get(http::header::CACHE_CONTROL).and_then(|v| v.to_str().ok()).and_then(public_max_age);
+        let tags = Tags::parse(&reply.headers);
+        let body = read_body(&reply.body).ok_or(Failed::Other("it answered without a GraphQL body"))?;
         if body.data.is_none() && body.errors.is_none() {
             return Err(Failed::Other("it answered without data or errors"));
         }
-        Ok(Answer { data: body.data, errors: body.errors.unwrap_or_default(), max_age, tags, bytes: raw.len() })
+        Ok(Answer { data: body.data, errors: body.errors.unwrap_or_default(), max_age, tags, bytes: reply.body.len() })
     }
 }
 

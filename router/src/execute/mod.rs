@@ -13,6 +13,7 @@ mod fetch;
 mod merge;
 mod path;
 mod representation;
+mod transport;
 pub mod upstream;
 
 use std::sync::{

@@ -16,7 +16,7 @@ use opentelemetry::{
 };
 use opentelemetry_sdk::{propagation::TraceContextPropagator, trace::SdkTracerProvider};
 use tower_http::{
-    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
     trace::TraceLayer,
 };
 use tracing_opentelemetry::OpenTelemetrySpanExt;
@@ -138,7 +138,27 @@ pub fn with_request_ids(router: Router) -> Router {
             }
             span
         }))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, RandomIds))
+}
+
+/// Makes request ids: random version-4 UUIDs, as tower-http's `MakeRequestUuid` does, but drawn
+/// from the thread's fastrand generator instead of a `getrandom` system call on every request
+/// (about 1 % of the router's CPU on a one-subgraph query). An id only has to be unique enough
+/// to find a request's log lines: it is no secret and grants nothing, and a caller may send its
+/// own.
+#[derive(Clone, Copy)]
+struct RandomIds;
+
+impl MakeRequestId for RandomIds {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        Some(RequestId::new(random_id()))
+    }
+}
+
+fn random_id() -> http::HeaderValue {
+    let uuid = uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes()).into_uuid();
+    let mut text = [0; uuid::fmt::Hyphenated::LENGTH];
+    http::HeaderValue::from_str(uuid.hyphenated().encode_lower(&mut text)).expect("a UUID is a valid header value")
 }
 
 #[cfg(test)]
@@ -148,5 +168,17 @@ mod tests {
     #[test]
     fn without_a_trace_there_is_no_traceparent_to_send() {
         assert_eq!(traceparent(), None);
+    }
+
+    #[test]
+    fn request_ids_are_distinct_version_4_uuids() {
+        let ids: std::collections::HashSet<String> =
+            (0..1000).map(|_| random_id().to_str().expect("ASCII").to_owned()).collect();
+        assert_eq!(ids.len(), 1000);
+        for id in &ids {
+            let uuid = uuid::Uuid::parse_str(id).expect("a UUID");
+            assert_eq!(uuid.get_version(), Some(uuid::Version::Random));
+            assert_eq!(id, &uuid.hyphenated().to_string());
+        }
     }
 }

@@ -170,3 +170,62 @@ async fn a_subgraph_that_stalls_mid_answer_without_retries_is_reported_as_timed_
     assert!(messages.iter().all(|m| m.contains("timed out")), "{messages:?}");
     assert_eq!(requests.load(std::sync::atomic::Ordering::SeqCst), 2);
 }
+
+/// A users replica that answers `me` (an id of its own) after a pause, one connection per
+/// request, and records the most requests it held at once.
+async fn slow_replica() -> (url::Url, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds");
+    let url = url::Url::parse(&format!("http://{}/graphql", listener.local_addr().expect("bound"))).expect("a URL");
+    let (now, most) = (std::sync::Arc::new(AtomicUsize::new(0)), std::sync::Arc::new(AtomicUsize::new(0)));
+    let seen = most.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let (now, most) = (now.clone(), most.clone());
+            tokio::spawn(async move {
+                let mut buf = vec![0; 64 * 1024];
+                if socket.read(&mut buf).await.unwrap_or(0) == 0 {
+                    return;
+                }
+                most.fetch_max(now.fetch_add(1, SeqCst) + 1, SeqCst);
+                tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+                now.fetch_sub(1, SeqCst);
+                let body = r#"{"data":{"me":{"id":"0190a1b2-0000-7000-8000-000000000001"}}}"#;
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = socket.write_all(format!("{head}{body}").as_bytes()).await;
+            });
+        }
+    });
+    (url, seen)
+}
+
+/// Runs 8 signed-in `{ me { id } }` at once with `max_executions`; every other one goes to a
+/// slow replica. Returns the most that replica held at once.
+async fn most_at_once_at_a_slow_subgraph(max_executions: usize) -> usize {
+    let (slow, most) = slow_replica().await;
+    let stack = spawn_configured(&SUBGRAPHS, test_bus().await, move |c| {
+        c.router.traffic.replicas.insert("users".into(), vec![slow]);
+        c.router.traffic.max_executions = max_executions;
+        // Identical queries would otherwise share one subgraph request.
+        c.router.traffic.dedup = false;
+    })
+    .await;
+    let token = token(&stack).await;
+    let url = stack.router_url("/graphql");
+    let answers = futures::future::join_all((0..8).map(|_| graphql(&url, "{ me { id } }", Some(&token)))).await;
+    for (status, body) in &answers {
+        assert_eq!(*status, 200);
+        assert!(body.get("errors").is_none() && body["data"].get("me").is_some(), "{body}");
+    }
+    most.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+#[tokio::test]
+async fn with_max_executions_queries_past_the_bound_wait_their_turn_and_are_all_answered() {
+    assert_eq!(most_at_once_at_a_slow_subgraph(1).await, 1, "one execution at a time");
+    assert!(most_at_once_at_a_slow_subgraph(0).await > 1, "without a bound they overlap");
+}

@@ -220,12 +220,15 @@ def main():
                  # No sharing unless asked (BENCH_DEDUP=on): Hive runs with its dedup off too.
                  "TESSERA_ROUTER__TRAFFIC__INBOUND_DEDUP": "anonymous" if os.environ.get("BENCH_DEDUP") == "on" else "off",
                  "TESSERA_ROUTER__TRAFFIC__DEDUP": "true" if os.environ.get("BENCH_DEDUP") == "on" else "false"}
+        if os.environ.get("BENCH_MAX_EXECUTIONS"):
+            ours_env["TESSERA_ROUTER__TRAFFIC__MAX_EXECUTIONS"] = os.environ["BENCH_MAX_EXECUTIONS"]
         if os.environ.get("BENCH_ROUTER_THREADS"):
             ours_env["TOKIO_WORKER_THREADS"] = os.environ["BENCH_ROUTER_THREADS"]
         ours = start([os.path.join(bin_dir, "tessera"), "serve", "router", "--supergraph", supergraph], env=ours_env, log="tessera.log")
         routers["Tessera"] = ("http://127.0.0.1:4600/graphql", ours, "tessera.log")
         if args.baseline:
-            env = {k: v for k, v in ours_env.items()}
+            # The baseline build runs unbounded (an earlier build may not know the setting).
+            env = {k: v for k, v in ours_env.items() if k != "TESSERA_ROUTER__TRAFFIC__MAX_EXECUTIONS"}
             env["TESSERA_ROUTER__LISTEN"] = "127.0.0.1:4650"
             env["TESSERA_DATA_DIR"] = os.path.join(work, "data-baseline")
             before = start([args.baseline, "serve", "router", "--supergraph", supergraph], env=env, log="baseline.log")

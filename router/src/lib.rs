@@ -5,6 +5,7 @@
 //! plan (hive-router-query-planner, cached) → execute (our executor: batched entity fetches,
 //! merge by path) → project (null propagation, client's shape) → respond.
 
+mod admission;
 mod apq;
 mod authorize;
 mod batch;
@@ -106,6 +107,8 @@ pub struct RouterState {
     /// Subscriptions running now, shared among identical ones (see `feed`).
     feeds: feed::Feeds,
     inbound_dedup: tessera_kit::config::InboundDedup,
+    /// How many executions may run at once (`router.traffic.max_executions`).
+    admission: admission::Admission,
 }
 
 impl RouterState {
@@ -151,10 +154,12 @@ fn app_with_state(options: RouterOptions) -> (Router, Arc<RouterState>) {
         tessera_kit::jwt::revocations::spawn_consumer(bus, Arc::downgrade(&revocations), options.access_token_lifetime);
     }
     let inbound_dedup = options.traffic.inbound_dedup;
+    let admission = admission::Admission::new(options.traffic.max_executions, metrics.executions_waiting.clone());
     let state = Arc::new(RouterState {
         inflight: inflight::Inflight::default(),
         feeds: feed::Feeds::default(),
         inbound_dedup,
+        admission,
         response_cache: options.response_cache,
         revocations,
         rate_limiter: options.rate_limiter,

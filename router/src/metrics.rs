@@ -38,6 +38,8 @@ pub struct Metrics {
     pub cache_invalidations: prometheus::IntCounter,
     /// Requests answered with an identical in-flight request's answer (inbound dedup).
     pub inbound_shared: prometheus::IntCounter,
+    /// Executions waiting for a slot under `router.traffic.max_executions` (see `admission`).
+    pub executions_waiting: IntGauge,
     /// GraphQL requests by Apollo client awareness (`apollographql-client-name`/`-version`).
     clients: IntCounterVec,
     /// `clients` for requests that name no client (most of them): after the first, no lock and
@@ -109,6 +111,10 @@ impl Default for Metrics {
             inbound_shared: total(
                 "inbound_dedup_shared_total",
                 "Requests answered with an identical in-flight request's answer",
+            ),
+            executions_waiting: gauge(
+                "executions_waiting",
+                "Queries and mutations waiting for a slot under router.traffic.max_executions",
             ),
             cache_invalidations: {
                 let c = prometheus::IntCounter::new(

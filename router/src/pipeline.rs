@@ -181,6 +181,7 @@ pub(crate) async fn run(
     let Some(plan) = &ready.plan else {
         return crate::execute::Outcome { data: Data::object(), errors, max_age: None, tags: Vec::new() };
     };
+    let _slot = state.admission.enter().await;
     let mut outcome = execute(&state.client, ready.supergraph.state(), plan, variables, forward).await;
     errors.append(&mut outcome.errors);
     outcome.errors = errors;

@@ -88,6 +88,11 @@ pub struct TrafficConfig {
     /// token), `all` (signed-in callers too, each only with their own identical requests: the
     /// key holds the forwarded `Authorization`), or `off`. Mutations never share.
     pub inbound_dedup: InboundDedup,
+    /// Most queries and mutations executing at once; the others wait their turn, in order of
+    /// arrival (0: no bound). For a router short of CPU, as beside its own subgraphs: fewer
+    /// answers in the making at once cost less CPU each (docs/performance.md). Leave it 0 when
+    /// subgraphs are remote, where executions mostly wait on the network.
+    pub max_executions: usize,
 }
 
 impl Default for TrafficConfig {
@@ -101,6 +106,7 @@ impl Default for TrafficConfig {
             breaker_open_ms: 10_000,
             dedup: true,
             inbound_dedup: InboundDedup::Anonymous,
+            max_executions: 0,
         }
     }
 }

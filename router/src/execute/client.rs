@@ -315,7 +315,7 @@ impl Inner {
     ) -> Result<Answer, Failed> {
         // The subgraph continues this request's trace.
         let traceparent = tessera_kit::telemetry::traceparent();
-        let exchange = self.transport.post(uri, body.clone(), forward, traceparent, self.max_response_bytes);
+        let exchange = self.transport.post(uri, body.clone(), &forward.0, traceparent, self.max_response_bytes);
         // One deadline for the whole exchange, the body's last byte included.
         let reply = match tokio::time::timeout(timeout, exchange).await {
             Err(_) => return Err(Failed::Other("it timed out")),

@@ -12,7 +12,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, Request, Uri, header};
+use http::{HeaderMap, HeaderName, HeaderValue, Request, Uri, header};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Body, Incoming};
 use hyper_rustls::HttpsConnector;
@@ -20,8 +20,6 @@ use hyper_util::{
     client::legacy::{Client, connect::HttpConnector},
     rt::{TokioExecutor, TokioTimer},
 };
-
-use super::fetch::Forward;
 
 /// How long an idle pooled connection is kept (reqwest's default).
 const IDLE: Duration = Duration::from_secs(90);
@@ -68,7 +66,7 @@ impl Transport {
         &self,
         uri: &Uri,
         body: Bytes,
-        forward: &Forward,
+        forward: &[(HeaderName, HeaderValue)],
         traceparent: Option<String>,
         limit: usize,
     ) -> Result<Reply, Broken> {
@@ -76,7 +74,7 @@ impl Transport {
         let headers = request.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
-        for (name, value) in &forward.0 {
+        for (name, value) in forward {
             headers.append(name.clone(), value.clone());
         }
         if let Some(value) = traceparent.and_then(|t| HeaderValue::from_str(&t).ok()) {

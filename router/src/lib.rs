@@ -81,6 +81,8 @@ pub struct RouterOptions {
     pub max_header_bytes: usize,
     /// Most bytes of subgraph answers one client request may hold.
     pub max_response_bytes: usize,
+    /// CA certificates https subgraphs may chain to, beside Mozilla's (`router.traffic.ca_path`).
+    pub subgraph_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
 }
 
 pub struct RouterState {
@@ -182,6 +184,7 @@ fn app_with_state(options: RouterOptions) -> (Router, Arc<RouterState>) {
             options.traffic,
             metrics,
             options.max_response_bytes,
+            &options.subgraph_roots,
         ),
         subgraphs: RwLock::new(options.subgraphs),
         supergraph: RwLock::new(Arc::new(options.supergraph)),
@@ -293,6 +296,10 @@ pub async fn build(
         access_token_lifetime: Duration::from_secs(config.identity.access_token_seconds.max(0) as u64),
         max_header_bytes: config.router.limits.max_header_bytes,
         max_response_bytes: config.router.limits.max_response_bytes,
+        subgraph_roots: match &config.router.traffic.ca_path {
+            Some(path) => execute::read_roots(path)?,
+            None => Vec::new(),
+        },
     });
     if let Some(path) = &config.router.supergraph_path {
         reload::spawn(

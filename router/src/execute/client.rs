@@ -146,10 +146,11 @@ impl SubgraphClient {
         traffic: TrafficConfig,
         metrics: Arc<crate::metrics::Metrics>,
         max_response_bytes: usize,
+        extra_roots: &[rustls::pki_types::CertificateDer<'static>],
     ) -> Self {
         let endpoints = urls.into_iter().map(|(name, urls)| (name, Arc::new(Endpoints::new(urls)))).collect();
         let inner = Inner {
-            transport: Transport::new(),
+            transport: Transport::new(extra_roots),
             endpoints: std::sync::RwLock::new(endpoints),
             traffic,
             default_timeout,

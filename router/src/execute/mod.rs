@@ -14,6 +14,8 @@ mod merge;
 mod path;
 mod representation;
 mod transport;
+
+pub(crate) use transport::read_roots;
 pub mod upstream;
 
 use std::sync::{

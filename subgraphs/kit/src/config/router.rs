@@ -93,6 +93,9 @@ pub struct TrafficConfig {
     /// answers in the making at once cost less CPU each (docs/performance.md). Leave it 0 when
     /// subgraphs are remote, where executions mostly wait on the network.
     pub max_executions: usize,
+    /// A PEM file of CA certificates that https subgraphs may present, trusted beside Mozilla's
+    /// roots: for subgraphs whose certificates an internal CA signs.
+    pub ca_path: Option<std::path::PathBuf>,
 }
 
 impl Default for TrafficConfig {
@@ -107,6 +110,7 @@ impl Default for TrafficConfig {
             dedup: true,
             inbound_dedup: InboundDedup::Anonymous,
             max_executions: 0,
+            ca_path: None,
         }
     }
 }

@@ -5,6 +5,7 @@ inventory, products, reviews; one nested query answering about 90 KB), run again
     bench/gateway/bench.py                     # Tessera's router (release build)
     bench/gateway/bench.py --hive BIN          # and Hive Router, in the same run
     bench/gateway/bench.py --seconds 20 --connections 50
+    bench/gateway/bench.py --hive BIN --rounds 5   # rounds in alternating order, then medians
 
 It serves the subgraphs from this folder (tests/testkit's data-driven fixture, release build),
 composes the supergraph (their URLs are in it: any router can be pointed at it), checks the
@@ -171,6 +172,22 @@ def load(url, query, expected, pid, seconds, connections, work, subgraphs=None):
     }
 
 
+def median(values):
+    values = sorted(values)
+    n = len(values)
+    return values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2
+
+
+def median_of(rounds):
+    """One row of figures from several rounds: the median of each (peak RSS: the highest), and
+    every answer counted."""
+    out = {key: median(r[key] for r in rounds) for key in ("rps", "p50", "p95", "p99", "cpu_ms", "cpu_cores", "wrk_cores", "subgraph_cores")}
+    out["rss"] = max(r["rss"] for r in rounds)
+    for key in ("requests", "wrong", "errors"):
+        out[key] = sum(r[key] for r in rounds)
+    return out
+
+
 def row(name, r):
     return (
         f"| {name} | {r['rps']:.0f} | {r['p50']:.1f} / {r['p95']:.1f} / {r['p99']:.1f} | {r['cpu_ms']:.2f} ({r['cpu_cores']:.2f} cores) "
@@ -185,6 +202,7 @@ def main():
     parser.add_argument("--hive-first", action="store_true", help="measure Hive Router before ours (the machine's state drifts within a run: alternate the order)")
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=1, help="measure every router this many times, in alternating order (the machine's state drifts within a run), and print the medians")
     parser.add_argument("--no-build", action="store_true")
     parser.add_argument("--profile", default="release", help="the cargo profile to build and run (profiling: no LTO, quicker to build)")
     parser.add_argument("--perf", help="record a perf profile of Tessera's router under the benchmark query into this file")
@@ -256,27 +274,52 @@ def main():
         print(f"\nwrk, {args.connections} connections, {args.seconds} s each, this machine ({os.cpu_count()} cores)\n")
         print("| measure | RPS | p50 / p95 / p99 ms | router CPU ms per answer | peak RSS MB | cores: subgraphs / wrk | answers |")
         print("|---|---|---|---|---|---|---|")
+        rounds = {name: [] for name in routers}
+        directs = []
+        for n in range(args.rounds):
+            # Every other round in the opposite order, so no router always runs first.
+            order = list(routers) if n % 2 == 0 else list(reversed(routers))
+            suffix = f" (round {n + 1})" if args.rounds > 1 else ""
+            for name in order:
+                url, proc, _ = routers[name]
+                recorder = perf(args.perf, proc.pid, args.seconds) if name == "Tessera" and n == 0 else None
+                result = load(url, QUERY, post(url, QUERY), proc.pid, args.seconds, args.connections, work, subgraphs)
+                if recorder:
+                    recorder.wait()
+                rounds[name].append({"query": result})
+                print(row(f"{name}: benchmark query{suffix}", result))
+            direct = load(accounts, SIMPLE, direct_answer, None, args.seconds, args.connections, work, subgraphs)
+            directs.append(direct)
+            print(row(f"one-subgraph query straight to accounts{suffix}", direct))
+            for name in order:
+                url, proc, _ = routers[name]
+                recorder = perf(args.perf_simple, proc.pid, args.seconds) if name == "Tessera" and n == 0 else None
+                through = load(url, SIMPLE, post(url, SIMPLE), proc.pid, args.seconds, args.connections, work, subgraphs)
+                if recorder:
+                    recorder.wait()
+                rounds[name][-1]["simple"] = through
+                rounds[name][-1]["ratio"] = through["rps"] / direct["rps"]
+                print(row(f"{name}: the same query through the router{suffix}", through))
         results = {}
-        for name, (url, proc, _) in routers.items():
-            recorder = perf(args.perf, proc.pid, args.seconds) if name == "Tessera" else None
-            results[name] = load(url, QUERY, post(url, QUERY), proc.pid, args.seconds, args.connections, work, subgraphs)
-            if recorder:
-                recorder.wait()
-            print(row(f"{name}: benchmark query", results[name]))
-        direct = load(accounts, SIMPLE, direct_answer, None, args.seconds, args.connections, work, subgraphs)
-        print(row("one-subgraph query straight to accounts", direct))
-        for name, (url, proc, _) in routers.items():
-            recorder = perf(args.perf_simple, proc.pid, args.seconds) if name == "Tessera" else None
-            through = load(url, SIMPLE, post(url, SIMPLE), proc.pid, args.seconds, args.connections, work, subgraphs)
-            if recorder:
-                recorder.wait()
-            results[f"{name} simple"] = through
-            print(row(f"{name}: the same query through the router", through))
+        for name in routers:
+            results[name] = median_of([r["query"] for r in rounds[name]])
+            results[f"{name} simple"] = median_of([r["simple"] for r in rounds[name]])
+        if args.rounds > 1:
+            print(f"\nMedians of {args.rounds} rounds (peak RSS: the highest; answers: all rounds)\n")
+            print("| measure | RPS | p50 / p95 / p99 ms | router CPU ms per answer | peak RSS MB | cores: subgraphs / wrk | answers |")
+            print("|---|---|---|---|---|---|---|")
+            for name in routers:
+                print(row(f"{name}: benchmark query", results[name]))
+            print(row("one-subgraph query straight to accounts", median_of(directs)))
+            for name in routers:
+                print(row(f"{name}: the same query through the router", results[f"{name} simple"]))
         print()
         for name in routers:
-            print(f"{name}: one-subgraph ratio (router / direct) = {results[f'{name} simple']['rps'] / direct['rps']:.2f}")
-        if "Hive Router" in results:
-            print(f"Tessera / Hive Router, benchmark query RPS = {results['Tessera']['rps'] / results['Hive Router']['rps']:.2f}")
+            print(f"{name}: one-subgraph ratio (router / direct) = {median(r['ratio'] for r in rounds[name]):.2f}")
+        if "Hive Router" in routers:
+            per_round = [o["query"]["rps"] / h["query"]["rps"] for o, h in zip(rounds["Tessera"], rounds["Hive Router"])]
+            listed = f" (rounds: {', '.join(f'{x:.2f}' for x in per_round)})" if args.rounds > 1 else ""
+            print(f"Tessera / Hive Router, benchmark query RPS = {median(per_round):.2f}{listed}")
         return 0
     finally:
         for p in procs:

@@ -124,8 +124,15 @@ impl Endpoints {
     fn new(urls: Vec<url::Url>) -> Self {
         let replicas = urls
             .into_iter()
-            // A `url::Url` is always a valid URI; one that were not would fail at every request.
-            .filter_map(|url| Some(Replica { uri: url.as_str().parse().ok()?, url, breaker: Breaker::default() }))
+            .filter_map(|url| match url.as_str().parse() {
+                Ok(uri) => Some(Replica { uri, url, breaker: Breaker::default() }),
+                // `url` percent-encodes what a URI may not hold, so this is not expected; such an
+                // endpoint would fail every request, so it is left out, and said.
+                Err(e) => {
+                    tracing::warn!(url = %url, error = %e, "a subgraph URL that is no HTTP URI is left out");
+                    None
+                }
+            })
             .collect();
         Self { replicas, next: AtomicUsize::new(0) }
     }

@@ -188,6 +188,12 @@ def median_of(rounds):
     return out
 
 
+TABLE_HEAD = (
+    "| measure | RPS | p50 / p95 / p99 ms | router CPU ms per answer | peak RSS MB | cores: subgraphs / wrk | answers |\n"
+    "|---|---|---|---|---|---|---|"
+)
+
+
 def row(name, r):
     return (
         f"| {name} | {r['rps']:.0f} | {r['p50']:.1f} / {r['p95']:.1f} / {r['p99']:.1f} | {r['cpu_ms']:.2f} ({r['cpu_cores']:.2f} cores) "
@@ -272,31 +278,32 @@ def main():
         direct_answer = post(accounts, SIMPLE)
 
         print(f"\nwrk, {args.connections} connections, {args.seconds} s each, this machine ({os.cpu_count()} cores)\n")
-        print("| measure | RPS | p50 / p95 / p99 ms | router CPU ms per answer | peak RSS MB | cores: subgraphs / wrk | answers |")
-        print("|---|---|---|---|---|---|---|")
+        print(TABLE_HEAD)
         rounds = {name: [] for name in routers}
         directs = []
+
+        def measure(name, query, profile, n):
+            """One router under one query; the first round of ours is recorded when asked."""
+            url, proc, _ = routers[name]
+            recorder = perf(profile, proc.pid, args.seconds) if name == "Tessera" and n == 0 else None
+            result = load(url, query, post(url, query), proc.pid, args.seconds, args.connections, work, subgraphs)
+            if recorder:
+                recorder.wait()
+            return result
+
         for n in range(args.rounds):
             # Every other round in the opposite order, so no router always runs first.
             order = list(routers) if n % 2 == 0 else list(reversed(routers))
             suffix = f" (round {n + 1})" if args.rounds > 1 else ""
             for name in order:
-                url, proc, _ = routers[name]
-                recorder = perf(args.perf, proc.pid, args.seconds) if name == "Tessera" and n == 0 else None
-                result = load(url, QUERY, post(url, QUERY), proc.pid, args.seconds, args.connections, work, subgraphs)
-                if recorder:
-                    recorder.wait()
+                result = measure(name, QUERY, args.perf, n)
                 rounds[name].append({"query": result})
                 print(row(f"{name}: benchmark query{suffix}", result))
             direct = load(accounts, SIMPLE, direct_answer, None, args.seconds, args.connections, work, subgraphs)
             directs.append(direct)
             print(row(f"one-subgraph query straight to accounts{suffix}", direct))
             for name in order:
-                url, proc, _ = routers[name]
-                recorder = perf(args.perf_simple, proc.pid, args.seconds) if name == "Tessera" and n == 0 else None
-                through = load(url, SIMPLE, post(url, SIMPLE), proc.pid, args.seconds, args.connections, work, subgraphs)
-                if recorder:
-                    recorder.wait()
+                through = measure(name, SIMPLE, args.perf_simple, n)
                 rounds[name][-1]["simple"] = through
                 rounds[name][-1]["ratio"] = through["rps"] / direct["rps"]
                 print(row(f"{name}: the same query through the router{suffix}", through))
@@ -306,8 +313,7 @@ def main():
             results[f"{name} simple"] = median_of([r["simple"] for r in rounds[name]])
         if args.rounds > 1:
             print(f"\nMedians of {args.rounds} rounds (peak RSS: the highest; answers: all rounds)\n")
-            print("| measure | RPS | p50 / p95 / p99 ms | router CPU ms per answer | peak RSS MB | cores: subgraphs / wrk | answers |")
-            print("|---|---|---|---|---|---|---|")
+            print(TABLE_HEAD)
             for name in routers:
                 print(row(f"{name}: benchmark query", results[name]))
             print(row("one-subgraph query straight to accounts", median_of(directs)))

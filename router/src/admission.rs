@@ -20,7 +20,9 @@ pub struct Admission {
 }
 
 /// Holds one execution's slot until dropped.
-pub struct Slot<'a>(#[allow(dead_code)] Option<SemaphorePermit<'a>>);
+pub struct Slot<'a> {
+    _permit: Option<SemaphorePermit<'a>>,
+}
 
 impl Admission {
     /// `max`: most executions at once; 0 for no bound.
@@ -31,14 +33,14 @@ impl Admission {
 
     /// Waits for a slot, behind those that asked before (tokio's semaphore is fair).
     pub async fn enter(&self) -> Slot<'_> {
-        let Some(slots) = &self.slots else { return Slot(None) };
+        let Some(slots) = &self.slots else { return Slot { _permit: None } };
         if let Ok(permit) = slots.try_acquire() {
-            return Slot(Some(permit));
+            return Slot { _permit: Some(permit) };
         }
         self.waiting.inc();
         // Counted down however the wait ends, the client's going away included.
         let _waiting = Waiting(&self.waiting);
-        Slot(Some(slots.acquire().await.expect("the semaphore is never closed")))
+        Slot { _permit: Some(slots.acquire().await.expect("the semaphore is never closed")) }
     }
 }
 

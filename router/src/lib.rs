@@ -81,8 +81,9 @@ pub struct RouterOptions {
     pub max_header_bytes: usize,
     /// Most bytes of subgraph answers one client request may hold.
     pub max_response_bytes: usize,
-    /// CA certificates https subgraphs may chain to, beside Mozilla's (`router.traffic.ca_path`).
-    pub subgraph_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
+    /// TLS toward subgraphs: the CAs they may chain to (`router.traffic.ca_path`) and the
+    /// certificate the router presents (`client_cert_path`, `client_key_path`).
+    pub subgraph_tls: rustls::ClientConfig,
 }
 
 pub struct RouterState {
@@ -184,7 +185,7 @@ fn app_with_state(options: RouterOptions) -> (Router, Arc<RouterState>) {
             options.traffic,
             metrics,
             options.max_response_bytes,
-            &options.subgraph_roots,
+            options.subgraph_tls,
         ),
         subgraphs: RwLock::new(options.subgraphs),
         supergraph: RwLock::new(Arc::new(options.supergraph)),
@@ -296,10 +297,7 @@ pub async fn build(
         access_token_lifetime: Duration::from_secs(config.identity.access_token_seconds.max(0) as u64),
         max_header_bytes: config.router.limits.max_header_bytes,
         max_response_bytes: config.router.limits.max_response_bytes,
-        subgraph_roots: match &config.router.traffic.ca_path {
-            Some(path) => execute::read_roots(path)?,
-            None => Vec::new(),
-        },
+        subgraph_tls: execute::subgraph_tls(&config.router.traffic)?,
     });
     if let Some(path) = &config.router.supergraph_path {
         reload::spawn(

@@ -153,11 +153,11 @@ impl SubgraphClient {
         traffic: TrafficConfig,
         metrics: Arc<crate::metrics::Metrics>,
         max_response_bytes: usize,
-        extra_roots: &[rustls::pki_types::CertificateDer<'static>],
+        tls: rustls::ClientConfig,
     ) -> Self {
         let endpoints = urls.into_iter().map(|(name, urls)| (name, Arc::new(Endpoints::new(urls)))).collect();
         let inner = Inner {
-            transport: Transport::new(extra_roots),
+            transport: Transport::new(tls),
             endpoints: std::sync::RwLock::new(endpoints),
             traffic,
             default_timeout,

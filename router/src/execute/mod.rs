@@ -13,9 +13,10 @@ mod fetch;
 mod merge;
 mod path;
 mod representation;
+mod tls;
 mod transport;
 
-pub(crate) use transport::read_roots;
+pub(crate) use tls::client_config as subgraph_tls;
 pub mod upstream;
 
 use std::sync::{

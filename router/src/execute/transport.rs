@@ -7,8 +7,8 @@
 //! request is narrow (one POST, a bounded body, one deadline), so it says it here.
 //!
 //! Unlike reqwest's defaults, subgraph requests follow no redirects and ignore the
-//! `HTTP_PROXY`/`HTTPS_PROXY` variables: a subgraph's URL is where its requests go. An https
-//! subgraph's certificate must chain to Mozilla's roots or to `router.traffic.ca_path`.
+//! `HTTP_PROXY`/`HTTPS_PROXY` variables: a subgraph's URL is where its requests go. Whom an
+//! https subgraph must be trusted by, and the certificate the router presents, are `tls.rs`'s.
 
 use std::time::Duration;
 
@@ -21,7 +21,6 @@ use hyper_util::{
     client::legacy::{Client, connect::HttpConnector},
     rt::{TokioExecutor, TokioTimer},
 };
-use rustls::pki_types::{CertificateDer, pem::PemObject};
 
 /// How long an idle pooled connection is kept (reqwest's default).
 const IDLE: Duration = Duration::from_secs(90);
@@ -45,23 +44,15 @@ pub(super) struct Transport {
 }
 
 impl Transport {
-    /// `extra_roots`: CA certificates trusted beside Mozilla's (see [`read_roots`]).
-    pub fn new(extra_roots: &[CertificateDer<'static>]) -> Self {
+    /// `tls`: whom https subgraphs are trusted by, and the router's own certificate (`tls.rs`).
+    pub fn new(tls: rustls::ClientConfig) -> Self {
         let mut http = HttpConnector::new();
         // Requests and answers go out as soon as they are written (see tessera_kit::sockets).
         http.set_nodelay(true);
         // The TLS layer above takes https URIs; this one connects both.
         http.enforce_http(false);
-        let mut roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
-        // Each was parsed when read (`read_roots`); one the verifier cannot use is skipped.
-        roots.add_parsable_certificates(extra_roots.iter().cloned());
-        let config = rustls::ClientConfig::builder_with_provider(rustls::crypto::ring::default_provider().into())
-            .with_safe_default_protocol_versions()
-            .expect("ring supports rustls' default protocol versions")
-            .with_root_certificates(roots)
-            .with_no_client_auth();
         let tls = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(config)
+            .with_tls_config(tls)
             .https_or_http()
             .enable_http1()
             .wrap_connector(http);
@@ -113,37 +104,4 @@ async fn read_to_end(incoming: &mut Incoming, declared: Option<u64>, limit: usiz
         raw.extend_from_slice(&chunk);
     }
     Ok(raw)
-}
-
-/// The CA certificates in a PEM file (`router.traffic.ca_path`), refused with a message naming
-/// the file when it cannot be read or holds none.
-pub fn read_roots(path: &std::path::Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
-    let unreadable =
-        |e: &dyn std::fmt::Display| anyhow::anyhow!("cannot read router.traffic.ca_path {}: {e}", path.display());
-    let roots = CertificateDer::pem_file_iter(path)
-        .map_err(|e| unreadable(&e))?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| unreadable(&e))?;
-    if roots.is_empty() {
-        anyhow::bail!("router.traffic.ca_path {} holds no PEM certificate", path.display());
-    }
-    Ok(roots)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_ca_file_that_is_missing_or_holds_no_certificate_is_refused_with_its_path() {
-        let missing = std::env::temp_dir().join(format!("tessera-no-such-ca-{}.pem", std::process::id()));
-        let error = read_roots(&missing).expect_err("missing").to_string();
-        assert!(error.contains("router.traffic.ca_path") && error.contains(&*missing.to_string_lossy()), "{error}");
-
-        let empty = std::env::temp_dir().join(format!("tessera-empty-ca-{}.pem", std::process::id()));
-        std::fs::write(&empty, "not a certificate\n").expect("writes");
-        let error = read_roots(&empty).expect_err("no certificate").to_string();
-        std::fs::remove_file(&empty).ok();
-        assert!(error.contains("holds no PEM certificate"), "{error}");
-    }
 }

@@ -96,6 +96,11 @@ pub struct TrafficConfig {
     /// A PEM file of CA certificates that https subgraphs may present, trusted beside Mozilla's
     /// roots: for subgraphs whose certificates an internal CA signs.
     pub ca_path: Option<std::path::PathBuf>,
+    /// A PEM certificate chain (leaf first) the router presents to subgraphs that ask for one
+    /// (mutual TLS), with its private key in `client_key_path`: set both or neither.
+    pub client_cert_path: Option<std::path::PathBuf>,
+    /// The PEM private key (PKCS#8, PKCS#1 or SEC1) of `client_cert_path`.
+    pub client_key_path: Option<std::path::PathBuf>,
 }
 
 impl Default for TrafficConfig {
@@ -111,6 +116,8 @@ impl Default for TrafficConfig {
             inbound_dedup: InboundDedup::Anonymous,
             max_executions: 0,
             ca_path: None,
+            client_cert_path: None,
+            client_key_path: None,
         }
     }
 }

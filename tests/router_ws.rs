@@ -234,3 +234,29 @@ async fn websocket_operations_count_under_the_client_name_of_the_upgrade_request
     })
     .await;
 }
+
+/// Sends one text message of `bytes` bytes (a `subscribe` with a padded query) on a fresh,
+/// acknowledged socket to `url`; what comes back.
+async fn after_a_message_of(url: &str, bytes: usize) -> Option<Value> {
+    let mut socket = ws::connect(url, json!({})).await;
+    let ack = next_json(&mut socket).await.expect("an answer to connection_init");
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    let query = format!("{{ __typename }}#{}", "x".repeat(bytes));
+    send(&mut socket, json!({ "id": "1", "type": "subscribe", "payload": { "query": query } })).await;
+    next_json(&mut socket).await
+}
+
+#[tokio::test]
+async fn a_websocket_message_over_the_body_limit_ends_the_socket_at_the_router_and_at_a_subgraph() {
+    let stack = spawn_stack(&SUBGRAPHS).await;
+    let notifications = format!("ws://{}/graphql", stack.subgraph("notifications").addr);
+    for url in [router_ws(&stack), notifications] {
+        // Under the limit (1 MiB by default), the message is read and answered.
+        let answered = after_a_message_of(&url, 1000).await.expect("an answer");
+        assert_eq!(answered["type"], "next", "{url}: {answered}");
+        // Over it, the socket ends without the message being read whole (axum's own bound was
+        // 64 MiB: a subgraph read and parsed it).
+        let refused = after_a_message_of(&url, 2 * 1024 * 1024).await;
+        assert!(refused.as_ref().is_none_or(|m| m.get("closed").is_some()), "{url}: {refused:?}");
+    }
+}

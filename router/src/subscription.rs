@@ -201,8 +201,13 @@ async fn feed(state: Arc<RouterState>, spec: Spec, publisher: Publisher) {
     let _counted = Counted(&state.metrics.subscription_upstreams);
     let mut backoff = Duration::from_millis(100);
     loop {
-        let mut events =
-            upstream::subscribe(spec.url.clone(), spec.token.clone(), spec.query.clone(), spec.used.clone());
+        let mut events = upstream::subscribe(
+            spec.url.clone(),
+            spec.token.clone(),
+            spec.query.clone(),
+            spec.used.clone(),
+            state.client.max_response_bytes(),
+        );
         while let Some(event) = events.recv().await {
             match event {
                 Upstream::Next(payload) => {

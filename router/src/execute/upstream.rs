@@ -7,8 +7,11 @@ use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
+use tessera_kit::sockets::WEBSOCKET_BUFFER;
 use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
+use tokio_tungstenite::tungstenite::{
+    Message, client::IntoClientRequest, http::HeaderValue, protocol::WebSocketConfig,
+};
 
 use crate::{
     error::RouterError,
@@ -29,11 +32,18 @@ pub enum Upstream {
 
 /// Opens the subscription and returns its events. Dropping the receiver closes the upstream
 /// connection promptly (the task watches for it), so a client that leaves frees the subgraph
-/// side too.
-pub fn subscribe(url: url::Url, token: Option<String>, query: String, variables: Value) -> mpsc::Receiver<Upstream> {
+/// side too. A message larger than `limit` bytes (`router.limits.max_response_bytes`, as for
+/// an HTTP answer) drops the connection.
+pub fn subscribe(
+    url: url::Url,
+    token: Option<String>,
+    query: String,
+    variables: Value,
+    limit: usize,
+) -> mpsc::Receiver<Upstream> {
     let (tx, rx) = mpsc::channel(16);
     tokio::spawn(async move {
-        let result = run(&url, token, &query, variables, &tx).await;
+        let result = run(&url, token, &query, variables, limit, &tx).await;
         if let Err(reason) = result {
             let _ = tx.send(Upstream::Lost(reason)).await;
         }
@@ -46,11 +56,20 @@ async fn run(
     token: Option<String>,
     query: &str,
     variables: Value,
+    limit: usize,
     tx: &mpsc::Sender<Upstream>,
 ) -> Result<(), String> {
     let mut request = url.as_str().into_client_request().map_err(|e| e.to_string())?;
     request.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_static(TRANSPORT_WS));
-    let (mut ws, _) = tokio::time::timeout(Duration::from_secs(5), tokio_tungstenite::connect_async(request))
+    // Not tungstenite's 128 KiB each way: one such socket per feed, so per subscriber when
+    // every subscriber is someone else (see the constant).
+    let config = WebSocketConfig::default()
+        .read_buffer_size(WEBSOCKET_BUFFER)
+        .write_buffer_size(WEBSOCKET_BUFFER)
+        .max_message_size(Some(limit))
+        .max_frame_size(Some(limit));
+    let connect = tokio_tungstenite::connect_async_with_config(request, Some(config), true);
+    let (mut ws, _) = tokio::time::timeout(Duration::from_secs(5), connect)
         .await
         .map_err(|_| "connecting timed out".to_owned())?
         .map_err(|e| format!("cannot connect: {e}"))?;

@@ -31,7 +31,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde_json::Value;
-use tessera_kit::jwt::TokenRef;
+use tessera_kit::{jwt::TokenRef, sockets::WEBSOCKET_BUFFER};
 use tokio::{sync::mpsc, task::AbortHandle, time::Instant};
 
 use self::protocol::{Incoming, Protocol, close};
@@ -79,7 +79,6 @@ fn kept_headers(headers: &HeaderMap) -> HeaderMap {
 }
 
 /// Bytes a websocket reads or buffers for writing at a time (see `upgrade`).
-const WS_BUFFER: usize = 4 * 1024;
 
 pub(crate) async fn upgrade(state: Arc<RouterState>, request: Request) -> Response {
     let (mut parts, _) = request.into_parts();
@@ -95,11 +94,9 @@ pub(crate) async fn upgrade(state: Arc<RouterState>, request: Request) -> Respon
             // The same bound as an HTTP body: a message is one request.
             .max_message_size(limit)
             .max_frame_size(limit)
-            // tungstenite's defaults reserve 128 KiB to read and 128 KiB to write for every
-            // socket: with ten thousand idle subscribers that is gigabytes. GraphQL messages are
-            // small; a larger one is read and written in several steps.
-            .read_buffer_size(WS_BUFFER)
-            .write_buffer_size(WS_BUFFER)
+            // Not tungstenite's 128 KiB each way per socket (see the constant).
+            .read_buffer_size(WEBSOCKET_BUFFER)
+            .write_buffer_size(WEBSOCKET_BUFFER)
             .on_upgrade(move |socket| Connection::run(state, socket, handshake))
             .into_response(),
         Err(rejection) => rejection.into_response(),

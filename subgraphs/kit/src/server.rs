@@ -53,6 +53,7 @@ struct AppState<Q, M, S> {
     trusted_proxies: Vec<ipnet::IpNet>,
     metrics: Arc<SubgraphMetrics>,
     metrics_allow: Vec<ipnet::IpNet>,
+    body_limit_bytes: usize,
 }
 
 /// What a subgraph's `app()` hands to [`graphql_app`].
@@ -85,6 +86,7 @@ where
         trusted_proxies: parts.trusted_proxies,
         metrics: parts.metrics,
         metrics_allow: parts.metrics_allow,
+        body_limit_bytes: limit,
     });
     let router = Router::new()
         .route("/graphql", get(graphql_get::<Q, M, S>).post(graphql_post::<Q, M, S>))
@@ -231,8 +233,15 @@ where
         let schema = state.schema.clone();
         let verifier = state.verifier.clone();
         let metrics = state.metrics.clone();
+        let limit = state.body_limit_bytes;
         return upgrade
             .protocols(ALL_WEBSOCKET_PROTOCOLS)
+            // A message is one request: the bound of an HTTP body (axum's default is 64 MiB).
+            .max_message_size(limit)
+            .max_frame_size(limit)
+            // Not tungstenite's 128 KiB each way per socket.
+            .read_buffer_size(crate::sockets::WEBSOCKET_BUFFER)
+            .write_buffer_size(crate::sockets::WEBSOCKET_BUFFER)
             .on_upgrade(move |socket| {
                 let (sink, stream) = socket.split();
                 // async-graphql closes a refused `connection_init` with 1002; graphql-transport-ws

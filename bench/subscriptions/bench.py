@@ -10,6 +10,11 @@ directory, makes an admin with `tessera admin create` and signs in, then runs
 `tests/testkit`'s `sub-fanout` for each client count. It prints the delivery latency
 percentiles (sending the mutation → each client's event), the stack's RSS growth per client,
 and the router's upstream subscriptions. Figures only: nothing here passes or fails on a time.
+
+With `--router-alone` the clients go through a second router, started on its own beside the
+stack (`tessera serve router`), and only that process's RSS counts: the router's own cost per
+client, without the subgraphs'. With `--per-client` every client has its own upstream
+subscription, as when every client is a different caller.
 """
 
 import argparse
@@ -45,6 +50,8 @@ def main():
     parser.add_argument("--profile", default="release")
     parser.add_argument("--no-build", action="store_true")
     parser.add_argument("--idle", action="store_true", help="clients only connect: the memory of an idle connection")
+    parser.add_argument("--router-alone", action="store_true",
+                        help="subscribe through a second router in a process of its own (`tessera serve router`, beside the stack) and count only its RSS")
     parser.add_argument("--per-client", action="store_true",
                         help="the baseline: no shared feeds (router.traffic.inbound_dedup=off), one upstream subscription per client")
     args = parser.parse_args()
@@ -68,6 +75,7 @@ def main():
     stack = subprocess.Popen([os.path.join(bins, "tessera"), "dev"], env=env, cwd=ROOT,
                              stdout=open(os.path.join(work, "stack.log"), "w"), stderr=subprocess.STDOUT)
     router = f"http://127.0.0.1:{PORT}"
+    measured = stack  # the process whose RSS counts
     try:
         for _ in range(300):
             try:
@@ -85,13 +93,28 @@ def main():
                      {"i": {"identifier": "fanout@example.com", "password": password}})
         token = login["data"]["login"]["accessToken"]
         user = post(f"{router}/graphql", "{ me { id } }", token=token)["data"]["me"]["id"]
+        if args.router_alone:
+            alone_env = {**env, "TESSERA_ROUTER__LISTEN": f"127.0.0.1:{PORT + 10}"}
+            measured = subprocess.Popen([os.path.join(bins, "tessera"), "serve", "router"], env=alone_env, cwd=ROOT,
+                                        stdout=open(os.path.join(work, "router.log"), "w"), stderr=subprocess.STDOUT)
+            router = f"http://127.0.0.1:{PORT + 10}"
+            for _ in range(300):
+                try:
+                    post(f"{router}/graphql", "{ __typename }")
+                    break
+                except OSError:
+                    if measured.poll() is not None:
+                        print(open(os.path.join(work, "router.log")).read()[-3000:])
+                        return 1
+                    time.sleep(0.2)
         mode = "one upstream subscription per client" if args.per_client else "shared feeds"
-        print(f"tessera dev ({args.profile} build, {mode}), one user, this machine ({os.cpu_count()} cores)\n")
+        whose = ", the router's own RSS (a process of its own)" if args.router_alone else ""
+        print(f"tessera dev ({args.profile} build, {mode}{whose}), one user, this machine ({os.cpu_count()} cores)\n")
         print("| clients | received | latency p50 / p95 / p99 / max ms | RSS growth per client KB | upstream subscriptions |")
         print("|---|---|---|---|---|")
         failed = False
         for n in args.clients:
-            run = subprocess.run([os.path.join(bins, "sub-fanout"), router, token, user, str(n), str(stack.pid)],
+            run = subprocess.run([os.path.join(bins, "sub-fanout"), router, token, user, str(n), str(measured.pid)],
                                  capture_output=True, text=True, timeout=600, env={**os.environ, "FANOUT_IDLE": "1" if args.idle else "0"})
             m = re.search(r"RESULT (.*)", run.stdout)
             if not m:
@@ -109,6 +132,9 @@ def main():
             time.sleep(2)
         return 1 if failed else 0
     finally:
+        if measured is not stack:
+            measured.send_signal(signal.SIGINT)
+            measured.wait(timeout=15)
         stack.send_signal(signal.SIGINT)
         try:
             stack.wait(timeout=15)

@@ -212,7 +212,9 @@ async fn feed(state: Arc<RouterState>, spec: Spec, publisher: Publisher) {
             match event {
                 Upstream::Next(payload) => {
                     backoff = Duration::from_millis(100);
-                    let body = respond_to_event(
+                    // Boxed: executing the rest of the plan is the largest await here by far;
+                    // inline, every feed would keep room for it between events.
+                    let body = Box::pin(respond_to_event(
                         &state,
                         &spec.supergraph,
                         &spec.plan,
@@ -222,7 +224,7 @@ async fn feed(state: Arc<RouterState>, spec: Spec, publisher: Publisher) {
                         &spec.forward,
                         payload,
                         &spec.errors,
-                    )
+                    ))
                     .await;
                     publisher.next(&body);
                 }

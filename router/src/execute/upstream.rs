@@ -68,7 +68,10 @@ async fn run(
         .write_buffer_size(WEBSOCKET_BUFFER)
         .max_message_size(Some(limit))
         .max_frame_size(Some(limit));
-    let connect = tokio_tungstenite::connect_async_with_config(request, Some(config), true);
+    // Boxed: an async fn's state is as large as its largest await, and connecting (TCP, TLS,
+    // the handshake) is the largest by far; inline, the task would keep that room for the whole
+    // life of the subscription.
+    let connect = Box::pin(tokio_tungstenite::connect_async_with_config(request, Some(config), true));
     let (mut ws, _) = tokio::time::timeout(Duration::from_secs(5), connect)
         .await
         .map_err(|_| "connecting timed out".to_owned())?

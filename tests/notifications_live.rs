@@ -35,9 +35,9 @@ async fn stack(smtp: &SmtpServer, supergraph: Option<std::path::PathBuf>) -> Tes
 /// Subscribes `user` through the router and waits until the notifications subgraph listens.
 async fn listen(stack: &TestStack, user: &Registered, query: &str) -> Socket {
     let rt = &stack.subgraph("notifications").rt;
-    let before = rt.bus.live_topics();
+    let before = rt.bus.listeners();
     let socket = ws::subscribe(&format!("ws://{}/graphql", stack.router), Some(&user.access), query).await;
-    eventually("the subscription listens", || async { rt.bus.live_topics() > before }).await;
+    eventually("the subscription listens", || async { rt.bus.listeners() > before }).await;
     socket
 }
 
@@ -167,6 +167,39 @@ async fn two_tabs_of_one_user_share_one_upstream_subscription_and_another_user_n
     drop(second_tab);
     eventually("ada's feed stops with her last tab", || async { gauge(&stack, "subscription_upstreams").await == 1 })
         .await;
+}
+
+#[tokio::test]
+async fn one_users_different_subscriptions_ride_one_upstream_connection_and_another_user_gets_their_own() {
+    let smtp = SmtpServer::start().await;
+    let (stack, root, ada, bob) = admin_ada_and_bob(&smtp).await;
+    let titles = "subscription { notificationAdded { title } }";
+    let mut full = listen(&stack, &ada, ADDED).await;
+    let mut brief = listen(&stack, &ada, titles).await;
+    assert_eq!(gauge(&stack, "subscription_upstreams").await, 2, "two different operations: two feeds");
+    assert_eq!(gauge(&stack, "subscription_connections").await, 1, "on one connection to notifications");
+    let mut bob_socket = listen(&stack, &bob, titles).await;
+    assert_eq!(gauge(&stack, "subscription_connections").await, 2, "bob's rides his own");
+
+    let started = Instant::now();
+    let input = json!({ "userId": ada.id, "channel": "IN_APP", "subject": "Two shapes", "message": "Hello." });
+    gql(&stack, SEND, json!({ "i": input }), Some(&root)).await;
+    let event = within_a_second(&mut full, started).await;
+    assert_eq!((&event["title"], &event["user"]["id"]), (&json!("Two shapes"), &json!(ada.id)));
+    assert_eq!(within_a_second(&mut brief, started).await, json!({ "title": "Two shapes" }));
+    let quiet = tokio::time::timeout(Duration::from_millis(300), next_json(&mut bob_socket)).await;
+    assert!(quiet.is_err() || quiet.as_ref().is_ok_and(Option::is_none), "bob received {quiet:?}");
+
+    // Ada's connection outlives one of her subscriptions, and closes with the last.
+    drop(full);
+    eventually("the full feed stops", || async { gauge(&stack, "subscription_upstreams").await == 2 }).await;
+    let started = Instant::now();
+    let input = json!({ "userId": ada.id, "channel": "IN_APP", "subject": "Still one", "message": "Hello." });
+    gql(&stack, SEND, json!({ "i": input }), Some(&root)).await;
+    assert_eq!(within_a_second(&mut brief, started).await, json!({ "title": "Still one" }));
+    assert_eq!(gauge(&stack, "subscription_connections").await, 2);
+    drop(brief);
+    eventually("ada's connection closes", || async { gauge(&stack, "subscription_connections").await == 1 }).await;
 }
 
 #[tokio::test]

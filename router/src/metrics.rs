@@ -32,6 +32,7 @@ pub struct Metrics {
     pub ws_subscriptions: IntGauge,
     /// Upstream subscriptions (shared feeds, `crate::feed`) running now.
     pub subscription_upstreams: IntGauge,
+    pub subscription_connections: IntGauge,
     /// Events a subscriber too slow for its feed skipped.
     pub subscription_skipped: prometheus::IntCounter,
     /// Cached responses dropped because an entity they held changed.
@@ -103,6 +104,10 @@ impl Default for Metrics {
             subscription_upstreams: gauge(
                 "subscription_upstreams",
                 "Upstream subscriptions running now (identical subscriptions of one caller share one)",
+            ),
+            subscription_connections: gauge(
+                "subscription_connections",
+                "Websockets open to subgraphs (one per endpoint and caller carries all its subscriptions)",
             ),
             subscription_skipped: total(
                 "subscription_events_skipped_total",

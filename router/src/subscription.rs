@@ -32,7 +32,7 @@ use crate::{
     cache_key::Digest,
     context::RequestContext,
     error::RouterError,
-    execute::upstream::{self, Upstream},
+    execute::upstream::Upstream,
     feed::{FeedEvent, Publisher},
     pipeline::{self, Authorized, respond, respond_to_event},
     supergraph::{Prepared, Supergraph},
@@ -201,13 +201,8 @@ async fn feed(state: Arc<RouterState>, spec: Spec, publisher: Publisher) {
     let _counted = Counted(&state.metrics.subscription_upstreams);
     let mut backoff = Duration::from_millis(100);
     loop {
-        let mut events = upstream::subscribe(
-            spec.url.clone(),
-            spec.token.clone(),
-            spec.query.clone(),
-            spec.used.clone(),
-            state.client.max_response_bytes(),
-        );
+        let mut events =
+            state.client.subscribe(&spec.url, spec.token.as_deref(), spec.query.clone(), spec.used.clone());
         while let Some(event) = events.recv().await {
             match event {
                 Upstream::Next(payload) => {

@@ -59,6 +59,8 @@ struct Inner {
     /// variables and credentials), compared in full: a collision cannot share an answer.
     in_flight: Mutex<HashMap<Digest, InFlight>>,
     max_response_bytes: usize,
+    /// Subscriptions' connections to subgraphs.
+    upstreams: super::upstream::Upstreams,
 }
 
 /// A subgraph request that identical queries can wait on together.
@@ -156,6 +158,7 @@ impl SubgraphClient {
         tls: rustls::ClientConfig,
     ) -> Self {
         let endpoints = urls.into_iter().map(|(name, urls)| (name, Arc::new(Endpoints::new(urls)))).collect();
+        let upstreams = super::upstream::Upstreams::new(max_response_bytes, metrics.subscription_connections.clone());
         let inner = Inner {
             transport: Transport::new(tls),
             endpoints: std::sync::RwLock::new(endpoints),
@@ -164,6 +167,7 @@ impl SubgraphClient {
             metrics,
             in_flight: Mutex::new(HashMap::new()),
             max_response_bytes,
+            upstreams,
         };
         Self { inner: Arc::new(inner) }
     }
@@ -184,6 +188,18 @@ impl SubgraphClient {
     }
 
     /// The most bytes of subgraph answers one client request may hold.
+    /// Subscribes `query` at the websocket endpoint `url` for the caller holding `token`, on that
+    /// caller's connection to it (see `upstream`).
+    pub fn subscribe(
+        &self,
+        url: &url::Url,
+        token: Option<&str>,
+        query: String,
+        variables: Value,
+    ) -> super::upstream::Subscription {
+        self.inner.upstreams.subscribe(url, token, query, variables)
+    }
+
     pub fn max_response_bytes(&self) -> usize {
         self.inner.max_response_bytes
     }

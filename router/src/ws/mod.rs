@@ -78,8 +78,6 @@ fn kept_headers(headers: &HeaderMap) -> HeaderMap {
     kept
 }
 
-/// Bytes a websocket reads or buffers for writing at a time (see `upgrade`).
-
 pub(crate) async fn upgrade(state: Arc<RouterState>, request: Request) -> Response {
     let (mut parts, _) = request.into_parts();
     let handshake = Handshake {

@@ -192,6 +192,14 @@ impl Bus {
             Bus::Redis(b) => b.topics.live(),
         }
     }
+
+    /// How many subscribers listen to topics in this process, over all topics.
+    pub fn listeners(&self) -> usize {
+        match self {
+            Bus::Local(b) => b.topics.listeners(),
+            Bus::Redis(b) => b.topics.listeners(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -44,6 +44,10 @@ impl TopicHub {
     pub fn live(&self) -> usize {
         self.senders.lock().expect("topic lock poisoned").len()
     }
+
+    pub fn listeners(&self) -> usize {
+        self.senders.lock().expect("topic lock poisoned").values().map(broadcast::Sender::receiver_count).sum()
+    }
 }
 
 /// One subscriber's stream. On drop it removes the topic's sender if it was the last receiver,

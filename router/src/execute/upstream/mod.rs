@@ -1,0 +1,376 @@
+//! The router's side of subscriptions toward the subgraph that owns the root field, over
+//! graphql-transport-ws. The transport-neutral subscription core (`crate::subscription`) drives
+//! it; it sits with the other subgraph clients.
+//!
+//! One connection per subgraph endpoint and caller carries all of that caller's subscriptions
+//! to it, each under its own operation id, as Hive Router does: a user with five different
+//! subscriptions open holds one socket to the subgraph, not five. (Identical subscriptions of one
+//! caller already share one upstream subscription, `crate::feed`.) Callers never share a
+//! connection: it is keyed by the endpoint and the caller's verified token, which rides in its
+//! `connection_init`. Anonymous subscriptions share one, as they carry no identity.
+//!
+//! A connection closes when its last subscription ends. When it is lost, each of its
+//! subscriptions hears so and reconnects on its own (the first to come back opens the new
+//! connection, the others join it).
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
+
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tessera_kit::sockets::WEBSOCKET_BUFFER;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::{
+    Message, client::IntoClientRequest, http::HeaderValue, protocol::WebSocketConfig,
+};
+
+use crate::{
+    error::RouterError,
+    ws::protocol::{self, TRANSPORT_WS, close},
+};
+
+/// How long a subgraph has to acknowledge `connection_init`.
+const ACK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Events a subscription may have waiting before its connection waits for it.
+const QUEUE: usize = 16;
+
+/// What the upstream subscription produced.
+#[derive(Debug)]
+pub enum Upstream {
+    /// One event: a GraphQL response (`data`, `errors`).
+    Next(Value),
+    /// The subgraph refused or ended the operation with errors.
+    Error(Vec<Value>),
+    Complete,
+    /// The connection dropped (subgraph restarting, network): worth reconnecting.
+    Lost(String),
+}
+
+/// Which connection a subscription rides: the endpoint and the caller's token.
+type Key = (String, Option<String>);
+
+enum Command {
+    Subscribe { id: u64, query: String, variables: Value, events: mpsc::Sender<Upstream> },
+    Unsubscribe(u64),
+}
+
+/// Each open connection's inbox, and a number that tells it from a later one under the same key.
+type Registry = Arc<Mutex<HashMap<Key, (u64, mpsc::UnboundedSender<Command>)>>>;
+
+/// The open upstream connections, by endpoint and caller.
+pub struct Upstreams {
+    open: Registry,
+    next_id: AtomicU64,
+    /// Most bytes of one message from a subgraph (`router.limits.max_response_bytes`).
+    limit: usize,
+    /// Upstream websockets open now.
+    connections: prometheus::IntGauge,
+}
+
+/// One subscription on an upstream connection. Dropping it ends the operation on the subgraph
+/// (and the connection with its last operation).
+pub struct Subscription {
+    events: mpsc::Receiver<Upstream>,
+    id: u64,
+    commands: mpsc::UnboundedSender<Command>,
+}
+
+impl Subscription {
+    /// The next event; None when the connection ended without saying why.
+    pub async fn recv(&mut self) -> Option<Upstream> {
+        self.events.recv().await
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        // A connection that has ended has nothing left to end.
+        let _ = self.commands.send(Command::Unsubscribe(self.id));
+    }
+}
+
+impl Upstreams {
+    pub fn new(limit: usize, connections: prometheus::IntGauge) -> Self {
+        Self { open: Registry::default(), next_id: AtomicU64::new(1), limit, connections }
+    }
+
+    /// Subscribes `query` at `url` for the caller holding `token`, on the caller's connection to
+    /// that endpoint (opened now if there is none).
+    pub fn subscribe(&self, url: &url::Url, token: Option<&str>, query: String, variables: Value) -> Subscription {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (events, rx) = mpsc::channel(QUEUE);
+        let mut command = Command::Subscribe { id, query, variables, events };
+        let key: Key = (url.as_str().to_owned(), token.map(str::to_owned));
+        let mut open = self.open.lock().expect("upstream registry lock poisoned");
+        loop {
+            let commands = match open.get(&key) {
+                Some((_, commands)) => commands.clone(),
+                None => {
+                    let (commands, inbox) = mpsc::unbounded_channel();
+                    let serial = self.next_id.fetch_add(1, Ordering::Relaxed);
+                    open.insert(key.clone(), (serial, commands.clone()));
+                    let connection = Connection {
+                        serial,
+                        key: key.clone(),
+                        url: url.clone(),
+                        registry: self.open.clone(),
+                        inbox,
+                        operations: HashMap::new(),
+                        limit: self.limit,
+                        gauge: self.connections.clone(),
+                    };
+                    tokio::spawn(connection.run());
+                    commands
+                }
+            };
+            // Sent under the registry's lock: a connection leaves the registry under it too, so
+            // one that is still listed takes this command.
+            match commands.send(command) {
+                Ok(()) => return Subscription { events: rx, id, commands },
+                Err(mpsc::error::SendError(back)) => {
+                    // It ended without leaving (lost, not closed): open another.
+                    open.remove(&key);
+                    command = back;
+                }
+            }
+        }
+    }
+}
+
+struct Connection {
+    serial: u64,
+    key: Key,
+    url: url::Url,
+    registry: Registry,
+    inbox: mpsc::UnboundedReceiver<Command>,
+    /// The subscriptions it carries, by operation id.
+    operations: HashMap<u64, mpsc::Sender<Upstream>>,
+    limit: usize,
+    gauge: prometheus::IntGauge,
+}
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// How a connection ended.
+enum End {
+    /// Its last subscription ended.
+    Idle,
+    /// The subgraph refused the caller's credentials: every subscription fails.
+    Refused,
+    Lost(String),
+}
+
+impl Connection {
+    async fn run(mut self) {
+        self.gauge.inc();
+        let end = match self.open().await {
+            Ok(mut ws) => {
+                let end = self.serve(&mut ws).await;
+                if matches!(end, End::Idle) {
+                    let _ = ws.close(None).await;
+                }
+                end
+            }
+            Err(end) => end,
+        };
+        self.leave();
+        // Whatever reached the inbox after the last look hears how it ended too.
+        while let Ok(command) = self.inbox.try_recv() {
+            if let Command::Subscribe { id, events, .. } = command {
+                self.operations.insert(id, events);
+            }
+        }
+        for (_, events) in self.operations.drain() {
+            // Best effort: a subscription that hears nothing sees its channel close, and
+            // reconnects the same way.
+            let _ = events.try_send(match &end {
+                End::Refused => Upstream::Error(vec![RouterError::SubgraphRefusedCredentials.graphql()]),
+                End::Lost(reason) => Upstream::Lost(reason.clone()),
+                End::Idle => Upstream::Lost("connection closed".into()),
+            });
+        }
+        self.gauge.dec();
+    }
+
+    /// Connects and waits for `connection_ack`.
+    async fn open(&mut self) -> Result<Socket, End> {
+        let lost = |e: &dyn std::fmt::Display| End::Lost(e.to_string());
+        let mut request = self.url.as_str().into_client_request().map_err(|e| lost(&e))?;
+        request.headers_mut().insert("Sec-WebSocket-Protocol", HeaderValue::from_static(TRANSPORT_WS));
+        // Not tungstenite's 128 KiB each way (see the constant).
+        let config = WebSocketConfig::default()
+            .read_buffer_size(WEBSOCKET_BUFFER)
+            .write_buffer_size(WEBSOCKET_BUFFER)
+            .max_message_size(Some(self.limit))
+            .max_frame_size(Some(self.limit));
+        // Boxed: an async fn's state is as large as its largest await, and connecting (TCP, TLS,
+        // the handshake) is the largest by far; inline, the task would keep that room for the
+        // whole life of the connection.
+        let connect = Box::pin(tokio_tungstenite::connect_async_with_config(request, Some(config), true));
+        let (mut ws, _) = tokio::time::timeout(Duration::from_secs(5), connect)
+            .await
+            .map_err(|_| End::Lost("connecting timed out".into()))?
+            .map_err(|e| End::Lost(format!("cannot connect: {e}")))?;
+        let init = match &self.key.1 {
+            Some(t) => json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {t}") } }),
+            None => json!({ "type": "connection_init", "payload": {} }),
+        };
+        ws.send(Message::text(init.to_string())).await.map_err(|e| lost(&e))?;
+        let acked = tokio::time::timeout(ACK_TIMEOUT, async {
+            loop {
+                match read(&mut ws).await? {
+                    Some(msg) if msg["type"] == "connection_ack" => return Ok(()),
+                    Some(msg) if msg["type"] == "ping" => pong(&mut ws).await?,
+                    _ => {}
+                }
+            }
+        });
+        match acked.await {
+            Ok(Ok(())) => Ok(ws),
+            Ok(Err(end)) => Err(end),
+            Err(_) => Err(End::Lost("the subgraph did not acknowledge connection_init".into())),
+        }
+    }
+
+    /// Carries subscriptions until the last one ends or the connection does.
+    async fn serve(&mut self, ws: &mut Socket) -> End {
+        loop {
+            if self.operations.is_empty() {
+                match self.leave_if_idle() {
+                    None => return End::Idle,
+                    Some(command) => {
+                        if let Err(end) = self.command(ws, command).await {
+                            return end;
+                        }
+                        continue;
+                    }
+                }
+            }
+            tokio::select! {
+                command = self.inbox.recv() => {
+                    let Some(command) = command else { return End::Idle };
+                    if let Err(end) = self.command(ws, command).await {
+                        return end;
+                    }
+                }
+                msg = read(ws) => {
+                    let msg = match msg {
+                        Ok(Some(msg)) => msg,
+                        Ok(None) => continue,
+                        Err(end) => return end,
+                    };
+                    if let Err(end) = self.message(ws, msg).await {
+                        return end;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn command(&mut self, ws: &mut Socket, command: Command) -> Result<(), End> {
+        match command {
+            Command::Subscribe { id, query, variables, events } => {
+                self.operations.insert(id, events);
+                let subscribe = json!({
+                    "id": id.to_string(), "type": "subscribe", "payload": { "query": query, "variables": variables }
+                });
+                ws.send(Message::text(subscribe.to_string())).await.map_err(|e| End::Lost(e.to_string()))
+            }
+            Command::Unsubscribe(id) => match self.operations.remove(&id) {
+                Some(_) => send(ws, protocol::complete(&id.to_string())).await,
+                None => Ok(()), // the subgraph ended it first
+            },
+        }
+    }
+
+    async fn message(&mut self, ws: &mut Socket, msg: Value) -> Result<(), End> {
+        let id = msg.get("id").and_then(Value::as_str).and_then(|id| id.parse::<u64>().ok());
+        match (msg.get("type").and_then(Value::as_str), id) {
+            (Some("next"), Some(id)) => {
+                let Some(events) = self.operations.get(&id) else { return Ok(()) };
+                let payload = msg.get("payload").cloned().unwrap_or(Value::Null);
+                // Waits for a subscription that is behind: the subgraph's socket holds the rest.
+                if events.send(Upstream::Next(payload)).await.is_err() {
+                    self.operations.remove(&id);
+                    return send(ws, protocol::complete(&id.to_string())).await;
+                }
+            }
+            (Some("error"), Some(id)) => {
+                if let Some(events) = self.operations.remove(&id) {
+                    let errors = msg.get("payload").and_then(Value::as_array).cloned().unwrap_or_default();
+                    let _ = events.send(Upstream::Error(errors)).await;
+                }
+            }
+            (Some("complete"), Some(id)) => {
+                if let Some(events) = self.operations.remove(&id) {
+                    let _ = events.send(Upstream::Complete).await;
+                }
+            }
+            (Some("ping"), _) => pong(ws).await?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// With no subscription left: leaves the registry, unless a command is on its way (sent
+    /// under the registry's lock, so none can arrive once it has left): that command, then.
+    fn leave_if_idle(&mut self) -> Option<Command> {
+        let registry = self.registry.clone();
+        let mut open = registry.lock().expect("upstream registry lock poisoned");
+        if let Ok(command) = self.inbox.try_recv() {
+            return Some(command);
+        }
+        self.remove(&mut open);
+        None
+    }
+
+    fn leave(&mut self) {
+        let registry = self.registry.clone();
+        let mut open = registry.lock().expect("upstream registry lock poisoned");
+        self.remove(&mut open);
+    }
+
+    /// Takes this connection out of the registry (if a newer one has not taken its place) and
+    /// closes its inbox.
+    fn remove(&mut self, open: &mut HashMap<Key, (u64, mpsc::UnboundedSender<Command>)>) {
+        if open.get(&self.key).is_some_and(|(serial, _)| *serial == self.serial) {
+            open.remove(&self.key);
+        }
+        self.inbox.close();
+    }
+}
+
+/// The next text message as JSON (None for anything else); the connection's end as `End`.
+async fn read(ws: &mut Socket) -> Result<Option<Value>, End> {
+    match ws.next().await {
+        Some(Ok(Message::Text(text))) => Ok(serde_json::from_str(&text).ok()),
+        Some(Ok(Message::Close(frame))) => {
+            let code = frame.as_ref().map(|f| u16::from(f.code)).unwrap_or(1000);
+            if code == close::FORBIDDEN || code == close::UNAUTHORIZED {
+                return Err(End::Refused);
+            }
+            Err(End::Lost(format!("closed by the subgraph ({code})")))
+        }
+        Some(Ok(_)) => Ok(None),
+        Some(Err(e)) => Err(End::Lost(e.to_string())),
+        None => Err(End::Lost("connection ended".into())),
+    }
+}
+
+async fn send(ws: &mut Socket, msg: Value) -> Result<(), End> {
+    ws.send(Message::text(msg.to_string())).await.map_err(|e| End::Lost(e.to_string()))
+}
+
+async fn pong(ws: &mut Socket) -> Result<(), End> {
+    send(ws, protocol::pong(None)).await
+}
+
+#[cfg(test)]
+mod tests;

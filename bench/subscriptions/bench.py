@@ -14,7 +14,10 @@ and the router's upstream subscriptions. Figures only: nothing here passes or fa
 With `--router-alone` the clients go through a second router, started on its own beside the
 stack (`tessera serve router`), and only that process's RSS counts: the router's own cost per
 client, without the subgraphs'. With `--per-client` every client has its own upstream
-subscription, as when every client is a different caller.
+subscription (feeds not shared), all on the one caller's upstream connection. With `--callers
+K` the clients sign in with K different access tokens of the user (one sign-in and its
+refreshes), so the router sees K callers, each with a connection of its own to the subgraph:
+`--callers N` with N clients is N different people subscribed at once.
 """
 
 import argparse
@@ -50,10 +53,12 @@ def main():
     parser.add_argument("--profile", default="release")
     parser.add_argument("--no-build", action="store_true")
     parser.add_argument("--idle", action="store_true", help="clients only connect: the memory of an idle connection")
+    parser.add_argument("--callers", type=int, default=1,
+                        help="sign the clients in as this many callers (access tokens of the user from one sign-in and its refreshes): each caller has its own upstream connection")
     parser.add_argument("--router-alone", action="store_true",
                         help="subscribe through a second router in a process of its own (`tessera serve router`, beside the stack) and count only its RSS")
     parser.add_argument("--per-client", action="store_true",
-                        help="the baseline: no shared feeds (router.traffic.inbound_dedup=off), one upstream subscription per client")
+                        help="no shared feeds (router.traffic.inbound_dedup=off): one upstream subscription per client")
     args = parser.parse_args()
     bins = os.path.join(TARGET, args.profile)
     if not args.no_build:
@@ -89,9 +94,20 @@ def main():
         out = subprocess.run([os.path.join(bins, "tessera"), "admin", "create", "--email", "fanout@example.com"],
                              env=env, cwd=ROOT, capture_output=True, text=True, check=True).stdout
         password = re.search(r"One-time password[^:]*: (\S+)", out).group(1)
-        login = post(f"{router}/graphql", "mutation($i: LoginInput!) { login(input: $i) { accessToken } }",
+        login = post(f"{router}/graphql", "mutation($i: LoginInput!) { login(input: $i) { accessToken refreshToken } }",
                      {"i": {"identifier": "fanout@example.com", "password": password}})
         token = login["data"]["login"]["accessToken"]
+        tokens, refresh = [token], login["data"]["login"]["refreshToken"]
+        while len(tokens) < args.callers:
+            # Each refresh hands out a new access token: another caller to the router.
+            out = post(f"{router}/graphql", "mutation($i: RefreshTokenInput!) { refreshToken(input: $i) { accessToken refreshToken } }",
+                       {"i": {"refreshToken": refresh}})["data"]["refreshToken"]
+            tokens.append(out["accessToken"])
+            refresh = out["refreshToken"]
+        token_arg = token
+        if args.callers > 1:
+            token_arg = "@" + os.path.join(work, "tokens.txt")
+            open(token_arg[1:], "w").write("\n".join(tokens))
         user = post(f"{router}/graphql", "{ me { id } }", token=token)["data"]["me"]["id"]
         if args.router_alone:
             alone_env = {**env, "TESSERA_ROUTER__LISTEN": f"127.0.0.1:{PORT + 10}"}
@@ -109,12 +125,13 @@ def main():
                     time.sleep(0.2)
         mode = "one upstream subscription per client" if args.per_client else "shared feeds"
         whose = ", the router's own RSS (a process of its own)" if args.router_alone else ""
-        print(f"tessera dev ({args.profile} build, {mode}{whose}), one user, this machine ({os.cpu_count()} cores)\n")
-        print("| clients | received | latency p50 / p95 / p99 / max ms | RSS growth per client KB | upstream subscriptions |")
-        print("|---|---|---|---|---|")
+        callers = f"{args.callers} callers (access tokens) of one user" if args.callers > 1 else "one user"
+        print(f"tessera dev ({args.profile} build, {mode}{whose}), {callers}, this machine ({os.cpu_count()} cores)\n")
+        print("| clients | received | latency p50 / p95 / p99 / max ms | RSS growth per client KB | upstream subscriptions | upstream connections |")
+        print("|---|---|---|---|---|---|")
         failed = False
         for n in args.clients:
-            run = subprocess.run([os.path.join(bins, "sub-fanout"), router, token, user, str(n), str(measured.pid)],
+            run = subprocess.run([os.path.join(bins, "sub-fanout"), router, token_arg, user, str(n), str(measured.pid)],
                                  capture_output=True, text=True, timeout=600, env={**os.environ, "FANOUT_IDLE": "1" if args.idle else "0"})
             m = re.search(r"RESULT (.*)", run.stdout)
             if not m:
@@ -123,11 +140,11 @@ def main():
             r = json.loads(m.group(1))
             failed |= run.returncode != 0
             if args.idle:
-                print(f"| {n} idle connections | {r['connected']} connected | - | {r['rss_per_client_kb']:.1f} | - |")
+                print(f"| {n} idle connections | {r['connected']} connected | - | {r['rss_per_client_kb']:.1f} | - | - |")
                 time.sleep(2)
                 continue
             lat = " / ".join(f"{r[k]:.0f}" if r[k] is not None else "-" for k in ["p50_ms", "p95_ms", "p99_ms", "max_ms"])
-            print(f"| {n} | {r['received']} | {lat} | {r['rss_per_client_kb']:.1f} | {r['upstream_subscriptions']} |")
+            print(f"| {n} | {r['received']} | {lat} | {r['rss_per_client_kb']:.1f} | {r['upstream_subscriptions']} | {r.get('upstream_connections', '-')} |")
             # Let the previous run's sockets close before the next.
             time.sleep(2)
         return 1 if failed else 0

@@ -27,8 +27,10 @@ use tokio::{sync::broadcast, task::AbortHandle};
 
 use crate::cache_key::{Digest, Lookup};
 
-/// Events one slow client may fall behind by before it skips some.
-pub const BUFFER: usize = 64;
+/// Events one slow client may fall behind by before it skips some. Each feed reserves them at
+/// once, and when every subscriber is someone else, each has a feed of its own. A client falls
+/// behind the feed only once its connection's own outbox (64 messages) is full.
+pub const BUFFER: usize = 16;
 
 /// What a feed broadcasts. Bodies are shared, not copied, across its clients.
 #[derive(Debug, Clone)]

@@ -53,12 +53,30 @@ pub enum Upstream {
     Lost(String),
 }
 
-/// Which connection a subscription rides: the endpoint and the caller's token.
-type Key = (String, Option<String>);
+/// Which connection a subscription rides: a digest of the endpoint and the caller's token (the
+/// registry holds no token; SHA-256, so two callers cannot collide into one connection).
+type Key = crate::cache_key::Digest;
+
+fn key(url: &url::Url, token: Option<&str>) -> Key {
+    match token {
+        Some(token) => {
+            crate::cache_key::Digest::of(&[b"upstream", url.as_str().as_bytes(), b"token", token.as_bytes()])
+        }
+        None => crate::cache_key::Digest::of(&[b"upstream", url.as_str().as_bytes()]),
+    }
+}
 
 enum Command {
-    Subscribe { id: u64, query: String, variables: Value, events: mpsc::Sender<Upstream> },
+    /// Boxed: a connection's inbox reserves room for 32 commands at a time.
+    Subscribe(Box<Subscribe>),
     Unsubscribe(u64),
+}
+
+struct Subscribe {
+    id: u64,
+    query: String,
+    variables: Value,
+    events: mpsc::Sender<Upstream>,
 }
 
 /// Each open connection's inbox, and a number that tells it from a later one under the same key.
@@ -106,8 +124,8 @@ impl Upstreams {
     pub fn subscribe(&self, url: &url::Url, token: Option<&str>, query: String, variables: Value) -> Subscription {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (events, rx) = mpsc::channel(QUEUE);
-        let mut command = Command::Subscribe { id, query, variables, events };
-        let key: Key = (url.as_str().to_owned(), token.map(str::to_owned));
+        let mut command = Command::Subscribe(Box::new(Subscribe { id, query, variables, events }));
+        let key = key(url, token);
         let mut open = self.open.lock().expect("upstream registry lock poisoned");
         loop {
             let commands = match open.get(&key) {
@@ -115,11 +133,12 @@ impl Upstreams {
                 None => {
                     let (commands, inbox) = mpsc::unbounded_channel();
                     let serial = self.next_id.fetch_add(1, Ordering::Relaxed);
-                    open.insert(key.clone(), (serial, commands.clone()));
+                    open.insert(key, (serial, commands.clone()));
                     let connection = Connection {
                         serial,
-                        key: key.clone(),
+                        key,
                         url: url.clone(),
+                        token: token.map(str::to_owned),
                         registry: self.open.clone(),
                         inbox,
                         operations: HashMap::new(),
@@ -148,6 +167,8 @@ struct Connection {
     serial: u64,
     key: Key,
     url: url::Url,
+    /// The caller's token, for `connection_init`.
+    token: Option<String>,
     registry: Registry,
     inbox: mpsc::UnboundedReceiver<Command>,
     /// The subscriptions it carries, by operation id.
@@ -183,8 +204,8 @@ impl Connection {
         self.leave();
         // Whatever reached the inbox after the last look hears how it ended too.
         while let Ok(command) = self.inbox.try_recv() {
-            if let Command::Subscribe { id, events, .. } = command {
-                self.operations.insert(id, events);
+            if let Command::Subscribe(subscribe) = command {
+                self.operations.insert(subscribe.id, subscribe.events);
             }
         }
         for (_, events) in self.operations.drain() {
@@ -218,7 +239,7 @@ impl Connection {
             .await
             .map_err(|_| End::Lost("connecting timed out".into()))?
             .map_err(|e| End::Lost(format!("cannot connect: {e}")))?;
-        let init = match &self.key.1 {
+        let init = match &self.token {
             Some(t) => json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {t}") } }),
             None => json!({ "type": "connection_init", "payload": {} }),
         };
@@ -276,7 +297,8 @@ impl Connection {
 
     async fn command(&mut self, ws: &mut Socket, command: Command) -> Result<(), End> {
         match command {
-            Command::Subscribe { id, query, variables, events } => {
+            Command::Subscribe(subscribe) => {
+                let Subscribe { id, query, variables, events } = *subscribe;
                 self.operations.insert(id, events);
                 let subscribe = json!({
                     "id": id.to_string(), "type": "subscribe", "payload": { "query": query, "variables": variables }

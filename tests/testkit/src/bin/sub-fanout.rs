@@ -7,6 +7,9 @@
 //!
 //! sub-fanout ROUTER_HTTP_URL TOKEN USER_ID CLIENTS ROUTER_PID
 //!
+//! TOKEN may be `@FILE`, a file of access tokens (one per line, all the same user's): client
+//! i then signs in with token i modulo their number, so the router sees that many callers.
+//!
 //! Each client takes its arrival time the moment it reads the event, and hands it over a
 //! channel. (An earlier version pushed it into a vector behind an async mutex, taking the time
 //! after the lock: 10,000 clients queued on that lock one wake-up at a time, and the figure
@@ -56,6 +59,11 @@ async fn main() {
         std::process::exit(2);
     };
     let clients: usize = clients.parse().expect("a number of clients");
+    let tokens: Vec<String> = match token.strip_prefix('@') {
+        Some(path) => std::fs::read_to_string(path).expect("a token file").lines().map(str::to_owned).collect(),
+        None => vec![token.clone()],
+    };
+    let token = &tokens[0];
     let pid: u32 = pid.parse().expect("a pid");
     let ws_url = format!("{}/graphql", http.replacen("http", "ws", 1));
     let idle = std::env::var("FANOUT_IDLE").is_ok_and(|v| v == "1");
@@ -66,9 +74,9 @@ async fn main() {
     // Connect a bounded number at a time: the point is the steady state, not a connect storm.
     let gate = Arc::new(Semaphore::new(64));
     let mut tasks = Vec::with_capacity(clients);
-    for _ in 0..clients {
+    for i in 0..clients {
         let (ws_url, token, arrived, connected, gate) =
-            (ws_url.clone(), token.clone(), arrived.clone(), connected.clone(), gate.clone());
+            (ws_url.clone(), tokens[i % tokens.len()].clone(), arrived.clone(), connected.clone(), gate.clone());
         tasks.push(tokio::spawn(async move {
             let permit = gate.acquire_owned().await.expect("open");
             let mut request = ws_url.as_str().into_client_request().expect("a URL");
@@ -120,6 +128,7 @@ async fn main() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let subscribed = gauge(http, "websocket_subscriptions").await;
     let upstreams = gauge(http, "subscription_upstreams").await;
+    let connections = gauge(http, "subscription_connections").await;
     let rss_after = rss_kb(pid);
     if idle {
         let per_client = (rss_after.saturating_sub(rss_before)) as f64 / clients.max(1) as f64;
@@ -162,6 +171,7 @@ async fn main() {
         "rss_before_kb": rss_before, "rss_after_kb": rss_after,
         "rss_per_client_kb": (rss_after.saturating_sub(rss_before)) as f64 / clients.max(1) as f64,
         "upstream_subscriptions": upstreams,
+        "upstream_connections": connections,
     });
     println!("RESULT {result}");
     for task in tasks {

@@ -217,7 +217,7 @@ async fn feed(state: Arc<RouterState>, spec: Spec, publisher: Publisher) {
                         &spec.root,
                         &spec.variables,
                         &spec.forward,
-                        payload,
+                        *payload,
                         &spec.errors,
                     ))
                     .await;

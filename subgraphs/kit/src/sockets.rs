@@ -2,10 +2,11 @@
 
 /// Bytes a websocket reserves to read, and gathers before it writes. tungstenite's defaults are
 /// 128 KiB each, reserved for every socket: ten thousand subscribers, each with a socket to the
-/// router and the router's own to the subgraph, were gigabytes. GraphQL messages are small; a
-/// larger one is read and written in several steps. Every websocket in the stack uses it: the
-/// router's to clients and to subgraphs, and the subgraphs'.
-pub const WEBSOCKET_BUFFER: usize = 4 * 1024;
+/// router and the router's own to the subgraph, were gigabytes. GraphQL messages are small (a
+/// subscription event is a few hundred bytes); a larger frame grows the buffer to its length.
+/// Every websocket in the stack uses it: the router's to clients and to subgraphs, and the
+/// subgraphs'. 4 KiB cost 3 KB more per socket than 1 KiB (`bench/subscriptions`).
+pub const WEBSOCKET_BUFFER: usize = 1024;
 
 /// Send what is written at once (`TCP_NODELAY`). With Nagle's algorithm on, a small write waits
 /// until the peer acknowledges the last one, and a client on a kept-alive connection delays that

@@ -44,8 +44,9 @@ const QUEUE: usize = 16;
 /// What the upstream subscription produced.
 #[derive(Debug)]
 pub enum Upstream {
-    /// One event: a GraphQL response (`data`, `errors`).
-    Next(Value),
+    /// One event: a GraphQL response (`data`, `errors`). Boxed: a `Value` is 72 bytes, and each
+    /// subscription's queue reserves room for 32 of these at once.
+    Next(Box<Value>),
     /// The subgraph refused or ended the operation with errors.
     Error(Vec<Value>),
     Complete,
@@ -191,7 +192,9 @@ enum End {
 impl Connection {
     async fn run(mut self) {
         self.gauge.inc();
-        let end = match self.open().await {
+        // Boxed: opening (connecting, the handshake, waiting for the ack) is the larger half of
+        // this task's state, and it is needed once; inline, every connection kept room for it.
+        let end = match Box::pin(self.open()).await {
             Ok(mut ws) => {
                 let end = self.serve(&mut ws).await;
                 if matches!(end, End::Idle) {
@@ -317,7 +320,7 @@ impl Connection {
         match (msg.get("type").and_then(Value::as_str), id) {
             (Some("next"), Some(id)) => {
                 let Some(events) = self.operations.get(&id) else { return Ok(()) };
-                let payload = msg.get("payload").cloned().unwrap_or(Value::Null);
+                let payload = Box::new(msg.get("payload").cloned().unwrap_or(Value::Null));
                 // Waits for a subscription that is behind: the subgraph's socket holds the rest.
                 if events.send(Upstream::Next(payload)).await.is_err() {
                     self.operations.remove(&id);

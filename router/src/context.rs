@@ -7,7 +7,7 @@
 //! - only a verified token is ever forwarded. Headers the client sent are forwarded from a fixed
 //!   list that excludes `Authorization`; the context adds the verified one itself.
 
-use std::net::IpAddr;
+use std::{net::IpAddr, sync::Arc};
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use tessera_kit::jwt::{Claims, TokenRef};
@@ -22,8 +22,10 @@ pub(crate) const PASSED_THROUGH: [&str; 4] = ["x-request-id", "traceparent", "x-
 pub struct RequestContext {
     /// The verified claims; None for an anonymous caller.
     pub caller: Option<Claims>,
-    /// The verified token, for an upstream subscription's `connection_init`.
-    pub token: Option<String>,
+    /// The verified token, for an upstream subscription's `connection_init`. Shared, not
+    /// copied, by everything that outlives the request (a subscription's feed, its upstream
+    /// connection): a token is about half a kilobyte, per caller.
+    pub token: Option<Arc<str>>,
     /// What every subgraph request carries on the caller's behalf.
     pub forward: Forward,
     /// The client's address, for per-IP budgets.
@@ -87,7 +89,7 @@ impl RequestContext {
                 Some((HeaderName::from_static(name), value))
             })
             .collect();
-        let token = token.filter(|_| caller.is_some());
+        let token: Option<Arc<str>> = token.filter(|_| caller.is_some()).map(Arc::from);
         if let Some(value) = token.as_ref().and_then(|t| HeaderValue::from_str(&format!("Bearer {t}")).ok()) {
             forward.push((header::AUTHORIZATION, value));
         }

@@ -186,7 +186,7 @@ struct Spec {
     variables: Map<String, Value>,
     errors: Vec<Value>,
     forward: crate::execute::Forward,
-    token: Option<String>,
+    token: Option<Arc<str>>,
     url: url::Url,
     service: String,
     query: String,
@@ -201,8 +201,7 @@ async fn feed(state: Arc<RouterState>, spec: Spec, publisher: Publisher) {
     let _counted = Counted(&state.metrics.subscription_upstreams);
     let mut backoff = Duration::from_millis(100);
     loop {
-        let mut events =
-            state.client.subscribe(&spec.url, spec.token.as_deref(), spec.query.clone(), spec.used.clone());
+        let mut events = state.client.subscribe(&spec.url, spec.token.clone(), spec.query.clone(), spec.used.clone());
         while let Some(event) = events.recv().await {
             match event {
                 Upstream::Next(payload) => {

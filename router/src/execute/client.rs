@@ -193,7 +193,7 @@ impl SubgraphClient {
     pub fn subscribe(
         &self,
         url: &url::Url,
-        token: Option<&str>,
+        token: Option<Arc<str>>,
         query: String,
         variables: Value,
     ) -> super::upstream::Subscription {

@@ -122,11 +122,11 @@ impl Upstreams {
 
     /// Subscribes `query` at `url` for the caller holding `token`, on the caller's connection to
     /// that endpoint (opened now if there is none).
-    pub fn subscribe(&self, url: &url::Url, token: Option<&str>, query: String, variables: Value) -> Subscription {
+    pub fn subscribe(&self, url: &url::Url, token: Option<Arc<str>>, query: String, variables: Value) -> Subscription {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (events, rx) = mpsc::channel(QUEUE);
         let mut command = Command::Subscribe(Box::new(Subscribe { id, query, variables, events }));
-        let key = key(url, token);
+        let key = key(url, token.as_deref());
         let mut open = self.open.lock().expect("upstream registry lock poisoned");
         loop {
             let commands = match open.get(&key) {
@@ -139,7 +139,7 @@ impl Upstreams {
                         serial,
                         key,
                         url: url.clone(),
-                        token: token.map(str::to_owned),
+                        token: token.clone(),
                         registry: self.open.clone(),
                         inbox,
                         operations: HashMap::new(),
@@ -169,7 +169,7 @@ struct Connection {
     key: Key,
     url: url::Url,
     /// The caller's token, for `connection_init`.
-    token: Option<String>,
+    token: Option<Arc<str>>,
     registry: Registry,
     inbox: mpsc::UnboundedReceiver<Command>,
     /// The subscriptions it carries, by operation id.

@@ -94,7 +94,7 @@ async fn connection_of(subscription: &mut Subscription) -> u64 {
 }
 
 fn subscribe(upstreams: &Upstreams, server: &Server, token: Option<&str>, query: &str) -> Subscription {
-    upstreams.subscribe(&server.url, token, query.to_owned(), json!({}))
+    upstreams.subscribe(&server.url, token.map(Arc::from), query.to_owned(), json!({}))
 }
 
 #[tokio::test]
@@ -188,7 +188,7 @@ async fn many_subscriptions_coming_and_going_at_once_leave_no_connection_and_los
             // Four callers; each subscription hears its event, then leaves.
             let token = format!("caller-{}", i % 4);
             let mut subscription =
-                upstreams.subscribe(&url, Some(&token), format!("subscription {{ f{i} }}"), json!({}));
+                upstreams.subscribe(&url, Some(Arc::from(token)), format!("subscription {{ f{i} }}"), json!({}));
             match subscription.recv().await {
                 Some(Upstream::Next(_)) => {}
                 other => panic!("subscription {i} got {other:?}"),

@@ -47,6 +47,20 @@ def post(url, query, variables=None, token=None):
         return json.loads(res.read())
 
 
+def answers(router, proc, log):
+    """Waits until `router` answers GraphQL; False (with the end of its log) if `proc` died."""
+    for _ in range(300):
+        try:
+            post(f"{router}/graphql", "{ __typename }")
+            return True
+        except OSError:
+            if proc.poll() is not None:
+                print(open(log).read()[-3000:])
+                return False
+            time.sleep(0.2)
+    return False
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, nargs="+", default=[1000, 10000])
@@ -82,15 +96,8 @@ def main():
     router = f"http://127.0.0.1:{PORT}"
     measured = stack  # the process whose RSS counts
     try:
-        for _ in range(300):
-            try:
-                post(f"{router}/graphql", "{ __typename }")
-                break
-            except OSError:
-                if stack.poll() is not None:
-                    print(open(os.path.join(work, "stack.log")).read()[-3000:])
-                    return 1
-                time.sleep(0.2)
+        if not answers(router, stack, os.path.join(work, "stack.log")):
+            return 1
         out = subprocess.run([os.path.join(bins, "tessera"), "admin", "create", "--email", "fanout@example.com"],
                              env=env, cwd=ROOT, capture_output=True, text=True, check=True).stdout
         password = re.search(r"One-time password[^:]*: (\S+)", out).group(1)
@@ -114,15 +121,8 @@ def main():
             measured = subprocess.Popen([os.path.join(bins, "tessera"), "serve", "router"], env=alone_env, cwd=ROOT,
                                         stdout=open(os.path.join(work, "router.log"), "w"), stderr=subprocess.STDOUT)
             router = f"http://127.0.0.1:{PORT + 10}"
-            for _ in range(300):
-                try:
-                    post(f"{router}/graphql", "{ __typename }")
-                    break
-                except OSError:
-                    if measured.poll() is not None:
-                        print(open(os.path.join(work, "router.log")).read()[-3000:])
-                        return 1
-                    time.sleep(0.2)
+            if not answers(router, measured, os.path.join(work, "router.log")):
+                return 1
         mode = "one upstream subscription per client" if args.per_client else "shared feeds"
         whose = ", the router's own RSS (a process of its own)" if args.router_alone else ""
         callers = f"{args.callers} callers (access tokens) of one user" if args.callers > 1 else "one user"
@@ -151,7 +151,10 @@ def main():
     finally:
         if measured is not stack:
             measured.send_signal(signal.SIGINT)
-            measured.wait(timeout=15)
+            try:
+                measured.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                measured.kill()
         stack.send_signal(signal.SIGINT)
         try:
             stack.wait(timeout=15)

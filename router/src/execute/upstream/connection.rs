@@ -103,7 +103,7 @@ impl Connection {
             Some(t) => json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {t}") } }),
             None => json!({ "type": "connection_init", "payload": {} }),
         };
-        ws.send(Message::text(init.to_string())).await.map_err(|e| lost(&e))?;
+        send(&mut ws, init).await?;
         let acked = tokio::time::timeout(ACK_TIMEOUT, async {
             loop {
                 match read(&mut ws).await? {
@@ -163,7 +163,7 @@ impl Connection {
                 let subscribe = json!({
                     "id": id.to_string(), "type": "subscribe", "payload": { "query": query, "variables": variables }
                 });
-                ws.send(Message::text(subscribe.to_string())).await.map_err(|e| End::Lost(e.to_string()))
+                send(ws, subscribe).await
             }
             Command::Unsubscribe(id) => match self.operations.remove(&id) {
                 Some(_) => send(ws, protocol::complete(&id.to_string())).await,
@@ -172,12 +172,14 @@ impl Connection {
         }
     }
 
-    async fn message(&mut self, ws: &mut Socket, msg: Value) -> Result<(), End> {
+    async fn message(&mut self, ws: &mut Socket, mut msg: Value) -> Result<(), End> {
         let id = msg.get("id").and_then(Value::as_str).and_then(|id| id.parse::<u64>().ok());
+        // The event is moved out of the message, not copied: this runs for every event.
+        let payload = msg.as_object_mut().and_then(|m| m.remove("payload")).unwrap_or(Value::Null);
         match (msg.get("type").and_then(Value::as_str), id) {
             (Some("next"), Some(id)) => {
                 let Some(events) = self.operations.get(&id) else { return Ok(()) };
-                let payload = Box::new(msg.get("payload").cloned().unwrap_or(Value::Null));
+                let payload = Box::new(payload);
                 // Waits for a subscription that is behind: the subgraph's socket holds the rest.
                 if events.send(Upstream::Next(payload)).await.is_err() {
                     self.operations.remove(&id);
@@ -186,7 +188,10 @@ impl Connection {
             }
             (Some("error"), Some(id)) => {
                 if let Some(events) = self.operations.remove(&id) {
-                    let errors = msg.get("payload").and_then(Value::as_array).cloned().unwrap_or_default();
+                    let errors = match payload {
+                        Value::Array(errors) => errors,
+                        _ => Vec::new(),
+                    };
                     let _ = events.send(Upstream::Error(errors)).await;
                 }
             }
